@@ -1,0 +1,153 @@
+// Command tessera is Tessera's single binary: `tessera serve` runs the
+// server; every other verb is a client verb from internal/cli, except the
+// operator verbs that work on a data directory directly (keys rotate).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tessera-id/tessera/internal/app"
+	"github.com/tessera-id/tessera/internal/cli"
+	"github.com/tessera-id/tessera/internal/config"
+)
+
+func main() {
+	root := cli.Root()
+	root.AddCommand(serveCommand(), keysCommand())
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "tessera:", err)
+		os.Exit(1)
+	}
+}
+
+// serverFlags binds the flags shared by server-side verbs.
+type serverFlags struct {
+	configFile, dataDir, listen, publicURL, store, tlsCert, tlsKey, logLevel string
+	hostnames                                                                []string
+}
+
+func (f *serverFlags) bind(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.configFile, "config", "", "JSON configuration file")
+	fl.StringVar(&f.dataDir, "data-dir", "", "data directory (default ./tessera-data)")
+	fl.StringVar(&f.listen, "listen", "", "HTTPS listen address (default 127.0.0.1:8443)")
+	fl.StringVar(&f.publicURL, "public-url", "", "base URL clients use (default derived from --listen)")
+	fl.StringVar(&f.store, "store", "", `"sqlite" (default) or a postgres:// DSN`)
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate to serve instead of the local CA's")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM key of --tls-cert")
+	fl.StringSliceVar(&f.hostnames, "hostname", nil, "extra DNS name or IP for the generated certificate (repeatable)")
+	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
+}
+
+func (f *serverFlags) load(cmd *cobra.Command) (config.Config, error) {
+	return config.Load(f.configFile, os.Getenv, func(c *config.Config) {
+		set := func(name string, dst *string, v string) {
+			if cmd.Flags().Changed(name) {
+				*dst = v
+			}
+		}
+		set("data-dir", &c.DataDir, f.dataDir)
+		set("listen", &c.Listen, f.listen)
+		set("public-url", &c.PublicURL, f.publicURL)
+		set("store", &c.Store, f.store)
+		set("tls-cert", &c.TLSCert, f.tlsCert)
+		set("tls-key", &c.TLSKey, f.tlsKey)
+		set("log-level", &c.LogLevel, f.logLevel)
+		if cmd.Flags().Changed("hostname") {
+			c.Hostnames = f.hostnames
+		}
+	})
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func serveCommand() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Tessera server (HTTPS)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.load(cmd)
+			if err != nil {
+				return err
+			}
+			log := newLogger(cfg.LogLevel)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			srv, err := app.New(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			out := cmd.ErrOrStderr()
+			if srv.FirstStart {
+				fmt.Fprintf(out, "Tessera is bootstrapped. Administrator credentials (shown once) are in %s (mode 0600).\n", srv.BootstrapPath())
+			} else {
+				fmt.Fprintf(out, "Tessera data in %s; administrator credentials are in %s.\n", cfg.DataDir, srv.BootstrapPath())
+			}
+			if ca := srv.CAFile(); ca != "" {
+				fmt.Fprintf(out, "Clients must trust %s. Point them here with: eval \"$(tessera env --data-dir %s)\"\n", ca, cfg.DataDir)
+			}
+			fmt.Fprintf(out, "Serving %s\n", cfg.PublicURL)
+			return srv.Run(ctx)
+		},
+	}
+	f.bind(cmd)
+	return cmd
+}
+
+func keysCommand() *cobra.Command {
+	keys := &cobra.Command{Use: "keys", Short: "Manage token-signing keys"}
+	var f serverFlags
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Rotate the signing keys now: next becomes current, current stays published as previous",
+		Long: `Rotates the signing keys in the data directory's store (or --store). A running server picks
+the rotation up within 30 seconds; tokens signed by the previous key keep verifying until they expire.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.load(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := app.OpenStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			km := app.NewKeyManager(st)
+			if err := km.Load(ctx); err != nil {
+				return err
+			}
+			before := km.CurrentKeyID()
+			if err := km.Rotate(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Rotated signing keys: current key %s (was %s).\n", km.CurrentKeyID(), before)
+			return nil
+		},
+	}
+	f.bind(rotate)
+	keys.AddCommand(rotate)
+	return keys
+}

@@ -1,0 +1,278 @@
+// Package app is Tessera's composition root: it opens the store, builds the
+// services and protocol handlers, mounts the routes and runs the HTTPS
+// server. It is the only package that imports everything.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/arm"
+	"github.com/tessera-id/tessera/internal/audit"
+	"github.com/tessera-id/tessera/internal/config"
+	"github.com/tessera-id/tessera/internal/directory"
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/graph"
+	"github.com/tessera-id/tessera/internal/httpx"
+	"github.com/tessera-id/tessera/internal/metrics"
+	"github.com/tessera-id/tessera/internal/store"
+	"github.com/tessera-id/tessera/internal/store/sqlite"
+	"github.com/tessera-id/tessera/internal/sts"
+	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/wire"
+)
+
+// Server is a running Tessera.
+type Server struct {
+	cfg    config.Config
+	log    *slog.Logger
+	store  store.Store
+	keys   *token.KeyManager
+	audit  *audit.Log
+	http   *http.Server
+	tls    tls.Certificate
+	caFile string
+	tenant domain.Tenant
+	// FirstStart is true when this start bootstrapped the directory.
+	FirstStart bool
+}
+
+// OpenStore opens the configured store backend.
+func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.Store == "sqlite" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "tessera.db"))
+	}
+	return nil, fmt.Errorf("postgres TODO")
+}
+
+// NewKeyManager builds the signing key manager over st.
+func NewKeyManager(st store.Store) *token.KeyManager {
+	return token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
+		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
+	}, token.KeyManagerOptions{})
+}
+
+// New prepares a server: data directory, TLS, store, bootstrap, keys and
+// routes. It does not listen yet.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log}
+	var err error
+	if cfg.TLSCert != "" {
+		s.tls, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("load TLS certificate: %w", err)
+		}
+	} else {
+		s.tls, s.caFile, err = ensureLocalTLS(cfg.DataDir, cfg.Hostnames, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if abs, err := filepath.Abs(s.caFile); err == nil {
+			s.caFile = abs
+		}
+	}
+	s.store, err = OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.store.Close()
+		}
+	}()
+	s.tenant, s.FirstStart, err = bootstrap(ctx, s.store, cfg.DataDir, cfg.PublicURL, s.caFile, cfg.TenantName, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	dir := directory.NewService(s.store, time.Now)
+	if err := dir.EnsureFirstParty(ctx, s.tenant.ID, cfg.PublicURL+"/graph/"); err != nil {
+		return nil, fmt.Errorf("register first-party objects: %w", err)
+	}
+	s.keys = NewKeyManager(s.store)
+	if err := s.keys.Load(ctx); err != nil {
+		return nil, err
+	}
+	s.audit = audit.New(s.store, log)
+	m := metrics.New()
+	base := httpx.NewBaseURLs(cfg.PublicURL, s.hostNames())
+	tokens := token.NewService(dir, s.keys, s.store,
+		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{}),
+		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log},
+		token.ClientCredentials{})
+
+	mux := http.NewServeMux()
+	sts.New(tokens, sts.NewTenants(s.store, s.tenant.ID), base, sts.Options{Logger: log, Observe: m.ObserveToken}).Register(mux)
+	graph.New(dir, s.store, s.keys, base, s.audit, graph.Options{Logger: log, ResourcesChanged: tokens.InvalidateResources}).Register(mux)
+	arm.NewMetadata(base, "Tessera").Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		wire.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.store.Ping(ctx); err != nil {
+			wire.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+			return
+		}
+		wire.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", m.Handler())
+
+	handler := httpx.WithRequestIDs(httpx.Observe(mux, log, m.ObserveRequest))
+	s.http = &http.Server{
+		Addr:              cfg.Listen,
+		Handler:           handler,
+		ConnContext:       httpx.ConnContext,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		// Long enough that MSAL's reuse of one client assertion stays on one
+		// connection (see token.Service.rememberAssertion).
+		IdleTimeout:    15 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig: &tls.Config{
+			MinVersion:   tls.VersionTLS12,
+			Certificates: []tls.Certificate{s.tls},
+		},
+	}
+	ok = true
+	return s, nil
+}
+
+// outboundClient fetches external issuers' keys. It trusts the system roots
+// and Tessera's own CA, so Tessera can federate with itself (compute
+// workload tokens) and with issuers behind the same private CA.
+func (s *Server) outboundClient() *http.Client {
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if s.caFile != "" {
+		if pem, err := os.ReadFile(s.caFile); err == nil {
+			roots.AppendCertsFromPEM(pem)
+		}
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, Proxy: http.ProxyFromEnvironment,
+	}}
+}
+
+// hostNames are the names clients may address this server by.
+func (s *Server) hostNames() []string {
+	names := []string{"localhost", "127.0.0.1", "[::1]"}
+	for _, h := range s.cfg.Hostnames {
+		if strings.Contains(h, ":") && !strings.HasPrefix(h, "[") {
+			h = "[" + h + "]"
+		}
+		names = append(names, h)
+	}
+	_, port, _ := net.SplitHostPort(s.cfg.Listen)
+	out := make([]string, 0, 2*len(names)+1)
+	for _, n := range names {
+		out = append(out, n, n+":"+port)
+	}
+	pub := strings.TrimPrefix(s.cfg.PublicURL, "https://")
+	return append(out, pub)
+}
+
+// CAFile is the path of the local CA certificate clients should trust ("" with --tls-cert).
+func (s *Server) CAFile() string { return s.caFile }
+
+// BootstrapPath is where bootstrap.json lives.
+func (s *Server) BootstrapPath() string { return filepath.Join(s.cfg.DataDir, BootstrapFile) }
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.ServeTLS(ln, "", "") }()
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go s.maintain(bg)
+	s.log.Info("tessera listening", "url", s.cfg.PublicURL, "listen", ln.Addr().String(), "tenant", s.tenant.ID)
+	select {
+	case err := <-errc:
+		s.close()
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(shutCtx)
+	stopBG()
+	s.close()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) close() {
+	s.audit.Close()
+	if err := s.store.Close(); err != nil {
+		s.log.Error("close store", "err", err)
+	}
+}
+
+// maintain runs periodic work: picking up key rotations made by another
+// replica or by `tessera keys rotate`, scheduled rotation, and purging
+// expired replay records.
+func (s *Server) maintain(ctx context.Context) {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := s.keys.Reload(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("reload signing keys", "err", err)
+		}
+		if every := s.cfg.KeyRotationInterval.Duration; every > 0 {
+			if at, err := s.keys.CurrentActivatedAt(ctx); err == nil && time.Since(at) >= every {
+				if err := s.keys.Rotate(ctx); err != nil {
+					s.log.Error("scheduled key rotation", "err", err)
+				} else {
+					s.log.Info("rotated signing keys", "kid", s.keys.CurrentKeyID())
+				}
+			}
+		}
+		if n, err := s.store.PurgeExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			s.log.Error("purge replay records", "err", err)
+		} else if n > 0 {
+			s.log.Debug("purged replay records", "count", n)
+		}
+	}
+}
+
+// RotateKeys rotates the signing keys now (what `tessera keys rotate` does,
+// without waiting for the reload tick).
+func (s *Server) RotateKeys(ctx context.Context) error { return s.keys.Rotate(ctx) }

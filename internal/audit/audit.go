@@ -1,0 +1,133 @@
+// Package audit writes Tessera's append-only audit and sign-in log.
+//
+// Sign-ins arrive at token-endpoint rates, so events are written with group
+// commit: Record queues an event and waits until the batch holding it is
+// committed. Each caller learns its event is durable before it answers, while
+// one transaction carries many events.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/store"
+)
+
+// maxBatch bounds one transaction's size.
+const maxBatch = 256
+
+type pending struct {
+	ev   domain.AuditEvent
+	done chan error
+}
+
+// Log is the audit log writer.
+type Log struct {
+	store store.Audit
+	log   *slog.Logger
+	queue chan pending
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	stopped   chan struct{}
+}
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("audit log closed")
+
+// New starts a Log writing to st.
+func New(st store.Audit, log *slog.Logger) *Log {
+	l := &Log{store: st, log: log, queue: make(chan pending, 4*maxBatch),
+		closed: make(chan struct{}), stopped: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// Record appends ev and returns once it is committed.
+func (l *Log) Record(ctx context.Context, ev domain.AuditEvent) error {
+	p := pending{ev: ev, done: make(chan error, 1)}
+	select {
+	case l.queue <- p:
+	case <-l.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Wait for the commit even if ctx ends: the event is already queued.
+	select {
+	case err := <-p.done:
+		return err
+	case <-l.stopped:
+		select {
+		case err := <-p.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+func (l *Log) run() {
+	defer close(l.stopped)
+	batch := make([]pending, 0, maxBatch)
+	for {
+		var first pending
+		select {
+		case first = <-l.queue:
+		case <-l.closed:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case p := <-l.queue:
+					batch = append(batch, p)
+					if len(batch) == maxBatch {
+						l.flush(batch)
+						batch = batch[:0]
+					}
+				default:
+					l.flush(batch)
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-l.queue:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		l.flush(batch)
+	}
+}
+
+func (l *Log) flush(batch []pending) {
+	if len(batch) == 0 {
+		return
+	}
+	events := make([]domain.AuditEvent, len(batch))
+	for i, p := range batch {
+		events[i] = p.ev
+	}
+	err := l.store.AppendAudit(context.Background(), events...)
+	if err != nil {
+		err = fmt.Errorf("append %d audit events: %w", len(events), err)
+		l.log.Error("audit write failed", "err", err)
+	}
+	for _, p := range batch {
+		p.done <- err
+	}
+}
+
+// Close stops the writer after committing what was queued.
+func (l *Log) Close() {
+	l.closeOnce.Do(func() { close(l.closed) })
+	<-l.stopped
+}

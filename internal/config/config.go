@@ -1,0 +1,176 @@
+// Package config holds Tessera's typed configuration and where it comes from:
+// defaults, then an optional JSON file, then TESSERA_* environment variables,
+// then command-line flags, each overriding the one before.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server configuration.
+type Config struct {
+	// DataDir holds the embedded database, keys, certificates and bootstrap.json.
+	DataDir string `json:"dataDir"`
+	// Listen is the HTTPS listen address.
+	Listen string `json:"listen"`
+	// PublicURL is the base URL clients use; derived from Listen when empty.
+	PublicURL string `json:"publicUrl"`
+	// Store is "sqlite" (default, in DataDir) or a postgres:// DSN.
+	Store string `json:"store"`
+	// TLSCert and TLSKey name a PEM certificate and key to serve instead of
+	// the generated local CA's certificate.
+	TLSCert string `json:"tlsCert"`
+	TLSKey  string `json:"tlsKey"`
+	// Hostnames are extra DNS names or IPs for the generated server certificate.
+	Hostnames []string `json:"hostnames"`
+	// TenantName names the first tenant (domain <name>.tessera.local).
+	TenantName string `json:"tenantName"`
+	// AccessTokenLifetime of issued access tokens.
+	AccessTokenLifetime Duration `json:"accessTokenLifetime"`
+	// KeyRotationInterval between automatic signing key rotations (0 disables).
+	KeyRotationInterval Duration `json:"keyRotationInterval"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"logLevel"`
+}
+
+// Duration is a time.Duration that reads "1h30m" from JSON and env.
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON accepts a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"1h\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalJSON writes a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// Default returns the configuration of a first run with no settings.
+func Default() Config {
+	return Config{
+		DataDir:             "./tessera-data",
+		Listen:              "127.0.0.1:8443",
+		Store:               "sqlite",
+		TenantName:          "default",
+		AccessTokenLifetime: Duration{time.Hour},
+		KeyRotationInterval: Duration{30 * 24 * time.Hour},
+		LogLevel:            "info",
+	}
+}
+
+// Load builds the configuration: defaults, the JSON file at path (if not
+// empty), the TESSERA_* variables read through getenv, then flags.
+func Load(path string, getenv func(string) string, flags func(*Config)) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config file: %w", err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("parse config file %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, getenv); err != nil {
+		return c, err
+	}
+	if flags != nil {
+		flags(&c)
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func applyEnv(c *Config, getenv func(string) string) error {
+	str := map[string]*string{
+		"TESSERA_DATA_DIR": &c.DataDir, "TESSERA_LISTEN": &c.Listen, "TESSERA_PUBLIC_URL": &c.PublicURL,
+		"TESSERA_STORE": &c.Store, "TESSERA_TLS_CERT": &c.TLSCert, "TESSERA_TLS_KEY": &c.TLSKey,
+		"TESSERA_TENANT_NAME": &c.TenantName, "TESSERA_LOG_LEVEL": &c.LogLevel,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	if v := getenv("TESSERA_HOSTNAMES"); v != "" {
+		c.Hostnames = strings.Split(v, ",")
+	}
+	durs := map[string]*Duration{
+		"TESSERA_ACCESS_TOKEN_LIFETIME": &c.AccessTokenLifetime, "TESSERA_KEY_ROTATION_INTERVAL": &c.KeyRotationInterval,
+	}
+	for k, p := range durs {
+		if v := getenv(k); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+			p.Duration = d
+		}
+	}
+	return nil
+}
+
+// Validate checks the configuration and fills derived values.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory must not be empty"))
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("listen address %q: %w", c.Listen, err))
+	} else if _, err := strconv.Atoi(port); err != nil {
+		errs = append(errs, fmt.Errorf("listen port %q is not a number", port))
+	}
+	if c.PublicURL == "" && err == nil {
+		switch host {
+		case "", "0.0.0.0", "::", "127.0.0.1", "::1":
+			host = "localhost"
+		}
+		if port == "443" {
+			c.PublicURL = "https://" + host
+		} else {
+			c.PublicURL = "https://" + net.JoinHostPort(host, port)
+		}
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		errs = append(errs, fmt.Errorf("public URL %q must be https://host[:port]", c.PublicURL))
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Store != "sqlite" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		errs = append(errs, fmt.Errorf("store %q must be \"sqlite\" or a postgres:// URL", c.Store))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.AccessTokenLifetime.Duration < 5*time.Minute || c.AccessTokenLifetime.Duration > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("access token lifetime %s must be between 5m and 24h", c.AccessTokenLifetime))
+	}
+	if c.KeyRotationInterval.Duration < 0 {
+		errs = append(errs, errors.New("key rotation interval must not be negative"))
+	}
+	if c.TenantName == "" || strings.ContainsAny(c.TenantName, " ./@") {
+		errs = append(errs, fmt.Errorf("tenant name %q must be a single DNS label", c.TenantName))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,48 @@
+package directory
+
+// FirstPartyResource is a Microsoft resource every tenant serves.
+type FirstPartyResource struct {
+	AppID       string
+	DisplayName string
+	// Names are the identifier URIs clients ask for (matched without a trailing slash).
+	Names []string
+}
+
+// Well-known application ids.
+const (
+	AppIDResourceManager = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
+	AppIDGraph           = "00000003-0000-0000-c000-000000000000"
+	AppIDAzureML         = "18a66f5f-dbdf-4c17-9dd7-1634712a9cbe"
+	AppIDAzureCLI        = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+	AppIDAzurePowerShell = "1950a258-227b-4e31-a9cf-717495945fc2"
+	AppIDVisualStudio    = "872cd9fa-d31f-45e0-9eab-6e460a02d1f1"
+	AppIDVSCode          = "aebc6443-996d-45c2-90f0-388ff96faa56"
+)
+
+// FirstPartyResources returns the resources registered in every tenant;
+// graphURL is Tessera's own Graph resource id ({url}/graph/).
+func FirstPartyResources(graphURL string) []FirstPartyResource {
+	return []FirstPartyResource{
+		{AppID: AppIDResourceManager, DisplayName: "Windows Azure Service Management API",
+			Names: []string{"https://management.azure.com/", "https://management.core.windows.net/"}},
+		{AppID: AppIDGraph, DisplayName: "Microsoft Graph",
+			Names: []string{"https://graph.microsoft.com/", graphURL, "https://graph.windows.net/"}},
+		{AppID: AppIDAzureML, DisplayName: "Azure Machine Learning Services",
+			Names: []string{"https://ml.azure.com/"}},
+	}
+}
+
+// FirstPartyClient is a Microsoft public client every tenant accepts.
+type FirstPartyClient struct {
+	AppID       string
+	DisplayName string
+}
+
+// FirstPartyClients are the public clients the SDKs and CLIs sign in with.
+// They belong to Microsoft's "family of client ids" (FOCI).
+var FirstPartyClients = []FirstPartyClient{
+	{AppID: AppIDAzureCLI, DisplayName: "Microsoft Azure CLI"},
+	{AppID: AppIDAzurePowerShell, DisplayName: "Microsoft Azure PowerShell"},
+	{AppID: AppIDVisualStudio, DisplayName: "Visual Studio"},
+	{AppID: AppIDVSCode, DisplayName: "Visual Studio Code"},
+}

@@ -1,0 +1,145 @@
+// Package store defines the persistence interfaces Tessera's services depend
+// on, one small interface per aggregate, and the sentinel errors every backend
+// translates its driver's errors into. Backends live in sub-packages (sqlite,
+// postgres) and all pass the conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/domain"
+)
+
+// Sentinel errors. Backends wrap them (fmt.Errorf("...: %w", store.ErrNotFound))
+// so callers test with errors.Is and never by message text.
+var (
+	// ErrNotFound: the addressed record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a unique key (id, appId, UPN, domain, jti, ...) is already taken.
+	ErrConflict = errors.New("conflict")
+	// ErrPrecondition: an optimistic-concurrency check failed.
+	ErrPrecondition = errors.New("precondition failed")
+)
+
+// Tenants stores directories.
+type Tenants interface {
+	CreateTenant(ctx context.Context, t domain.Tenant) error
+	GetTenant(ctx context.Context, id string) (domain.Tenant, error)
+	// GetTenantByDomain matches a verified domain case-insensitively.
+	GetTenantByDomain(ctx context.Context, domain string) (domain.Tenant, error)
+	ListTenants(ctx context.Context) ([]domain.Tenant, error)
+	UpdateTenant(ctx context.Context, t domain.Tenant) error
+}
+
+// Users stores people.
+type Users interface {
+	CreateUser(ctx context.Context, u domain.User) error
+	GetUser(ctx context.Context, tenantID, id string) (domain.User, error)
+	// GetUserByUPN matches the user principal name case-insensitively.
+	GetUserByUPN(ctx context.Context, tenantID, upn string) (domain.User, error)
+	ListUsers(ctx context.Context, tenantID string) ([]domain.User, error)
+	UpdateUser(ctx context.Context, u domain.User) error
+	DeleteUser(ctx context.Context, tenantID, id string) error
+}
+
+// Apps stores application registrations and service principals.
+type Apps interface {
+	CreateApplication(ctx context.Context, a domain.Application) error
+	GetApplication(ctx context.Context, tenantID, id string) (domain.Application, error)
+	GetApplicationByAppID(ctx context.Context, tenantID, appID string) (domain.Application, error)
+	ListApplications(ctx context.Context, tenantID string) ([]domain.Application, error)
+	UpdateApplication(ctx context.Context, a domain.Application) error
+	DeleteApplication(ctx context.Context, tenantID, id string) error
+
+	CreateServicePrincipal(ctx context.Context, sp domain.ServicePrincipal) error
+	GetServicePrincipal(ctx context.Context, tenantID, id string) (domain.ServicePrincipal, error)
+	GetServicePrincipalByAppID(ctx context.Context, tenantID, appID string) (domain.ServicePrincipal, error)
+	ListServicePrincipals(ctx context.Context, tenantID string) ([]domain.ServicePrincipal, error)
+	UpdateServicePrincipal(ctx context.Context, sp domain.ServicePrincipal) error
+	DeleteServicePrincipal(ctx context.Context, tenantID, id string) error
+
+	CreateAppRoleAssignment(ctx context.Context, a domain.AppRoleAssignment) error
+	// ListAppRoleAssignments returns the assignments held by principalID (any resource).
+	ListAppRoleAssignments(ctx context.Context, tenantID, principalID string) ([]domain.AppRoleAssignment, error)
+	DeleteAppRoleAssignment(ctx context.Context, tenantID, id string) error
+}
+
+// DirectoryRoles stores directory role assignments (Global Administrator, ...).
+type DirectoryRoles interface {
+	CreateDirectoryRoleAssignment(ctx context.Context, a domain.DirectoryRoleAssignment) error
+	// ListDirectoryRoleAssignments returns the assignments held by principalID.
+	ListDirectoryRoleAssignments(ctx context.Context, tenantID, principalID string) ([]domain.DirectoryRoleAssignment, error)
+	DeleteDirectoryRoleAssignment(ctx context.Context, tenantID, id string) error
+}
+
+// Subscriptions stores subscriptions.
+type Subscriptions interface {
+	CreateSubscription(ctx context.Context, s domain.Subscription) error
+	GetSubscription(ctx context.Context, id string) (domain.Subscription, error)
+	ListSubscriptions(ctx context.Context, tenantID string) ([]domain.Subscription, error)
+}
+
+// RoleAssignments stores RBAC role assignments.
+type RoleAssignments interface {
+	// CreateRoleAssignment fails with ErrConflict on a duplicate id or on a
+	// duplicate (scope, role, principal) triple.
+	CreateRoleAssignment(ctx context.Context, a domain.RoleAssignment) error
+	GetRoleAssignment(ctx context.Context, id string) (domain.RoleAssignment, error)
+	ListRoleAssignments(ctx context.Context, tenantID string) ([]domain.RoleAssignment, error)
+	DeleteRoleAssignment(ctx context.Context, id string) error
+}
+
+// Keys stores token-signing keys.
+type Keys interface {
+	CreateSigningKey(ctx context.Context, k domain.SigningKey) error
+	ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error)
+	// UpdateSigningKey replaces a key's State, ActivatedAt and RetiredAt.
+	UpdateSigningKey(ctx context.Context, k domain.SigningKey) error
+}
+
+// Replay remembers one-time values (assertion jti) until they expire.
+type Replay interface {
+	// Remember records key until expiresAt. It fails with ErrConflict when the
+	// key is already recorded and has not expired: the value was replayed.
+	Remember(ctx context.Context, key string, expiresAt time.Time) error
+	// PurgeExpired deletes records whose expiry is before now.
+	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
+}
+
+// AuditFilter selects audit events; zero fields do not filter.
+type AuditFilter struct {
+	TenantID string
+	Kind     string
+	Since    time.Time
+	Limit    int // 0 means 100
+}
+
+// Audit is the append-only audit and sign-in log.
+type Audit interface {
+	// AppendAudit writes events in one transaction.
+	AppendAudit(ctx context.Context, events ...domain.AuditEvent) error
+	// ListAudit returns matching events, newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]domain.AuditEvent, error)
+}
+
+// Store is a whole backend. Consumers take the narrow interfaces above; only
+// the composition root holds a Store.
+type Store interface {
+	Tenants
+	Users
+	Apps
+	DirectoryRoles
+	Subscriptions
+	RoleAssignments
+	Keys
+	Replay
+	Audit
+	// InTx runs fn in one transaction: fn's writes commit together or not at
+	// all. fn must use the Store it is given, not the outer one.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Ping checks the backend is reachable (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}

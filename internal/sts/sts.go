@@ -1,0 +1,181 @@
+// Package sts is the token service's HTTP edge: OpenID discovery, JWKS,
+// instance and user-realm discovery, and the v1 and v2 token endpoints, for
+// tenants addressed by GUID, verified domain, "common"/"organizations"/
+// "consumers", or the ADFS-style alias "adfs".
+//
+//	POST /{tenant}/oauth2/v2.0/token
+//	  └─ parse the form once into a token.Request (tenant resolved here)
+//	     └─ token.Service.Exchange: the grant registered for grant_type
+//	        authenticates the client, resolves the resource, mints and signs
+//	  └─ write the v1 or v2 response, or the AADSTS error body
+package sts
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/httpx"
+	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/wire"
+)
+
+// TenantResolver finds the tenant a path segment names.
+type TenantResolver interface {
+	Resolve(ctx context.Context, segment string) (domain.Tenant, error)
+}
+
+// TokenObserver is told the outcome of each token request (for metrics).
+type TokenObserver func(grantType, result string)
+
+// Handler serves the token service routes.
+type Handler struct {
+	tokens  *token.Service
+	tenants TenantResolver
+	base    *httpx.BaseURLs
+	log     *slog.Logger
+	observe TokenObserver
+	now     func() time.Time
+}
+
+// Options configure a Handler.
+type Options struct {
+	Logger  *slog.Logger
+	Observe TokenObserver
+	Now     func() time.Time
+}
+
+// New returns the token service handler.
+func New(tokens *token.Service, tenants TenantResolver, base *httpx.BaseURLs, opts Options) *Handler {
+	h := &Handler{tokens: tokens, tenants: tenants, base: base, log: opts.Logger, observe: opts.Observe, now: opts.Now}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h
+}
+
+// Register mounts the routes on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", h.discoveryV2)
+	mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", h.discoveryV1)
+	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", h.jwks)
+	mux.HandleFunc("GET /{tenant}/discovery/keys", h.jwks)
+	mux.HandleFunc("GET /common/discovery/instance", h.instanceDiscovery)
+	mux.HandleFunc("GET /{tenant}/discovery/instance", h.instanceDiscovery)
+	mux.HandleFunc("GET /common/userrealm/{upn}", h.userRealm)
+	mux.HandleFunc("GET /common/UserRealm/{upn}", h.userRealm)
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", h.tokenV2)
+	mux.HandleFunc("POST /{tenant}/oauth2/token", h.tokenV1)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", h.tokenWrongMethod)
+	mux.HandleFunc("/{tenant}/oauth2/token", h.tokenWrongMethod)
+}
+
+// writeError writes err as Entra's error body.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	te, ok := token.AsError(err)
+	if !ok {
+		te = &token.Error{OAuth: token.ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+	}
+	if te.Cause != nil || te.OAuth == token.ErrServerError || te.OAuth == token.ErrTemporarilyUnavailable {
+		h.log.ErrorContext(r.Context(), "token service error", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
+	}
+	body := wire.NewOAuthError(te.OAuth, te.AADSTS, te.Description, httpx.RequestID(r.Context()),
+		httpx.CorrelationID(r.Context()), h.base.For(r), h.now())
+	wire.WriteOAuthError(w, te.HTTPStatus(), body)
+}
+
+// tenant resolves the {tenant} segment or writes AADSTS90002.
+func (h *Handler) tenant(w http.ResponseWriter, r *http.Request) (domain.Tenant, string, bool) {
+	seg := r.PathValue("tenant")
+	t, err := h.tenants.Resolve(r.Context(), seg)
+	if err != nil {
+		te, ok := token.AsError(err)
+		if !ok {
+			te = &token.Error{OAuth: token.ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		}
+		h.writeError(w, r, te)
+		return domain.Tenant{}, "", false
+	}
+	return t, strings.ToLower(seg), true
+}
+
+func (h *Handler) discoveryV2(w http.ResponseWriter, r *http.Request) {
+	t, seg, ok := h.tenant(w, r)
+	if !ok {
+		return
+	}
+	wire.WriteJSON(w, http.StatusOK, wire.DiscoveryV2(wire.DiscoveryParams{BaseURL: h.base.For(r), Segment: seg, TenantID: t.ID}))
+}
+
+func (h *Handler) discoveryV1(w http.ResponseWriter, r *http.Request) {
+	t, seg, ok := h.tenant(w, r)
+	if !ok {
+		return
+	}
+	wire.WriteJSON(w, http.StatusOK, wire.DiscoveryV1(wire.DiscoveryParams{BaseURL: h.base.For(r), Segment: seg, TenantID: t.ID}))
+}
+
+func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
+	if seg := r.PathValue("tenant"); seg != "common" {
+		if _, _, ok := h.tenant(w, r); !ok {
+			return
+		}
+	}
+	w.Header().Set("Content-Type", wire.ContentTypeJSON)
+	w.Header().Set("Cache-Control", "max-age=86400, private")
+	_, _ = w.Write(h.tokens.Keys().JWKS())
+}
+
+func (h *Handler) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
+	base := h.base.For(r)
+	host := strings.TrimPrefix(base, "https://")
+	seg := "common"
+	if ae := r.URL.Query().Get("authorization_endpoint"); ae != "" {
+		// https://host/{tenant}/oauth2/v2.0/authorize → {tenant}
+		if rest, ok := strings.CutPrefix(ae, "https://"); ok {
+			parts := strings.Split(rest, "/")
+			if len(parts) > 1 && parts[1] != "" {
+				seg = parts[1]
+			}
+		}
+	}
+	if _, err := h.tenants.Resolve(r.Context(), seg); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	wire.WriteJSON(w, http.StatusOK, wire.InstanceDiscovery{
+		TenantDiscoveryEndpoint: base + "/" + strings.ToLower(seg) + "/v2.0/.well-known/openid-configuration",
+		APIVersion:              "1.1",
+		Metadata: []wire.InstanceDiscoveryMetadata{{
+			PreferredNetwork: host, PreferredCache: host, Aliases: []string{host},
+		}},
+	})
+}
+
+func (h *Handler) userRealm(w http.ResponseWriter, r *http.Request) {
+	upn := r.PathValue("upn")
+	domainName := ""
+	if i := strings.LastIndexByte(upn, '@'); i >= 0 {
+		domainName = upn[i+1:]
+	}
+	wire.WriteJSON(w, http.StatusOK, wire.UserRealm{
+		Ver: "1.0", AccountType: "Managed", DomainName: domainName,
+		CloudInstanceName: "microsoftonline.com", CloudAudienceURN: "urn:federation:MicrosoftOnline",
+	})
+}
+
+func (h *Handler) tokenWrongMethod(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.writeError(w, r, token.Errorf(token.ErrInvalidRequest, 900561,
+		"The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method))
+}

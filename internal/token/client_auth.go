@@ -1,0 +1,169 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/directory"
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/store"
+	"github.com/tessera-id/tessera/internal/wire"
+)
+
+// JWTBearerAssertionType is the only client_assertion_type Entra accepts.
+const JWTBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// AuthenticatedClient is a confidential client that proved its identity.
+type AuthenticatedClient struct {
+	directory.Client
+	// Method is appidacr: "1" secret, "2" certificate or federated assertion.
+	Method string
+	// Credential names what was presented ("secret", "certificate", "federated").
+	Credential string
+}
+
+// AuthenticateClient authenticates the confidential client of req with a
+// client secret, a certificate assertion or a federated assertion.
+func (s *Service) AuthenticateClient(ctx context.Context, req *Request) (*AuthenticatedClient, error) {
+	if req.ClientID == "" {
+		return nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'client_id'.")
+	}
+	client, err := s.dir.LookupClient(ctx, req.Tenant.ID, req.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Errorf(ErrUnauthorizedClient, 700016,
+			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+			req.ClientID, tenantName(req.Tenant))
+	}
+	if err != nil {
+		return nil, errStore(err)
+	}
+	if !client.ServicePrincipal.AccountEnabled {
+		return nil, Errorf(ErrUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.",
+			req.ClientID, client.ServicePrincipal.DisplayName)
+	}
+	switch {
+	case req.ClientSecret != "" && req.ClientAssertion != "":
+		return nil, Errorf(ErrInvalidRequest, 90014, "Only one of 'client_secret' and 'client_assertion' may be sent.")
+	case req.ClientSecret != "":
+		return s.authenticateSecret(req, client)
+	case req.ClientAssertion != "":
+		if req.ClientAssertionType != JWTBearerAssertionType {
+			return nil, Errorf(ErrInvalidRequest, 50027, "Invalid client_assertion_type '%s'; expected '%s'.", req.ClientAssertionType, JWTBearerAssertionType)
+		}
+		return s.authenticateAssertion(ctx, req, client)
+	}
+	if client.ServicePrincipal.PublicClient {
+		return nil, Errorf(ErrUnauthorizedClient, 700025,
+			"Client is public so neither 'client_assertion' nor 'client_secret' should be presented; client credential flows need a confidential client.")
+	}
+	return nil, Errorf(ErrInvalidClient, 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+}
+
+func (s *Service) authenticateSecret(req *Request, client directory.Client) (*AuthenticatedClient, error) {
+	var creds []domain.PasswordCredential
+	if client.Application != nil {
+		creds = append(creds, client.Application.PasswordCredentials...)
+	}
+	creds = append(creds, client.ServicePrincipal.PasswordCredentials...)
+	switch err := directory.CheckClientSecret(creds, req.ClientSecret, s.now()); {
+	case err == nil:
+		return &AuthenticatedClient{Client: client, Method: ClientAuthSecret, Credential: "secret"}, nil
+	case errors.Is(err, directory.ErrSecretExpired):
+		return nil, Errorf(ErrInvalidClient, 7000222,
+			"The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
+			req.ClientID)
+	default:
+		return nil, Errorf(ErrInvalidClient, 7000215,
+			"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.",
+			req.ClientID)
+	}
+}
+
+func (s *Service) authenticateAssertion(ctx context.Context, req *Request, client directory.Client) (*AuthenticatedClient, error) {
+	ins, err := InspectAssertion(req.ClientAssertion)
+	if err != nil {
+		return nil, err
+	}
+	if client.Application == nil {
+		return nil, Errorf(ErrInvalidClient, 700027, "Client assertion failed signature validation: the application has no registered credentials in this tenant.")
+	}
+	if ins.Issuer == req.ClientID && ins.Subject == req.ClientID {
+		res, err := VerifyCertificateAssertion(req.ClientAssertion, CertificateAssertionParams{
+			ClientID:     req.ClientID,
+			Certificates: client.Application.KeyCredentials,
+			AudienceOK:   s.audienceChecker(req),
+			Now:          s.now(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.rememberAssertion(ctx, req, "cert:"+req.ClientID+":"+res.JTI, res.Expiry); err != nil {
+			return nil, err
+		}
+		return &AuthenticatedClient{Client: client, Method: ClientAuthCertificate, Credential: "certificate"}, nil
+	}
+	if s.federated == nil {
+		return nil, Errorf(ErrInvalidClient, 700027, "Federated client assertions are not enabled.")
+	}
+	// Federated tokens (a Kubernetes or CI job token) are legitimately presented
+	// many times until they expire, so they carry no replay check of their own.
+	if _, err := s.federated.Verify(ctx, req.ClientAssertion, client.Application.FederatedCredentials); err != nil {
+		return nil, err
+	}
+	return &AuthenticatedClient{Client: client, Method: ClientAuthCertificate, Credential: "federated"}, nil
+}
+
+// rememberAssertion rejects a replayed assertion. MSAL Python keeps one
+// assertion for up to ten minutes and may present it again for a second
+// resource, always on the same connection; so a jti seen before is accepted
+// again only on the very connection that first presented it, which a thief of
+// the assertion cannot use.
+func (s *Service) rememberAssertion(ctx context.Context, req *Request, key string, exp time.Time) error {
+	err := s.replay.Remember(ctx, key, exp.Add(5*time.Minute))
+	now := s.now()
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	for k, b := range s.bindings {
+		if now.After(b.expires) {
+			delete(s.bindings, k)
+		}
+	}
+	switch {
+	case err == nil:
+		if req.ConnID != "" {
+			s.bindings[key] = binding{connID: req.ConnID, expires: exp.Add(5 * time.Minute)}
+		}
+		return nil
+	case errors.Is(err, store.ErrConflict):
+		if b, ok := s.bindings[key]; ok && req.ConnID != "" && b.connID == req.ConnID {
+			return nil
+		}
+		return Errorf(ErrInvalidClient, 700027, "Client assertion failed validation: the assertion with this jti was already used (replay).")
+	default:
+		return errStore(err)
+	}
+}
+
+// audienceChecker accepts the token endpoint URL as the client computed it:
+// the URL requested, or the v1/v2 token endpoint under any name of the tenant.
+func (s *Service) audienceChecker(req *Request) func(string) bool {
+	return func(aud string) bool {
+		a := strings.ToLower(strings.TrimRight(aud, "/"))
+		if a == strings.ToLower(strings.TrimRight(req.EndpointURL, "/")) {
+			return true
+		}
+		base := strings.ToLower(req.BaseURL)
+		names := append([]string{req.Tenant.ID, "adfs", "common", "organizations", strings.ToLower(req.Segment)}, req.Tenant.Domains...)
+		for _, n := range names {
+			n = strings.ToLower(n)
+			for _, p := range []string{"/oauth2/v2.0/token", "/oauth2/token"} {
+				if a == base+"/"+n+p {
+					return true
+				}
+			}
+		}
+		return a == strings.ToLower(wire.V2Issuer(req.BaseURL, req.Tenant.ID))
+	}
+}
