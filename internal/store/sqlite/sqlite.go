@@ -110,12 +110,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 
-	return &Store{h: &handles{
+	h := &handles{
 		write:  write,
 		read:   read,
 		wstmts: newStmtCache(write),
 		rstmts: newStmtCache(read),
-	}}, nil
+	}
+	// Statements first run inside a transaction cannot be cached then (see
+	// stmt), so the one that runs there on a hot path, the audit insert of
+	// a batch, is prepared now.
+	if _, err := h.wstmts.get(ctx, auditInsert); err != nil {
+		h.wstmts.close()
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	return &Store{h: h}, nil
 }
 
 // Close closes both pools. It is a no-op on a transaction-bound Store.

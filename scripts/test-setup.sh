@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the full test suite uses (PostgreSQL, the
+# real Python azure-identity / azure-ai-ml, the Azure CLI, Chromium), starts
+# PostgreSQL, and writes .ci/test-env with the variables the tests read.
+# Idempotent; run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(postgresql python3-azure azure-cli)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "test-setup: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >&2
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
+
+go mod download
+
+dsn_line=$(sh internal/store/postgres/testdata/start-postgres.sh)
+{
+	echo "# written by scripts/test-setup.sh"
+	echo "$dsn_line"
+} > .ci/test-env
+echo "test-setup: ready ($dsn_line)" >&2
