@@ -1,0 +1,82 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadLayers(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tessera.json")
+	if err := os.WriteFile(file, []byte(`{"listen":"127.0.0.1:9443","accessTokenLifetime":"30m","tenantName":"fromfile"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"TESSERA_TENANT_NAME": "fromenv", "TESSERA_KEY_ROTATION_INTERVAL": "48h"}
+	c, err := Load(file, func(k string) string { return env[k] }, func(c *Config) { c.DataDir = "/flag/dir" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9443" || c.AccessTokenLifetime.Duration != 30*time.Minute {
+		t.Errorf("file values not applied: %+v", c)
+	}
+	if c.TenantName != "fromenv" || c.KeyRotationInterval.Duration != 48*time.Hour {
+		t.Errorf("env did not override the file: %+v", c)
+	}
+	if c.DataDir != "/flag/dir" {
+		t.Errorf("flag did not override: %q", c.DataDir)
+	}
+	if c.PublicURL != "https://localhost:9443" {
+		t.Errorf("public URL %q, want https://localhost:9443", c.PublicURL)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr string
+		wantURL string
+	}{
+		{"defaults", func(*Config) {}, "", "https://localhost:8443"},
+		{"port 443 drops the port", func(c *Config) { c.Listen = "0.0.0.0:443" }, "", "https://localhost"},
+		{"explicit public URL", func(c *Config) { c.PublicURL = "https://id.example.com/" }, "", "https://id.example.com"},
+		{"http public URL", func(c *Config) { c.PublicURL = "http://id.example.com" }, "must be https", ""},
+		{"public URL with path", func(c *Config) { c.PublicURL = "https://id.example.com/x" }, "must be https", ""},
+		{"bad listen", func(c *Config) { c.Listen = "nonsense" }, "listen address", ""},
+		{"bad store", func(c *Config) { c.Store = "mysql://x" }, "store", ""},
+		{"postgres store", func(c *Config) { c.Store = "postgres://u:p@127.0.0.1/db" }, "", "https://localhost:8443"},
+		{"half TLS", func(c *Config) { c.TLSCert = "cert.pem" }, "go together", ""},
+		{"short token lifetime", func(c *Config) { c.AccessTokenLifetime.Duration = time.Minute }, "lifetime", ""},
+		{"tenant name with dot", func(c *Config) { c.TenantName = "a.b" }, "DNS label", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mutate(&c)
+			err := c.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				if c.PublicURL != tc.wantURL {
+					t.Errorf("public URL %q, want %q", c.PublicURL, tc.wantURL)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Validate = %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsUnknownFileFields(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(file, []byte(`{"listne":"x"}`), 0o600)
+	if _, err := Load(file, func(string) string { return "" }, nil); err == nil {
+		t.Fatal("a misspelt field was accepted")
+	}
+}

@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/domain"
+)
+
+// The doc column of tenants, applications and service_principals holds one of
+// these documents. They mirror the domain types with explicit JSON names
+// because the stored JSON is a persistent format: renaming a Go field must not
+// silently orphan data already on disk. Nested domain types (AppRole,
+// PasswordCredential, ...) already carry their own JSON names and are stored
+// as they marshal. Every time is normalised by utc before it is written.
+//
+// The sqlite package holds an identical copy of this file; keep them in step.
+
+// key is the form of a case-insensitive lookup value in a _key column.
+func key(s string) string { return strings.ToLower(s) }
+
+type tenantDoc struct {
+	ID          string                `json:"id"`
+	DisplayName string                `json:"displayName"`
+	Domains     []string              `json:"domains"`
+	CreatedAt   time.Time             `json:"createdAt,omitzero"`
+	Settings    domain.TenantSettings `json:"settings"`
+}
+
+func encodeTenant(t domain.Tenant) ([]byte, error) {
+	return json.Marshal(tenantDoc{
+		ID:          t.ID,
+		DisplayName: t.DisplayName,
+		Domains:     t.Domains,
+		CreatedAt:   utc(t.CreatedAt),
+		Settings:    t.Settings,
+	})
+}
+
+func decodeTenant(b []byte) (domain.Tenant, error) {
+	var d tenantDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return domain.Tenant{}, err
+	}
+	return domain.Tenant{
+		ID:          d.ID,
+		DisplayName: d.DisplayName,
+		Domains:     d.Domains,
+		CreatedAt:   d.CreatedAt,
+		Settings:    d.Settings,
+	}, nil
+}
+
+type applicationDoc struct {
+	ID                         string                               `json:"id"`
+	TenantID                   string                               `json:"tenantId"`
+	AppID                      string                               `json:"appId"`
+	DisplayName                string                               `json:"displayName"`
+	SignInAudience             string                               `json:"signInAudience"`
+	IdentifierURIs             []string                             `json:"identifierUris"`
+	WebRedirectURIs            []string                             `json:"webRedirectUris"`
+	PublicRedirectURIs         []string                             `json:"publicRedirectUris"`
+	IsFallbackPublicClient     bool                                 `json:"isFallbackPublicClient"`
+	AppRoles                   []domain.AppRole                     `json:"appRoles"`
+	AccessTokenAcceptedVersion int                                  `json:"accessTokenAcceptedVersion"`
+	PasswordCredentials        []domain.PasswordCredential          `json:"passwordCredentials"`
+	KeyCredentials             []domain.KeyCredential               `json:"keyCredentials"`
+	FederatedCredentials       []domain.FederatedIdentityCredential `json:"federatedCredentials"`
+	CreatedAt                  time.Time                            `json:"createdAt,omitzero"`
+}
+
+func encodeApplication(a domain.Application) ([]byte, error) {
+	return json.Marshal(applicationDoc{
+		ID:                         a.ID,
+		TenantID:                   a.TenantID,
+		AppID:                      a.AppID,
+		DisplayName:                a.DisplayName,
+		SignInAudience:             a.SignInAudience,
+		IdentifierURIs:             a.IdentifierURIs,
+		WebRedirectURIs:            a.WebRedirectURIs,
+		PublicRedirectURIs:         a.PublicRedirectURIs,
+		IsFallbackPublicClient:     a.IsFallbackPublicClient,
+		AppRoles:                   a.AppRoles,
+		AccessTokenAcceptedVersion: a.AccessTokenAcceptedVersion,
+		PasswordCredentials:        utcPasswords(a.PasswordCredentials),
+		KeyCredentials:             utcKeys(a.KeyCredentials),
+		FederatedCredentials:       a.FederatedCredentials,
+		CreatedAt:                  utc(a.CreatedAt),
+	})
+}
+
+func decodeApplication(b []byte) (domain.Application, error) {
+	var d applicationDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return domain.Application{}, err
+	}
+	return domain.Application{
+		ID:                         d.ID,
+		TenantID:                   d.TenantID,
+		AppID:                      d.AppID,
+		DisplayName:                d.DisplayName,
+		SignInAudience:             d.SignInAudience,
+		IdentifierURIs:             d.IdentifierURIs,
+		WebRedirectURIs:            d.WebRedirectURIs,
+		PublicRedirectURIs:         d.PublicRedirectURIs,
+		IsFallbackPublicClient:     d.IsFallbackPublicClient,
+		AppRoles:                   d.AppRoles,
+		AccessTokenAcceptedVersion: d.AccessTokenAcceptedVersion,
+		PasswordCredentials:        d.PasswordCredentials,
+		KeyCredentials:             d.KeyCredentials,
+		FederatedCredentials:       d.FederatedCredentials,
+		CreatedAt:                  d.CreatedAt,
+	}, nil
+}
+
+type servicePrincipalDoc struct {
+	ID                         string                      `json:"id"`
+	TenantID                   string                      `json:"tenantId"`
+	AppID                      string                      `json:"appId"`
+	DisplayName                string                      `json:"displayName"`
+	AccountEnabled             bool                        `json:"accountEnabled"`
+	ServicePrincipalNames      []string                    `json:"servicePrincipalNames"`
+	ServicePrincipalType       string                      `json:"servicePrincipalType"`
+	AppOwnerTenantID           string                      `json:"appOwnerTenantId"`
+	AppRoles                   []domain.AppRole            `json:"appRoles"`
+	PasswordCredentials        []domain.PasswordCredential `json:"passwordCredentials"`
+	PublicClient               bool                        `json:"publicClient"`
+	AccessTokenAcceptedVersion int                         `json:"accessTokenAcceptedVersion"`
+	CreatedAt                  time.Time                   `json:"createdAt,omitzero"`
+}
+
+func encodeServicePrincipal(sp domain.ServicePrincipal) ([]byte, error) {
+	return json.Marshal(servicePrincipalDoc{
+		ID:                         sp.ID,
+		TenantID:                   sp.TenantID,
+		AppID:                      sp.AppID,
+		DisplayName:                sp.DisplayName,
+		AccountEnabled:             sp.AccountEnabled,
+		ServicePrincipalNames:      sp.ServicePrincipalNames,
+		ServicePrincipalType:       sp.ServicePrincipalType,
+		AppOwnerTenantID:           sp.AppOwnerTenantID,
+		AppRoles:                   sp.AppRoles,
+		PasswordCredentials:        utcPasswords(sp.PasswordCredentials),
+		PublicClient:               sp.PublicClient,
+		AccessTokenAcceptedVersion: sp.AccessTokenAcceptedVersion,
+		CreatedAt:                  utc(sp.CreatedAt),
+	})
+}
+
+func decodeServicePrincipal(b []byte) (domain.ServicePrincipal, error) {
+	var d servicePrincipalDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return domain.ServicePrincipal{}, err
+	}
+	return domain.ServicePrincipal{
+		ID:                         d.ID,
+		TenantID:                   d.TenantID,
+		AppID:                      d.AppID,
+		DisplayName:                d.DisplayName,
+		AccountEnabled:             d.AccountEnabled,
+		ServicePrincipalNames:      d.ServicePrincipalNames,
+		ServicePrincipalType:       d.ServicePrincipalType,
+		AppOwnerTenantID:           d.AppOwnerTenantID,
+		AppRoles:                   d.AppRoles,
+		PasswordCredentials:        d.PasswordCredentials,
+		PublicClient:               d.PublicClient,
+		AccessTokenAcceptedVersion: d.AccessTokenAcceptedVersion,
+		CreatedAt:                  d.CreatedAt,
+	}, nil
+}
+
+// utcPasswords returns a copy with normalised times; the caller's slice is
+// not modified.
+func utcPasswords(in []domain.PasswordCredential) []domain.PasswordCredential {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i].StartDateTime = utc(out[i].StartDateTime)
+		out[i].EndDateTime = utc(out[i].EndDateTime)
+	}
+	return out
+}
+
+func utcKeys(in []domain.KeyCredential) []domain.KeyCredential {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i].StartDateTime = utc(out[i].StartDateTime)
+		out[i].EndDateTime = utc(out[i].EndDateTime)
+	}
+	return out
+}
+
+// utc normalises a time for storage: UTC, microsecond resolution (what
+// PostgreSQL keeps, so both backends return the same value), and the zero time
+// kept as the zero time.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
