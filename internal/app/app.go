@@ -26,6 +26,7 @@ import (
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/metrics"
 	"github.com/tessera-id/tessera/internal/store"
+	"github.com/tessera-id/tessera/internal/store/postgres"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
 	"github.com/tessera-id/tessera/internal/sts"
 	"github.com/tessera-id/tessera/internal/token"
@@ -55,7 +56,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 		}
 		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "tessera.db"))
 	}
-	return nil, fmt.Errorf("postgres TODO")
+	return postgres.Open(ctx, cfg.Store)
 }
 
 // NewKeyManager builds the signing key manager over st.

@@ -94,7 +94,7 @@ func (l *Log) run() {
 				}
 			}
 		}
-		batch = append(batch[:0], first)
+		batch = append(batch, first)
 	fill:
 		for len(batch) < maxBatch {
 			select {
@@ -105,6 +105,7 @@ func (l *Log) run() {
 			}
 		}
 		l.flush(batch)
+		batch = batch[:0]
 	}
 }
 

@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -88,49 +89,57 @@ type v1Response struct {
 
 // parseTokenRequest reads the form once into a token.Request.
 func (h *Handler) parseTokenRequest(w http.ResponseWriter, r *http.Request, version int) (*token.Request, error) {
+	form, err := readTokenForm(w, r)
+	if err != nil {
+		return nil, err
+	}
+	t, seg, err := h.resolveForToken(r)
+	if err != nil {
+		return nil, err
+	}
+	base := h.base.For(r)
+	return &token.Request{
+		Version: version, Tenant: t, Segment: seg, BaseURL: base,
+		EndpointURL:         base + r.URL.EscapedPath(),
+		GrantType:           form["grant_type"],
+		ClientID:            form["client_id"],
+		ClientSecret:        form["client_secret"],
+		ClientAssertionType: form["client_assertion_type"],
+		ClientAssertion:     form["client_assertion"],
+		Scope:               form["scope"],
+		Resource:            form["resource"],
+		Form:                form,
+		ClientIP:            httpx.ClientIP(r),
+		CorrelationID:       httpx.CorrelationID(r.Context()),
+		ConnID:              httpx.ConnID(r.Context()),
+	}, nil
+}
+
+// readTokenForm reads a token request body: a form of single-valued
+// parameters, with the client credentials optionally in HTTP Basic
+// (RFC 6749 §2.3.1: form-urlencoded id and secret) folded into it.
+func readTokenForm(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "application/x-www-form-urlencoded" {
 		return nil, token.Errorf(token.ErrInvalidRequest, 900144,
 			"The request body must contain the following parameter: 'grant_type'. Token requests must be sent as application/x-www-form-urlencoded.")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	body, err := readAll(r)
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, token.Errorf(token.ErrInvalidRequest, 90014, "The request body could not be read or is too large.")
 	}
-	form, err := url.ParseQuery(body)
+	values, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, token.Errorf(token.ErrInvalidRequest, 90014, "The request body is not a valid form encoding.")
 	}
-	// Entra refuses a repeated parameter rather than guessing which one counts.
-	for k, v := range form {
+	form := make(map[string]string, len(values))
+	for k, v := range values {
+		// Entra refuses a repeated parameter rather than guessing which one counts.
 		if len(v) > 1 {
-			return nil, token.Errorf(token.ErrInvalidRequest, 90015, "Requested query string is too long or has a duplicate parameter '%s'.", k)
+			return nil, token.Errorf(token.ErrInvalidRequest, 90015, "Requested query string is too long or has a duplicate parameter '%s'.", printable(k))
 		}
-	}
-	t, seg, err := h.resolveForToken(r)
-	if err != nil {
-		return nil, err
-	}
-	flat := make(map[string]string, len(form))
-	for k, v := range form {
-		flat[k] = v[0]
-	}
-	base := h.base.For(r)
-	req := &token.Request{
-		Version: version, Tenant: t, Segment: seg, BaseURL: base,
-		EndpointURL:         base + r.URL.EscapedPath(),
-		GrantType:           flat["grant_type"],
-		ClientID:            flat["client_id"],
-		ClientSecret:        flat["client_secret"],
-		ClientAssertionType: flat["client_assertion_type"],
-		ClientAssertion:     flat["client_assertion"],
-		Scope:               flat["scope"],
-		Resource:            flat["resource"],
-		Form:                flat,
-		ClientIP:            httpx.ClientIP(r),
-		CorrelationID:       httpx.CorrelationID(r.Context()),
-		ConnID:              httpx.ConnID(r.Context()),
+		form[k] = v[0]
 	}
 	if id, secret, ok := r.BasicAuth(); ok {
 		id, err1 := url.QueryUnescape(id)
@@ -138,15 +147,15 @@ func (h *Handler) parseTokenRequest(w http.ResponseWriter, r *http.Request, vers
 		if err1 != nil || err2 != nil {
 			return nil, token.Errorf(token.ErrInvalidClient, 7000215, "The HTTP Basic credentials are not validly encoded.")
 		}
-		if req.ClientID != "" && req.ClientID != id {
+		if form["client_id"] != "" && form["client_id"] != id {
 			return nil, token.Errorf(token.ErrInvalidRequest, 700021, "The client_id in the body does not match the HTTP Basic credentials.")
 		}
-		if req.ClientSecret != "" {
+		if form["client_secret"] != "" {
 			return nil, token.Errorf(token.ErrInvalidRequest, 90014, "Send the client secret either in the body or with HTTP Basic, not both.")
 		}
-		req.ClientID, req.ClientSecret = id, secret
+		form["client_id"], form["client_secret"] = id, secret
 	}
-	return req, nil
+	return form, nil
 }
 
 func (h *Handler) resolveForToken(r *http.Request) (domain.Tenant, string, error) {

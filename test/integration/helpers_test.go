@@ -132,3 +132,12 @@ func sha1Sum(b []byte) []byte {
 	s := sha1.Sum(b)
 	return s[:]
 }
+
+func headerKid(t *testing.T, raw string) string {
+	t.Helper()
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jws.Signatures[0].Header.KeyID
+}

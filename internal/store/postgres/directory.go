@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera-id/tessera/internal/domain"
 )
@@ -15,9 +17,9 @@ func (s *Store) CreateTenant(ctx context.Context, t domain.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("create tenant %s: %w", t.ID, err)
 	}
-	err = s.atomic(ctx, func(ts *Store) error {
+	err = s.atomic(ctx, false, func(ts *Store) error {
 		if _, err := ts.exec(ctx, `INSERT INTO tenants (id, created_at, doc) VALUES ($1, $2, $3)`,
-			t.ID, toMicros(t.CreatedAt), string(doc)); err != nil {
+			t.ID, pgTime(t.CreatedAt), doc); err != nil {
 			return err
 		}
 		return ts.insertDomains(ctx, t)
@@ -66,7 +68,7 @@ func (s *Store) GetTenantByDomain(ctx context.Context, name string) (domain.Tena
 
 func (s *Store) ListTenants(ctx context.Context) ([]domain.Tenant, error) {
 	out := []domain.Tenant{}
-	err := s.queryAll(ctx, `SELECT doc FROM tenants ORDER BY created_at, id`, nil, func(r *sql.Rows) error {
+	err := s.queryAll(ctx, `SELECT doc FROM tenants ORDER BY created_at, id`, nil, func(r pgx.Rows) error {
 		var doc []byte
 		if err := r.Scan(&doc); err != nil {
 			return err
@@ -90,9 +92,9 @@ func (s *Store) UpdateTenant(ctx context.Context, t domain.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("update tenant %s: %w", t.ID, err)
 	}
-	err = s.atomic(ctx, func(ts *Store) error {
+	err = s.atomic(ctx, false, func(ts *Store) error {
 		if err := ts.execOne(ctx, `UPDATE tenants SET created_at = $1, doc = $2 WHERE id = $3`,
-			toMicros(t.CreatedAt), string(doc), t.ID); err != nil {
+			pgTime(t.CreatedAt), doc, t.ID); err != nil {
 			return err
 		}
 		if _, err := ts.exec(ctx, `DELETE FROM tenant_domains WHERE tenant_id = $1`, t.ID); err != nil {
@@ -113,21 +115,21 @@ const userColumns = `tenant_id, id, upn, display_name, mail_nickname, account_en
 func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 	var (
 		u                  domain.User
-		changed, createdAt sql.NullInt64
+		changed, createdAt *time.Time
 	)
 	if err := r.Scan(&u.TenantID, &u.ID, &u.UserPrincipalName, &u.DisplayName, &u.MailNickname,
 		&u.AccountEnabled, &u.PasswordHash, &changed, &createdAt); err != nil {
 		return domain.User{}, translate(err)
 	}
-	u.PasswordChangedAt = fromMicros(changed)
-	u.CreatedAt = fromMicros(createdAt)
+	u.PasswordChangedAt = fromPgTime(changed)
+	u.CreatedAt = fromPgTime(createdAt)
 	return u, nil
 }
 
 func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
 	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.MailNickname, u.AccountEnabled, u.PasswordHash,
-		toMicros(u.PasswordChangedAt), toMicros(u.CreatedAt), key(u.UserPrincipalName)); err != nil {
+		pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), key(u.UserPrincipalName)); err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	return nil
@@ -150,17 +152,13 @@ func (s *Store) GetUserByUPN(ctx context.Context, tenantID, upn string) (domain.
 }
 
 func (s *Store) oneUser(ctx context.Context, q string, args ...any) (domain.User, error) {
-	row, err := s.row(ctx, q, args...)
-	if err != nil {
-		return domain.User{}, err
-	}
-	return scanUser(row)
+	return scanUser(s.q.QueryRow(ctx, q, args...))
 }
 
 func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]domain.User, error) {
 	out := []domain.User{}
 	err := s.queryAll(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r *sql.Rows) error {
+		[]any{tenantID}, func(r pgx.Rows) error {
 			u, err := scanUser(r)
 			if err != nil {
 				return err
@@ -178,7 +176,7 @@ func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
 	if err := s.execOne(ctx, `UPDATE users SET upn = $1, upn_key = $2, display_name = $3, mail_nickname = $4, account_enabled = $5,
 		password_hash = $6, password_changed_at = $7, created_at = $8 WHERE tenant_id = $9 AND id = $10`,
 		u.UserPrincipalName, key(u.UserPrincipalName), u.DisplayName, u.MailNickname, u.AccountEnabled,
-		u.PasswordHash, toMicros(u.PasswordChangedAt), toMicros(u.CreatedAt), u.TenantID, u.ID); err != nil {
+		u.PasswordHash, pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), u.TenantID, u.ID); err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
 	return nil
@@ -199,7 +197,7 @@ func (s *Store) CreateApplication(ctx context.Context, a domain.Application) err
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO applications (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.TenantID, a.ID, key(a.AppID), a.DisplayName, toMicros(a.CreatedAt), string(doc)); err != nil {
+		a.TenantID, a.ID, key(a.AppID), a.DisplayName, pgTime(a.CreatedAt), doc); err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
 	return nil
@@ -236,7 +234,7 @@ func (s *Store) oneApplication(ctx context.Context, q string, args ...any) (doma
 func (s *Store) ListApplications(ctx context.Context, tenantID string) ([]domain.Application, error) {
 	out := []domain.Application{}
 	err := s.queryAll(ctx, `SELECT doc FROM applications WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r *sql.Rows) error {
+		[]any{tenantID}, func(r pgx.Rows) error {
 			var doc []byte
 			if err := r.Scan(&doc); err != nil {
 				return err
@@ -260,7 +258,7 @@ func (s *Store) UpdateApplication(ctx context.Context, a domain.Application) err
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
 	if err := s.execOne(ctx, `UPDATE applications SET app_id_key = $1, display_name = $2, created_at = $3, doc = $4 WHERE tenant_id = $5 AND id = $6`,
-		key(a.AppID), a.DisplayName, toMicros(a.CreatedAt), string(doc), a.TenantID, a.ID); err != nil {
+		key(a.AppID), a.DisplayName, pgTime(a.CreatedAt), doc, a.TenantID, a.ID); err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
 	return nil
@@ -281,7 +279,7 @@ func (s *Store) CreateServicePrincipal(ctx context.Context, sp domain.ServicePri
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO service_principals (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-		sp.TenantID, sp.ID, key(sp.AppID), sp.DisplayName, toMicros(sp.CreatedAt), string(doc)); err != nil {
+		sp.TenantID, sp.ID, key(sp.AppID), sp.DisplayName, pgTime(sp.CreatedAt), doc); err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
 	return nil
@@ -318,7 +316,7 @@ func (s *Store) oneServicePrincipal(ctx context.Context, q string, args ...any) 
 func (s *Store) ListServicePrincipals(ctx context.Context, tenantID string) ([]domain.ServicePrincipal, error) {
 	out := []domain.ServicePrincipal{}
 	err := s.queryAll(ctx, `SELECT doc FROM service_principals WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r *sql.Rows) error {
+		[]any{tenantID}, func(r pgx.Rows) error {
 			var doc []byte
 			if err := r.Scan(&doc); err != nil {
 				return err
@@ -342,7 +340,7 @@ func (s *Store) UpdateServicePrincipal(ctx context.Context, sp domain.ServicePri
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
 	if err := s.execOne(ctx, `UPDATE service_principals SET app_id_key = $1, display_name = $2, created_at = $3, doc = $4 WHERE tenant_id = $5 AND id = $6`,
-		key(sp.AppID), sp.DisplayName, toMicros(sp.CreatedAt), string(doc), sp.TenantID, sp.ID); err != nil {
+		key(sp.AppID), sp.DisplayName, pgTime(sp.CreatedAt), doc, sp.TenantID, sp.ID); err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
 	return nil
@@ -359,7 +357,7 @@ func (s *Store) DeleteServicePrincipal(ctx context.Context, tenantID, id string)
 
 func (s *Store) CreateAppRoleAssignment(ctx context.Context, a domain.AppRoleAssignment) error {
 	if _, err := s.exec(ctx, `INSERT INTO app_role_assignments (tenant_id, id, principal_id, resource_id, app_role_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.TenantID, a.ID, a.PrincipalID, a.ResourceID, a.AppRoleID, toMicros(a.CreatedAt)); err != nil {
+		a.TenantID, a.ID, a.PrincipalID, a.ResourceID, a.AppRoleID, pgTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("create app role assignment %s: %w", a.ID, err)
 	}
 	return nil
@@ -369,15 +367,15 @@ func (s *Store) ListAppRoleAssignments(ctx context.Context, tenantID, principalI
 	out := []domain.AppRoleAssignment{}
 	err := s.queryAll(ctx, `SELECT tenant_id, id, principal_id, resource_id, app_role_id, created_at FROM app_role_assignments
 		WHERE tenant_id = $1 AND principal_id = $2 ORDER BY created_at, id`,
-		[]any{tenantID, principalID}, func(r *sql.Rows) error {
+		[]any{tenantID, principalID}, func(r pgx.Rows) error {
 			var (
 				a         domain.AppRoleAssignment
-				createdAt sql.NullInt64
+				createdAt *time.Time
 			)
 			if err := r.Scan(&a.TenantID, &a.ID, &a.PrincipalID, &a.ResourceID, &a.AppRoleID, &createdAt); err != nil {
 				return err
 			}
-			a.CreatedAt = fromMicros(createdAt)
+			a.CreatedAt = fromPgTime(createdAt)
 			out = append(out, a)
 			return nil
 		})
@@ -398,7 +396,7 @@ func (s *Store) DeleteAppRoleAssignment(ctx context.Context, tenantID, id string
 
 func (s *Store) CreateDirectoryRoleAssignment(ctx context.Context, a domain.DirectoryRoleAssignment) error {
 	if _, err := s.exec(ctx, `INSERT INTO directory_role_assignments (tenant_id, id, principal_id, role_template_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		a.TenantID, a.ID, a.PrincipalID, a.RoleTemplateID, toMicros(a.CreatedAt)); err != nil {
+		a.TenantID, a.ID, a.PrincipalID, a.RoleTemplateID, pgTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("create directory role assignment %s: %w", a.ID, err)
 	}
 	return nil
@@ -408,15 +406,15 @@ func (s *Store) ListDirectoryRoleAssignments(ctx context.Context, tenantID, prin
 	out := []domain.DirectoryRoleAssignment{}
 	err := s.queryAll(ctx, `SELECT tenant_id, id, principal_id, role_template_id, created_at FROM directory_role_assignments
 		WHERE tenant_id = $1 AND principal_id = $2 ORDER BY created_at, id`,
-		[]any{tenantID, principalID}, func(r *sql.Rows) error {
+		[]any{tenantID, principalID}, func(r pgx.Rows) error {
 			var (
 				a         domain.DirectoryRoleAssignment
-				createdAt sql.NullInt64
+				createdAt *time.Time
 			)
 			if err := r.Scan(&a.TenantID, &a.ID, &a.PrincipalID, &a.RoleTemplateID, &createdAt); err != nil {
 				return err
 			}
-			a.CreatedAt = fromMicros(createdAt)
+			a.CreatedAt = fromPgTime(createdAt)
 			out = append(out, a)
 			return nil
 		})

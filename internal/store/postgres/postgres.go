@@ -199,7 +199,7 @@ func translate(err error) error {
 // Times go in as UTC microseconds (utc) and NULL for the zero time, and come
 // back in UTC: pgx would otherwise return them in the process's local zone.
 
-func ts(t time.Time) *time.Time {
+func pgTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
@@ -207,7 +207,7 @@ func ts(t time.Time) *time.Time {
 	return &u
 }
 
-func fromTS(t *time.Time) time.Time {
+func fromPgTime(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}
 	}

@@ -2,9 +2,10 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/store"
@@ -14,7 +15,7 @@ import (
 
 func (s *Store) CreateSubscription(ctx context.Context, sub domain.Subscription) error {
 	if _, err := s.exec(ctx, `INSERT INTO subscriptions (id, tenant_id, display_name, state, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		sub.ID, sub.TenantID, sub.DisplayName, sub.State, toMicros(sub.CreatedAt)); err != nil {
+		sub.ID, sub.TenantID, sub.DisplayName, sub.State, pgTime(sub.CreatedAt)); err != nil {
 		return fmt.Errorf("create subscription %s: %w", sub.ID, err)
 	}
 	return nil
@@ -25,21 +26,17 @@ const subscriptionColumns = `id, tenant_id, display_name, state, created_at`
 func scanSubscription(r interface{ Scan(...any) error }) (domain.Subscription, error) {
 	var (
 		sub       domain.Subscription
-		createdAt sql.NullInt64
+		createdAt *time.Time
 	)
 	if err := r.Scan(&sub.ID, &sub.TenantID, &sub.DisplayName, &sub.State, &createdAt); err != nil {
 		return domain.Subscription{}, translate(err)
 	}
-	sub.CreatedAt = fromMicros(createdAt)
+	sub.CreatedAt = fromPgTime(createdAt)
 	return sub, nil
 }
 
 func (s *Store) GetSubscription(ctx context.Context, id string) (domain.Subscription, error) {
-	row, err := s.row(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = $1`, id)
-	if err != nil {
-		return domain.Subscription{}, fmt.Errorf("get subscription %s: %w", id, err)
-	}
-	sub, err := scanSubscription(row)
+	sub, err := scanSubscription(s.q.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = $1`, id))
 	if err != nil {
 		return domain.Subscription{}, fmt.Errorf("get subscription %s: %w", id, err)
 	}
@@ -49,7 +46,7 @@ func (s *Store) GetSubscription(ctx context.Context, id string) (domain.Subscrip
 func (s *Store) ListSubscriptions(ctx context.Context, tenantID string) ([]domain.Subscription, error) {
 	out := []domain.Subscription{}
 	err := s.queryAll(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r *sql.Rows) error {
+		[]any{tenantID}, func(r pgx.Rows) error {
 			sub, err := scanSubscription(r)
 			if err != nil {
 				return err
@@ -69,7 +66,7 @@ func (s *Store) CreateRoleAssignment(ctx context.Context, a domain.RoleAssignmen
 	if _, err := s.exec(ctx, `INSERT INTO role_assignments (id, tenant_id, scope, role_definition_id, principal_id,
 		principal_type, description, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		a.ID, a.TenantID, a.Scope, a.RoleDefinitionID, a.PrincipalID, a.PrincipalType, a.Description, a.CreatedBy,
-		toMicros(a.CreatedAt), toMicros(a.UpdatedAt)); err != nil {
+		pgTime(a.CreatedAt), pgTime(a.UpdatedAt)); err != nil {
 		return fmt.Errorf("create role assignment %s: %w", a.ID, err)
 	}
 	return nil
@@ -80,23 +77,19 @@ const roleAssignmentColumns = `id, tenant_id, scope, role_definition_id, princip
 func scanRoleAssignment(r interface{ Scan(...any) error }) (domain.RoleAssignment, error) {
 	var (
 		a                    domain.RoleAssignment
-		createdAt, updatedAt sql.NullInt64
+		createdAt, updatedAt *time.Time
 	)
 	if err := r.Scan(&a.ID, &a.TenantID, &a.Scope, &a.RoleDefinitionID, &a.PrincipalID, &a.PrincipalType,
 		&a.Description, &a.CreatedBy, &createdAt, &updatedAt); err != nil {
 		return domain.RoleAssignment{}, translate(err)
 	}
-	a.CreatedAt = fromMicros(createdAt)
-	a.UpdatedAt = fromMicros(updatedAt)
+	a.CreatedAt = fromPgTime(createdAt)
+	a.UpdatedAt = fromPgTime(updatedAt)
 	return a, nil
 }
 
 func (s *Store) GetRoleAssignment(ctx context.Context, id string) (domain.RoleAssignment, error) {
-	row, err := s.row(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments WHERE id = $1`, id)
-	if err != nil {
-		return domain.RoleAssignment{}, fmt.Errorf("get role assignment %s: %w", id, err)
-	}
-	a, err := scanRoleAssignment(row)
+	a, err := scanRoleAssignment(s.q.QueryRow(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments WHERE id = $1`, id))
 	if err != nil {
 		return domain.RoleAssignment{}, fmt.Errorf("get role assignment %s: %w", id, err)
 	}
@@ -106,7 +99,7 @@ func (s *Store) GetRoleAssignment(ctx context.Context, id string) (domain.RoleAs
 func (s *Store) ListRoleAssignments(ctx context.Context, tenantID string) ([]domain.RoleAssignment, error) {
 	out := []domain.RoleAssignment{}
 	err := s.queryAll(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r *sql.Rows) error {
+		[]any{tenantID}, func(r pgx.Rows) error {
 			a, err := scanRoleAssignment(r)
 			if err != nil {
 				return err
@@ -133,7 +126,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k domain.SigningKey) error
 	if _, err := s.exec(ctx, `INSERT INTO signing_keys (id, algorithm, state, private_key, certificate, created_at, activated_at, retired_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		k.ID, k.Algorithm, k.State, k.PrivateKey, k.Certificate,
-		toMicros(k.CreatedAt), toMicros(k.ActivatedAt), toMicros(k.RetiredAt)); err != nil {
+		pgTime(k.CreatedAt), pgTime(k.ActivatedAt), pgTime(k.RetiredAt)); err != nil {
 		return fmt.Errorf("create signing key %s: %w", k.ID, err)
 	}
 	return nil
@@ -142,17 +135,17 @@ func (s *Store) CreateSigningKey(ctx context.Context, k domain.SigningKey) error
 func (s *Store) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
 	out := []domain.SigningKey{}
 	err := s.queryAll(ctx, `SELECT id, algorithm, state, private_key, certificate, created_at, activated_at, retired_at
-		FROM signing_keys ORDER BY created_at, id`, nil, func(r *sql.Rows) error {
+		FROM signing_keys ORDER BY created_at, id`, nil, func(r pgx.Rows) error {
 		var (
 			k                             domain.SigningKey
-			createdAt, activated, retired sql.NullInt64
+			createdAt, activated, retired *time.Time
 		)
 		if err := r.Scan(&k.ID, &k.Algorithm, &k.State, &k.PrivateKey, &k.Certificate, &createdAt, &activated, &retired); err != nil {
 			return err
 		}
-		k.CreatedAt = fromMicros(createdAt)
-		k.ActivatedAt = fromMicros(activated)
-		k.RetiredAt = fromMicros(retired)
+		k.CreatedAt = fromPgTime(createdAt)
+		k.ActivatedAt = fromPgTime(activated)
+		k.RetiredAt = fromPgTime(retired)
 		out = append(out, k)
 		return nil
 	})
@@ -164,7 +157,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error
 
 func (s *Store) UpdateSigningKey(ctx context.Context, k domain.SigningKey) error {
 	if err := s.execOne(ctx, `UPDATE signing_keys SET state = $1, activated_at = $2, retired_at = $3 WHERE id = $4`,
-		k.State, toMicros(k.ActivatedAt), toMicros(k.RetiredAt), k.ID); err != nil {
+		k.State, pgTime(k.ActivatedAt), pgTime(k.RetiredAt), k.ID); err != nil {
 		return fmt.Errorf("update signing key %s: %w", k.ID, err)
 	}
 	return nil
@@ -172,34 +165,28 @@ func (s *Store) UpdateSigningKey(ctx context.Context, k domain.SigningKey) error
 
 // --- replay ---
 
-// Remember is one statement so that SQLite decides atomically between "new",
-// "expired, take it over" and "live, conflict": the upsert's WHERE leaves a
-// live row untouched, and zero changed rows means the value was replayed.
+// Remember is one statement so that PostgreSQL decides atomically between
+// "new", "expired, take it over" and "live, conflict": concurrent inserts of
+// one key wait on each other, the loser re-evaluates the upsert's WHERE
+// against the winner's row and leaves it untouched, and zero affected rows
+// means the value was replayed.
 func (s *Store) Remember(ctx context.Context, k string, expiresAt time.Time) error {
-	res, err := s.exec(ctx, `INSERT INTO replay (key, expires_at) VALUES ($1, $2)
+	tag, err := s.exec(ctx, `INSERT INTO replay (key, expires_at) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE replay.expires_at < $3`,
-		k, expiresAt.UnixMicro(), time.Now().UnixMicro())
+		k, utc(expiresAt), utc(time.Now()))
 	if err != nil {
 		return fmt.Errorf("remember %q: %w", k, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("remember %q: %w", k, err)
-	}
-	if n == 0 {
+	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("remember %q: %w", k, store.ErrConflict)
 	}
 	return nil
 }
 
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.exec(ctx, `DELETE FROM replay WHERE expires_at < $1`, now.UnixMicro())
+	tag, err := s.exec(ctx, `DELETE FROM replay WHERE expires_at < $1`, utc(now))
 	if err != nil {
 		return 0, fmt.Errorf("purge expired replay records: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("purge expired replay records: %w", err)
-	}
-	return n, nil
+	return tag.RowsAffected(), nil
 }

@@ -58,7 +58,10 @@ def record_client_assertions():
 
     def post(self, url, params=None, data=None, headers=None, **kwargs):
         if isinstance(data, dict) and data.get("client_assertion"):
-            parts = data["client_assertion"].split(".")
+            assertion = data["client_assertion"]
+            if isinstance(assertion, bytes):  # msal 1.21 posts the JWT as bytes
+                assertion = assertion.decode("ascii")
+            parts = assertion.split(".")
             try:
                 header, claims = _b64json(parts[0]), _b64json(parts[1])
             except Exception as ex:  # pylint:disable=broad-except

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Measures client-credentials issuance of a real `tessera serve` over HTTPS
+# keep-alive against the RS256 signing floor of this machine, in one run:
+#
+#   1. builds ./cmd/tessera and bench/tokenload;
+#   2. starts `tessera serve` on a free loopback port with a fresh data dir;
+#   3. closed loop (DURATION, CONCURRENCY workers): maximum tokens/s, with the
+#      RS256 floor measured in the same tokenload process just before;
+#   4. open loop at RATE_FRACTION (0.8) of the floor measured again just
+#      before it: p50/p99 at that load, without coordinated omission;
+#   5. stops the server and prints a summary.
+#
+# Environment knobs (defaults in brackets):
+#   DURATION [20s]  WARMUP [3s]  FLOOR [3s]  CONCURRENCY [16]
+#   OPEN_CONCURRENCY [64]  RATE_FRACTION [0.8]
+#   SERVER_PROCS [nproc]  LOAD_PROCS [1]   GOMAXPROCS of server / load generator
+#   KEEP=1 keeps the work directory (server log, JSON results).
+# The whole script takes about 75 s with the defaults plus the build.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-3s}
+FLOOR=${FLOOR:-3s}
+CONCURRENCY=${CONCURRENCY:-16}
+OPEN_CONCURRENCY=${OPEN_CONCURRENCY:-64}
+RATE_FRACTION=${RATE_FRACTION:-0.8}
+NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
+SERVER_PROCS=${SERVER_PROCS:-$NCPU}
+LOAD_PROCS=${LOAD_PROCS:-1}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-bench.XXXXXX")
+SERVER_PID=""
+cleanup() {
+	if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+	fi
+	if [[ "${KEEP:-}" == 1 ]]; then
+		echo "work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== build"
+go build -o "$WORK/tessera" ./cmd/tessera
+go build -o "$WORK/tokenload" ./bench/tokenload
+
+# A free loopback port: one nothing answers on.
+PORT=""
+for _ in $(seq 1 50); do
+	p=$((20000 + RANDOM % 40000))
+	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT=$p; break; fi
+done
+[[ -n "$PORT" ]] || { echo "no free port found" >&2; exit 1; }
+URL="https://127.0.0.1:$PORT"
+
+echo "== start tessera serve on $URL (GOMAXPROCS=$SERVER_PROCS, log $WORK/server.log)"
+GOMAXPROCS=$SERVER_PROCS "$WORK/tessera" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" \
+	--log-level warn >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+
+BOOT="$WORK/data/bootstrap.json"
+ready=""
+for _ in $(seq 1 300); do
+	kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited:" >&2; cat "$WORK/server.log" >&2; exit 1; }
+	if [[ -s "$BOOT" ]]; then
+		CA=$(sed -n 's/.*"caFile": *"\([^"]*\)".*/\1/p' "$BOOT")
+		if [[ -n "$CA" ]] && curl -fsS --max-time 2 --cacert "$CA" "$URL/healthz" >/dev/null 2>&1; then
+			ready=1; break
+		fi
+	fi
+	sleep 0.1
+done
+[[ -n "$ready" ]] || { echo "server not healthy after 30 s" >&2; cat "$WORK/server.log" >&2; exit 1; }
+
+LOAD=(env GOMAXPROCS="$LOAD_PROCS" "$WORK/tokenload" -bootstrap "$BOOT" -url "$URL" -server-pid "$SERVER_PID"
+	-warmup "$WARMUP" -duration "$DURATION" -floor "$FLOOR")
+
+echo
+echo "NOTE: the server and the load generator share this machine's $NCPU CPUs"
+echo "      (server GOMAXPROCS=$SERVER_PROCS, load generator GOMAXPROCS=$LOAD_PROCS; the floor is always"
+echo "      measured on $NCPU goroutines with GOMAXPROCS=$NCPU while the server is idle)."
+echo "      Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== 1. closed loop: maximum throughput ($CONCURRENCY connections)"
+"${LOAD[@]}" -label max-throughput -concurrency "$CONCURRENCY" -json "$WORK/closed.json"
+echo
+echo "== 2. open loop at ${RATE_FRACTION} × RS256 floor ($OPEN_CONCURRENCY connections)"
+"${LOAD[@]}" -label latency-at-load -rate-fraction "$RATE_FRACTION" -concurrency "$OPEN_CONCURRENCY" -json "$WORK/open.json"
+echo
+
+kill -TERM "$SERVER_PID"
+for _ in $(seq 1 150); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$SERVER_PID" 2>/dev/null; then echo "server did not stop in 15 s" >&2; else wait "$SERVER_PID" || true; fi
+SERVER_PID=""
+if grep -q '"level":"ERROR"' "$WORK/server.log"; then
+	echo "server logged errors:"; grep '"level":"ERROR"' "$WORK/server.log" | head -5
+fi
+
+# Summary from the JSON results (no jq needed).
+field() { sed -n "s/^ *\"$2\": *\([^,]*\),*$/\1/p" "$1" | head -1; }
+num() { printf '%.*f' "$2" "${1:-0}"; }
+c=$WORK/closed.json o=$WORK/open.json
+echo "================ summary ================"
+printf 'machine:          %s CPUs (%s), server GOMAXPROCS=%s, load generator GOMAXPROCS=%s, shared CPUs\n' \
+	"$NCPU" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -1)" "$SERVER_PROCS" "$LOAD_PROCS"
+printf 'RS256 floor:      %s sig/s single-core, %s sig/s on %s cores (before run 1); %s sig/s (before run 2)\n' \
+	"$(num "$(field "$c" rs256FloorSingle)" 0)" "$(num "$(field "$c" rs256Floor)" 0)" "$NCPU" "$(num "$(field "$o" rs256Floor)" 0)"
+printf 'closed loop:      %s tokens/s = %s%% of the floor (target ≥ 85%%); errors: %s\n' \
+	"$(num "$(field "$c" tokensPerSecond)" 0)" "$(num "$(field "$c" ratioToFloorPercent)" 1)" \
+	"$(grep -q '"errors"' "$c" && echo yes || echo none)"
+printf '                  p50 %s ms, p99 %s ms; CPU cores: server %s, load generator %s, others %s\n' \
+	"$(field "$c" p50ms)" "$(field "$c" p99ms)" "$(num "$(field "$c" cpuServerCores)" 2)" \
+	"$(num "$(field "$c" cpuLoadGeneratorCores)" 2)" "$(num "$(field "$c" cpuOtherCores)" 2)"
+printf 'open loop:        %s requests/s offered, %s tokens/s served; p50 %s ms, p99 %s ms (target ≤ 10 ms), max %s ms\n' \
+	"$(num "$(field "$o" targetRate)" 0)" "$(num "$(field "$o" tokensPerSecond)" 0)" \
+	"$(field "$o" p50ms)" "$(field "$o" p99ms)" "$(field "$o" maxms)"
+printf '                  CPU cores: server %s, load generator %s, others %s\n' \
+	"$(num "$(field "$o" cpuServerCores)" 2)" "$(num "$(field "$o" cpuLoadGeneratorCores)" 2)" "$(num "$(field "$o" cpuOtherCores)" 2)"
+other=$(field "$c" cpuOtherCores)
+if awk -v x="${other:-0}" 'BEGIN{exit !(x > 0.1)}'; then
+	echo "WARNING: other processes used ${other} cores during the closed loop: figures are disturbed; rerun on a quiet machine."
+fi

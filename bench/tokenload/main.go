@@ -1,0 +1,728 @@
+// Command tokenload measures client-credentials token issuance of a running
+// Tessera over HTTPS keep-alive, and the raw RS256 signing rate of this
+// machine in the same run, so that the two can be compared.
+//
+// It uses the administrator service principal of bootstrap.json, and only
+// talks to loopback addresses. Every run is bounded in time (-duration,
+// -warmup) and in count (-max-requests).
+//
+//	tokenload -bootstrap DATA/bootstrap.json -duration 20s              # closed loop: max throughput
+//	tokenload -bootstrap DATA/bootstrap.json -rate-fraction 0.8         # open loop at 80 % of the floor
+//	tokenload -bootstrap DATA/bootstrap.json -floor-rate 1370 -rate 1100 -floor 0
+//
+// In open loop (-rate > 0, or -rate-fraction) request i is due at
+// start + i/rate whether or not earlier requests have finished, and its
+// latency is measured from that due time: a stalled server is charged for
+// the requests it made wait (no coordinated omission).
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Hard bounds, whatever the flags say.
+const (
+	maxDuration    = 5 * time.Minute
+	maxConcurrency = 1024
+	maxRate        = 100000
+	maxRequests    = 10_000_000
+)
+
+type bootstrap struct {
+	URL                   string `json:"url"`
+	TenantID              string `json:"tenantId"`
+	CAFile                string `json:"caFile"`
+	AdminServicePrincipal struct {
+		AppID  string `json:"appId"`
+		Secret string `json:"secret"`
+	} `json:"adminServicePrincipal"`
+}
+
+type options struct {
+	url, bootstrap, scope, jsonOut, label string
+	duration, warmup, floor, timeout      time.Duration
+	concurrency, maxRequests, floorProcs  int
+	rate, rateFraction, floorRate         float64
+	floorOnly, v1                         bool
+	serverPID                             int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.url, "url", "", "server base URL (default: url of bootstrap.json); must be a loopback address")
+	flag.StringVar(&o.bootstrap, "bootstrap", "", "path of the server's bootstrap.json (required unless -floor-only)")
+	flag.StringVar(&o.scope, "scope", "https://management.azure.com/.default", "scope requested")
+	flag.BoolVar(&o.v1, "v1", false, "use the v1 endpoint (/oauth2/token, resource=) instead of v2")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measured duration (at most 5m)")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "load applied before measuring, not counted")
+	flag.IntVar(&o.concurrency, "concurrency", 16, "connections and workers (closed loop: requests in flight)")
+	flag.Float64Var(&o.rate, "rate", 0, "open-loop arrival rate in requests/s; 0 = closed loop, as fast as possible")
+	flag.Float64Var(&o.rateFraction, "rate-fraction", 0, "open-loop rate as a fraction of the RS256 floor (e.g. 0.8); overrides -rate")
+	flag.IntVar(&o.maxRequests, "max-requests", 2_000_000, "stop after this many requests")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
+	flag.DurationVar(&o.floor, "floor", 3*time.Second, "measure the RS256 floor this long (on 1 and on -floor-procs goroutines) before the run; 0 = skip")
+	flag.IntVar(&o.floorProcs, "floor-procs", runtime.NumCPU(), "goroutines (and GOMAXPROCS) of the multi-core floor")
+	flag.Float64Var(&o.floorRate, "floor-rate", 0, "multi-core RS256 floor in signatures/s measured elsewhere (used with -floor 0)")
+	flag.BoolVar(&o.floorOnly, "floor-only", false, "only measure the floor")
+	flag.StringVar(&o.jsonOut, "json", "", "also write the result as JSON to this file (- = stdout)")
+	flag.StringVar(&o.label, "label", "", "name of this run in the output")
+	flag.IntVar(&o.serverPID, "server-pid", 0, "process id of the server, to report the CPU it used during the run (Linux /proc)")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "tokenload:", err)
+		os.Exit(1)
+	}
+}
+
+// Result is the JSON output.
+type Result struct {
+	Label      string  `json:"label,omitempty"`
+	GOMAXPROCS int     `json:"gomaxprocs"`
+	NumCPU     int     `json:"numCPU"`
+	Floor1     float64 `json:"rs256FloorSingle,omitempty"` // signatures/s on one goroutine
+	FloorN     float64 `json:"rs256Floor,omitempty"`       // signatures/s on FloorProcs goroutines
+	FloorProcs int     `json:"rs256FloorProcs,omitempty"`
+
+	Mode        string         `json:"mode,omitempty"` // closed or open
+	TargetRate  float64        `json:"targetRate,omitempty"`
+	Concurrency int            `json:"concurrency,omitempty"`
+	Duration    float64        `json:"durationSeconds,omitempty"`
+	Requests    int            `json:"requests"`
+	OK          int            `json:"ok"`
+	Errors      map[string]int `json:"errors,omitempty"`
+	Unsent      int            `json:"unsent,omitempty"` // open loop: due but not sent before the end
+	Connections int64          `json:"connections"`
+	TokensPerS  float64        `json:"tokensPerSecond"`
+	RatioPct    float64        `json:"ratioToFloorPercent,omitempty"`
+	P50ms       float64        `json:"p50ms"`
+	P90ms       float64        `json:"p90ms"`
+	P99ms       float64        `json:"p99ms"`
+	P999ms      float64        `json:"p999ms"`
+	MaxMs       float64        `json:"maxms"`
+	// CPU used during the measured window, in cores (Linux only; 0 if unknown).
+	CPUServer float64 `json:"cpuServerCores,omitempty"`
+	CPULoad   float64 `json:"cpuLoadGeneratorCores,omitempty"`
+	CPUOther  float64 `json:"cpuOtherCores,omitempty"`
+	CPUIdle   float64 `json:"cpuIdleCores,omitempty"`
+	// TokensPerServerCore is tokens/s divided by the server's cores used.
+	TokensPerServerCore float64 `json:"tokensPerServerCore,omitempty"`
+}
+
+func run(o options) error {
+	if o.duration <= 0 || o.duration > maxDuration {
+		return fmt.Errorf("-duration must be in (0, %s]", maxDuration)
+	}
+	if o.warmup < 0 || o.warmup > time.Minute {
+		return errors.New("-warmup must be in [0, 1m]")
+	}
+	if o.floor < 0 || o.floor > time.Minute {
+		return errors.New("-floor must be in [0, 1m]")
+	}
+	if o.concurrency < 1 || o.concurrency > maxConcurrency {
+		return fmt.Errorf("-concurrency must be in [1, %d]", maxConcurrency)
+	}
+	if o.maxRequests < 1 || o.maxRequests > maxRequests {
+		return fmt.Errorf("-max-requests must be in [1, %d]", maxRequests)
+	}
+	if o.floorProcs < 1 || o.floorProcs > 256 {
+		return errors.New("-floor-procs must be in [1, 256]")
+	}
+	res := Result{Label: o.label, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU()}
+
+	if o.floor > 0 {
+		res.Floor1 = signRate(1, o.floor/2)
+		res.FloorN, res.FloorProcs = signRate(o.floorProcs, o.floor), o.floorProcs
+		fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256): %.0f signatures/s on 1 goroutine, %.0f signatures/s on %d goroutines (GOMAXPROCS %d)\n",
+			res.Floor1, res.FloorN, o.floorProcs, o.floorProcs)
+	} else if o.floorRate > 0 {
+		res.FloorN = o.floorRate
+		fmt.Printf("RS256 floor (given): %.0f signatures/s\n", res.FloorN)
+	}
+	if o.floorOnly {
+		return emit(o, res)
+	}
+
+	if o.rateFraction > 0 {
+		if res.FloorN == 0 {
+			return errors.New("-rate-fraction needs a floor (-floor > 0 or -floor-rate)")
+		}
+		o.rate = o.rateFraction * res.FloorN
+	}
+	if o.rate < 0 || o.rate > maxRate {
+		return fmt.Errorf("-rate must be in [0, %d]", maxRate)
+	}
+
+	if o.bootstrap == "" {
+		return errors.New("-bootstrap is required")
+	}
+	b, err := readBootstrap(o.bootstrap)
+	if err != nil {
+		return err
+	}
+	base := o.url
+	if base == "" {
+		base = b.URL
+	}
+	target, err := loopbackURL(base)
+	if err != nil {
+		return err
+	}
+	client, conns, err := newClient(b.CAFile, o.concurrency, o.timeout)
+	if err != nil {
+		return err
+	}
+	req, err := newRequest(target, b, o.scope, o.v1)
+	if err != nil {
+		return err
+	}
+	// One request first: fail fast on a wrong secret or scope, and check the answer.
+	if err := preflight(client, req); err != nil {
+		return err
+	}
+
+	var s stats
+	start := time.Now()
+	measureFrom := start.Add(o.warmup)
+	end := measureFrom.Add(o.duration)
+	cpu := make(chan cpuUse, 1)
+	go func() {
+		time.Sleep(time.Until(measureFrom))
+		a := sampleCPU(o.serverPID)
+		time.Sleep(time.Until(end))
+		cpu <- sampleCPU(o.serverPID).since(a)
+	}()
+	if o.rate > 0 {
+		res.Mode, res.TargetRate = "open", o.rate
+		s = openLoop(client, req, o, start, measureFrom, end)
+	} else {
+		res.Mode = "closed"
+		s = closedLoop(client, req, o, start, measureFrom, end)
+	}
+	if u := <-cpu; u.ok {
+		res.CPUServer, res.CPULoad, res.CPUOther, res.CPUIdle = u.server, u.self, u.other, u.idle
+		if u.server > 0 {
+			res.TokensPerServerCore = float64(s.ok) / o.duration.Seconds() / u.server
+		}
+	}
+	res.Concurrency, res.Duration = o.concurrency, o.duration.Seconds()
+	res.Requests, res.OK, res.Errors, res.Unsent = s.requests, s.ok, s.errors, s.unsent
+	res.Connections = conns.Load()
+	res.TokensPerS = float64(s.ok) / o.duration.Seconds()
+	if res.FloorN > 0 {
+		res.RatioPct = 100 * res.TokensPerS / res.FloorN
+	}
+	lat := s.latencies
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	res.P50ms, res.P90ms, res.P99ms, res.P999ms = pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 99.9)
+	if len(lat) > 0 {
+		res.MaxMs = ms(lat[len(lat)-1])
+	}
+	printResult(res)
+	return emit(o, res)
+}
+
+func emit(o options, res Result) error {
+	if o.jsonOut == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if o.jsonOut == "-" {
+		_, err = os.Stdout.Write(data)
+		return err
+	}
+	return os.WriteFile(o.jsonOut, data, 0o644)
+}
+
+func printResult(r Result) {
+	name := r.Mode + " loop"
+	if r.Label != "" {
+		name = r.Label + " (" + name + ")"
+	}
+	fmt.Printf("== %s: %d workers/connections", name, r.Concurrency)
+	if r.Mode == "open" {
+		fmt.Printf(", target %.0f requests/s", r.TargetRate)
+	}
+	fmt.Printf(", %.0fs measured, load generator GOMAXPROCS %d of %d CPUs\n", r.Duration, r.GOMAXPROCS, r.NumCPU)
+	fmt.Printf("requests:    %d (ok %d)\n", r.Requests, r.OK)
+	if len(r.Errors) == 0 {
+		fmt.Printf("errors:      none\n")
+	} else {
+		keys := make([]string, 0, len(r.Errors))
+		for k := range r.Errors {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s ×%d", k, r.Errors[k]))
+		}
+		fmt.Printf("errors:      %s\n", strings.Join(parts, ", "))
+	}
+	if r.Unsent > 0 {
+		fmt.Printf("unsent:      %d due requests could not be sent before the end (server saturated)\n", r.Unsent)
+	}
+	fmt.Printf("connections: %d opened (keep-alive)\n", r.Connections)
+	fmt.Printf("tokens/s:    %.0f\n", r.TokensPerS)
+	fmt.Printf("latency:     p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n", r.P50ms, r.P90ms, r.P99ms, r.P999ms, r.MaxMs)
+	if r.CPUServer > 0 || r.CPULoad > 0 {
+		fmt.Printf("cpu (cores): server %.2f, load generator %.2f, other processes %.2f, idle %.2f", r.CPUServer, r.CPULoad, r.CPUOther, r.CPUIdle)
+		if r.TokensPerServerCore > 0 {
+			fmt.Printf("; %.0f tokens/s per server core", r.TokensPerServerCore)
+		}
+		fmt.Println()
+	}
+	if r.FloorN > 0 {
+		fmt.Printf("ratio: %.1f%% of RS256 floor (%.0f signatures/s)\n", r.RatioPct, r.FloorN)
+	}
+}
+
+// signRate measures RS256 signatures per second on procs goroutines, with
+// GOMAXPROCS raised to procs meanwhile.
+func signRate(procs int, d time.Duration) float64 {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	key.Precompute()
+	// A typical claims payload (~600 bytes) hashed per signature, as a token is.
+	payload := bytes.Repeat([]byte(`{"aud":"https://management.azure.com/","iss":"x"}`), 12)
+	prev := runtime.GOMAXPROCS(procs)
+	defer runtime.GOMAXPROCS(prev)
+	var count atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < procs; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := int64(0)
+			for !stop.Load() {
+				d := sha256.Sum256(payload)
+				if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:]); err != nil {
+					panic(err)
+				}
+				n++
+			}
+			count.Add(n)
+		}()
+	}
+	time.Sleep(d)
+	stop.Store(true)
+	wg.Wait()
+	return float64(count.Load()) / time.Since(start).Seconds()
+}
+
+func readBootstrap(path string) (bootstrap, error) {
+	var b bootstrap
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return b, err
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return b, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if b.TenantID == "" || b.AdminServicePrincipal.AppID == "" || b.AdminServicePrincipal.Secret == "" {
+		return b, fmt.Errorf("%s lacks tenantId or adminServicePrincipal", path)
+	}
+	return b, nil
+}
+
+// loopbackURL parses base and refuses a host that is not a loopback
+// address (a literal loopback IP or "localhost"). The dialer checks the
+// address actually dialled as well.
+func loopbackURL(base string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(base, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("parse -url: %w", err)
+	}
+	if u.Scheme != "https" {
+		return nil, fmt.Errorf("-url %s: only https is measured", base)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return u, nil
+	}
+	if strings.EqualFold(host, "localhost") {
+		return u, nil
+	}
+	return nil, fmt.Errorf("-url %s: refusing a host that is not loopback (127.0.0.0/8, ::1, localhost)", base)
+}
+
+func newClient(caFile string, concurrency int, timeout time.Duration) (*http.Client, *atomic.Int64, error) {
+	pool := x509.NewCertPool()
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read CA: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("no certificate in %s", caFile)
+		}
+	}
+	conns := new(atomic.Int64)
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			if ta, ok := c.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+				c.Close()
+				return nil, fmt.Errorf("refusing non-loopback peer %s", c.RemoteAddr())
+			}
+			conns.Add(1)
+			return c, nil
+		},
+		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		MaxIdleConns:        concurrency + 8,
+		MaxIdleConnsPerHost: concurrency + 8,
+		MaxConnsPerHost:     concurrency + 8,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 5 * time.Second,
+		DisableCompression:  true,
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}, conns, nil
+}
+
+// request is the one token request sent again and again.
+type request struct {
+	url  string
+	body []byte
+}
+
+func newRequest(base *url.URL, b bootstrap, scope string, v1 bool) (request, error) {
+	form := url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {b.AdminServicePrincipal.AppID},
+		"client_secret": {b.AdminServicePrincipal.Secret},
+	}
+	path := "/" + url.PathEscape(b.TenantID) + "/oauth2/v2.0/token"
+	if v1 {
+		path = "/" + url.PathEscape(b.TenantID) + "/oauth2/token"
+		form.Set("resource", strings.TrimSuffix(scope, "/.default"))
+	} else {
+		form.Set("scope", scope)
+	}
+	return request{url: base.String() + path, body: []byte(form.Encode())}, nil
+}
+
+// do sends one request; it returns "" on a token, else an error class.
+func do(client *http.Client, r request) string {
+	req, err := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(r.body))
+	if err != nil {
+		return "request: " + err.Error()
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return transportClass(err)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	switch {
+	case err != nil:
+		return "read: " + transportClass(err)
+	case resp.StatusCode != http.StatusOK:
+		return "HTTP " + strconv.Itoa(resp.StatusCode)
+	case !bytes.Contains(body, []byte(`"access_token":"ey`)):
+		return "HTTP 200 without access_token"
+	}
+	return ""
+}
+
+func transportClass(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return "net " + oe.Op
+	}
+	return "transport"
+}
+
+func preflight(client *http.Client, r request) error {
+	req, err := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(r.body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("first request: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" {
+		return fmt.Errorf("first request: HTTP %d %s", resp.StatusCode, bytes.TrimSpace(body))
+	}
+	if parts := strings.Split(tok.AccessToken, "."); len(parts) != 3 {
+		return fmt.Errorf("first request: access_token is not a compact JWS")
+	}
+	return nil
+}
+
+// stats are what a run measured after the warm-up.
+type stats struct {
+	requests, ok, unsent int
+	errors               map[string]int
+	latencies            []time.Duration // of successful requests
+}
+
+// recorder is one worker's share of the stats (merged at the end, so the
+// hot path takes no lock).
+type recorder struct {
+	requests, ok int
+	errors       map[string]int
+	latencies    []time.Duration
+}
+
+func (r *recorder) add(class string, lat time.Duration) {
+	r.requests++
+	if class != "" {
+		if r.errors == nil {
+			r.errors = map[string]int{}
+		}
+		r.errors[class]++
+		return
+	}
+	r.ok++
+	r.latencies = append(r.latencies, lat)
+}
+
+func merge(rs []*recorder) stats {
+	s := stats{errors: map[string]int{}}
+	for _, r := range rs {
+		s.requests += r.requests
+		s.ok += r.ok
+		for k, v := range r.errors {
+			s.errors[k] += v
+		}
+		s.latencies = append(s.latencies, r.latencies...)
+	}
+	if len(s.errors) == 0 {
+		s.errors = nil
+	}
+	return s
+}
+
+// closedLoop runs -concurrency workers, each sending its next request when
+// the previous one is answered. Requests sent during the warm-up are not
+// counted; a request counts in the window if it completes within it.
+func closedLoop(client *http.Client, r request, o options, start, measureFrom, end time.Time) stats {
+	var budget atomic.Int64
+	budget.Store(int64(o.maxRequests))
+	recs := make([]*recorder, o.concurrency)
+	var wg sync.WaitGroup
+	for i := range recs {
+		rec := &recorder{latencies: make([]time.Duration, 0, 4096)}
+		recs[i] = rec
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				t0 := time.Now()
+				if !t0.Before(end) || budget.Add(-1) < 0 {
+					return
+				}
+				class := do(client, r)
+				t1 := time.Now()
+				if t1.Before(measureFrom) || t1.After(end) {
+					continue
+				}
+				rec.add(class, t1.Sub(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	return merge(recs)
+}
+
+// openLoop sends requests at a constant rate: request i is due at
+// start + i/rate and its latency runs from that due time. -concurrency
+// workers (connections) take due requests in order; when all are busy, due
+// requests wait and that wait is part of their latency.
+func openLoop(client *http.Client, r request, o options, start, measureFrom, end time.Time) stats {
+	interval := time.Duration(float64(time.Second) / o.rate)
+	total := int(float64(o.warmup+o.duration) / float64(interval))
+	if total > o.maxRequests {
+		total = o.maxRequests
+	}
+	due := make(chan time.Time, 1<<16)
+	// The dispatcher releases each request at its due time (sleeping in
+	// steps of at least 200 µs, releasing all that became due meanwhile).
+	go func() {
+		defer close(due)
+		for i := 0; i < total; i++ {
+			t := start.Add(time.Duration(i) * interval)
+			if d := time.Until(t); d > 200*time.Microsecond {
+				time.Sleep(d)
+			}
+			due <- t
+		}
+	}()
+	// Workers stop sending at end (plus the timeout, so queued-up requests
+	// that became due before end still get a chance and are charged for it).
+	stopAt := end.Add(o.timeout)
+	recs := make([]*recorder, o.concurrency)
+	var unsent atomic.Int64
+	var wg sync.WaitGroup
+	for i := range recs {
+		rec := &recorder{latencies: make([]time.Duration, 0, 4096)}
+		recs[i] = rec
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range due {
+				if time.Now().After(stopAt) {
+					if !t.Before(measureFrom) {
+						unsent.Add(1)
+					}
+					continue
+				}
+				class := do(client, r)
+				if t.Before(measureFrom) || !t.Before(end) {
+					continue
+				}
+				rec.add(class, time.Since(t))
+			}
+		}()
+	}
+	wg.Wait()
+	s := merge(recs)
+	s.unsent = int(unsent.Load())
+	return s
+}
+
+func pct(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p/100+0.5) - 1
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(sorted) {
+		i = len(sorted) - 1
+	}
+	return ms(sorted[i])
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// cpuUse is CPU time used in a window, in cores (seconds of CPU per second).
+type cpuUse struct {
+	ok                        bool
+	server, self, other, idle float64
+	// raw counters (clock ticks) and wall time of a sample
+	srvTicks, selfTicks, busyTicks, idleTicks int64
+	at                                        time.Time
+}
+
+// clkTck is USER_HZ, 100 on every mainstream Linux.
+const clkTck = 100
+
+// sampleCPU reads /proc/stat and the CPU time of this process and of pid.
+func sampleCPU(pid int) cpuUse {
+	u := cpuUse{at: time.Now()}
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return u
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return u
+	}
+	for i := 1; i < len(f) && i <= 8; i++ {
+		v, _ := strconv.ParseInt(f[i], 10, 64)
+		if i == 4 || i == 5 { // idle, iowait
+			u.idleTicks += v
+		} else {
+			u.busyTicks += v
+		}
+	}
+	u.selfTicks = procTicks("self")
+	if pid > 0 {
+		u.srvTicks = procTicks(strconv.Itoa(pid))
+	}
+	u.ok = u.selfTicks >= 0 && u.srvTicks >= 0
+	return u
+}
+
+// procTicks is utime+stime of /proc/<p>/stat, or -1.
+func procTicks(p string) int64 {
+	data, err := os.ReadFile("/proc/" + p + "/stat")
+	if err != nil {
+		return -1
+	}
+	// The command name (field 2) may hold spaces: fields count from after ")".
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return ut + st
+}
+
+func (b cpuUse) since(a cpuUse) cpuUse {
+	if !a.ok || !b.ok {
+		return cpuUse{}
+	}
+	wall := b.at.Sub(a.at).Seconds() * clkTck
+	if wall <= 0 {
+		return cpuUse{}
+	}
+	u := cpuUse{ok: true}
+	u.server = float64(b.srvTicks-a.srvTicks) / wall
+	u.self = float64(b.selfTicks-a.selfTicks) / wall
+	u.idle = float64(b.idleTicks-a.idleTicks) / wall
+	u.other = float64(b.busyTicks-a.busyTicks)/wall - u.server - u.self
+	if u.other < 0 {
+		u.other = 0
+	}
+	return u
+}

@@ -1,0 +1,28 @@
+// Package compat holds Tessera's client compatibility suite: tests that run
+// the real, unmodified Azure SDK credential libraries against a Tessera
+// started in-process (test/testserver) on a random loopback port over HTTPS,
+// and verify the tokens those clients receive against Tessera's JWKS.
+//
+// The Python tests (python_test.go, scripts in python/) use azure-identity
+// 1.13.0b2 and msal 1.21 from Debian's python3-azure package:
+//
+//	apt-get install python3-azure
+//	go test ./test/compat/ -run Python -count=1 -v
+//
+// The package is importable only by Debian's own interpreter, so the tests
+// run /usr/bin/python3 unless TESSERA_PYTHON names another interpreter that
+// can import azure.identity. When the client is missing the tests skip, so a
+// plain `go test ./...` passes on any machine; set TESSERA_COMPAT_REQUIRED=1
+// (CI does) to turn a missing client into a failure so the suite cannot
+// silently skip. TESSERA_COMPAT_DEBUG=1 turns on azure/msal debug logging in
+// the scripts (printed when a case fails or with -v), and TESSERA_TEST_LOG=1
+// the server's own debug log.
+//
+// Each script runs with a fully controlled environment: nothing is inherited
+// except PATH; HOME, TMPDIR and AZURE_CONFIG_DIR are empty temporary
+// directories (so DefaultAzureCredential cannot fall through to a signed-in
+// Azure CLI or a shared token cache), REQUESTS_CA_BUNDLE and SSL_CERT_FILE
+// name the test server's CA, and AZURE_AUTHORITY_HOST its URL. Scripts print
+// one JSON line with the tokens (or the exception) and exit non-zero on
+// failure; see python/_compat.py.
+package compat
