@@ -66,7 +66,7 @@ type options struct {
 	duration, warmup, floor, timeout      time.Duration
 	concurrency, maxRequests, floorProcs  int
 	rate, rateFraction, floorRate         float64
-	floorOnly, v1                         bool
+	floorOnly, floorAfter, v1             bool
 	serverPID                             int
 }
 
@@ -87,6 +87,7 @@ func main() {
 	flag.IntVar(&o.floorProcs, "floor-procs", runtime.NumCPU(), "goroutines (and GOMAXPROCS) of the multi-core floor")
 	flag.Float64Var(&o.floorRate, "floor-rate", 0, "multi-core RS256 floor in signatures/s measured elsewhere (used with -floor 0)")
 	flag.BoolVar(&o.floorOnly, "floor-only", false, "only measure the floor")
+	flag.BoolVar(&o.floorAfter, "floor-after", true, "with -floor: measure the multi-core floor again after the run, to see drift")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the result as JSON to this file (- = stdout)")
 	flag.StringVar(&o.label, "label", "", "name of this run in the output")
 	flag.IntVar(&o.serverPID, "server-pid", 0, "process id of the server, to report the CPU it used during the run (Linux /proc)")
@@ -105,6 +106,10 @@ type Result struct {
 	Floor1     float64 `json:"rs256FloorSingle,omitempty"` // signatures/s on one goroutine
 	FloorN     float64 `json:"rs256Floor,omitempty"`       // signatures/s on FloorProcs goroutines
 	FloorProcs int     `json:"rs256FloorProcs,omitempty"`
+	// FloorPerCPU is signatures per CPU-second of the multi-core floor: what
+	// a core does when it gets to run, however busy the machine is.
+	FloorPerCPU float64 `json:"rs256FloorPerCPUSecond,omitempty"`
+	FloorAfter  float64 `json:"rs256FloorAfter,omitempty"` // multi-core floor measured again after the run
 
 	Mode        string         `json:"mode,omitempty"` // closed or open
 	TargetRate  float64        `json:"targetRate,omitempty"`
@@ -117,6 +122,7 @@ type Result struct {
 	Connections int64          `json:"connections"`
 	TokensPerS  float64        `json:"tokensPerSecond"`
 	RatioPct    float64        `json:"ratioToFloorPercent,omitempty"`
+	RatioAfter  float64        `json:"ratioToFloorAfterPercent,omitempty"`
 	P50ms       float64        `json:"p50ms"`
 	P90ms       float64        `json:"p90ms"`
 	P99ms       float64        `json:"p99ms"`
@@ -129,6 +135,9 @@ type Result struct {
 	CPUIdle   float64 `json:"cpuIdleCores,omitempty"`
 	// TokensPerServerCore is tokens/s divided by the server's cores used.
 	TokensPerServerCore float64 `json:"tokensPerServerCore,omitempty"`
+	// ServerEfficiencyPct is TokensPerServerCore over FloorPerCPU: the share
+	// of the server's CPU that a bare signature would need.
+	ServerEfficiencyPct float64 `json:"serverEfficiencyPercent,omitempty"`
 }
 
 func run(o options) error {
@@ -153,10 +162,15 @@ func run(o options) error {
 	res := Result{Label: o.label, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU()}
 
 	if o.floor > 0 {
-		res.Floor1 = signRate(1, o.floor/2)
-		res.FloorN, res.FloorProcs = signRate(o.floorProcs, o.floor), o.floorProcs
-		fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256): %.0f signatures/s on 1 goroutine, %.0f signatures/s on %d goroutines (GOMAXPROCS %d)\n",
+		res.Floor1, _ = signRate(1, o.floor/2)
+		res.FloorN, res.FloorPerCPU = signRate(o.floorProcs, o.floor)
+		res.FloorProcs = o.floorProcs
+		fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256): %.0f signatures/s on 1 goroutine, %.0f signatures/s on %d goroutines (GOMAXPROCS %d)",
 			res.Floor1, res.FloorN, o.floorProcs, o.floorProcs)
+		if res.FloorPerCPU > 0 {
+			fmt.Printf(", %.0f per CPU-second", res.FloorPerCPU)
+		}
+		fmt.Println()
 	} else if o.floorRate > 0 {
 		res.FloorN = o.floorRate
 		fmt.Printf("RS256 floor (given): %.0f signatures/s\n", res.FloorN)
@@ -234,6 +248,14 @@ func run(o options) error {
 	if res.FloorN > 0 {
 		res.RatioPct = 100 * res.TokensPerS / res.FloorN
 	}
+	if res.TokensPerServerCore > 0 && res.FloorPerCPU > 0 {
+		res.ServerEfficiencyPct = 100 * res.TokensPerServerCore / res.FloorPerCPU
+	}
+	if o.floor > 0 && o.floorAfter {
+		client.CloseIdleConnections()
+		res.FloorAfter, _ = signRate(o.floorProcs, o.floor)
+		res.RatioAfter = 100 * res.TokensPerS / res.FloorAfter
+	}
 	lat := s.latencies
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	res.P50ms, res.P90ms, res.P99ms, res.P999ms = pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 99.9)
@@ -298,14 +320,26 @@ func printResult(r Result) {
 		}
 		fmt.Println()
 	}
+	if r.ServerEfficiencyPct > 0 {
+		fmt.Printf("efficiency:  server CPU per token = %.1f%% signing at the floor's cost (%.0f tokens/s per server core vs %.0f signatures per CPU-second)\n",
+			r.ServerEfficiencyPct, r.TokensPerServerCore, r.FloorPerCPU)
+	}
+	if r.FloorAfter > 0 {
+		fmt.Printf("floor after: %.0f signatures/s (%.1f%% of it)", r.FloorAfter, r.RatioAfter)
+		if d := r.FloorAfter/r.FloorN - 1; d > 0.1 || d < -0.1 {
+			fmt.Printf(" — the floor drifted %+.0f%% during the run: the machine is not quiet", 100*d)
+		}
+		fmt.Println()
+	}
 	if r.FloorN > 0 {
 		fmt.Printf("ratio: %.1f%% of RS256 floor (%.0f signatures/s)\n", r.RatioPct, r.FloorN)
 	}
 }
 
 // signRate measures RS256 signatures per second on procs goroutines, with
-// GOMAXPROCS raised to procs meanwhile.
-func signRate(procs int, d time.Duration) float64 {
+// GOMAXPROCS raised to procs meanwhile, and per CPU-second of this process
+// (0 when /proc is not available).
+func signRate(procs int, d time.Duration) (perSecond, perCPUSecond float64) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic(err)
@@ -318,7 +352,7 @@ func signRate(procs int, d time.Duration) float64 {
 	var count atomic.Int64
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), procTicks("self")
 	for i := 0; i < procs; i++ {
 		wg.Add(1)
 		go func() {
@@ -337,7 +371,12 @@ func signRate(procs int, d time.Duration) float64 {
 	time.Sleep(d)
 	stop.Store(true)
 	wg.Wait()
-	return float64(count.Load()) / time.Since(start).Seconds()
+	n, wall, cpu1 := float64(count.Load()), time.Since(start).Seconds(), procTicks("self")
+	perSecond = n / wall
+	if cpu0 >= 0 && cpu1 > cpu0 {
+		perCPUSecond = n / (float64(cpu1-cpu0) / clkTck)
+	}
+	return perSecond, perCPUSecond
 }
 
 func readBootstrap(path string) (bootstrap, error) {

@@ -277,3 +277,9 @@ func (s *Server) maintain(ctx context.Context) {
 // RotateKeys rotates the signing keys now (what `tessera keys rotate` does,
 // without waiting for the reload tick).
 func (s *Server) RotateKeys(ctx context.Context) error { return s.keys.Rotate(ctx) }
+
+// TenantID is the home tenant this server serves.
+func (s *Server) TenantID() string { return s.tenant.ID }
+
+// Close releases a server that was prepared but never served.
+func (s *Server) Close() { s.close() }

@@ -45,6 +45,9 @@ type Options struct {
 	Store string
 	// DataDir reuses a directory (default t.TempDir()).
 	DataDir string
+	// Replica of another server on the same PostgreSQL store: this one did
+	// not bootstrap, so it takes that server's bootstrap (with its own CA).
+	Replica *Server
 }
 
 // Start runs a server until the test ends.
@@ -85,8 +88,11 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	b, err := app.ReadBootstrap(dataDir)
-	if err != nil {
+	var b app.Bootstrap
+	if opts.Replica != nil {
+		b = opts.Replica.Bootstrap
+		b.URL, b.CAFile = cfg.PublicURL, srv.CAFile()
+	} else if b, err = app.ReadBootstrap(dataDir); err != nil {
 		cancel()
 		t.Fatalf("read bootstrap: %v", err)
 	}
@@ -238,4 +244,23 @@ func (s *Server) CreateApp(t testing.TB, name string, extra map[string]any) App 
 // Errorf formats a short description of a token response for failures.
 func (r TokenResponse) String() string {
 	return fmt.Sprintf("%d %s", r.Status, strings.TrimSpace(string(r.Raw)))
+}
+
+// StartBare prepares a server on store without serving, for bootstrap races,
+// and returns the tenant it would serve.
+func StartBare(t testing.TB, store string) (string, error) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Store = store
+	if err := cfg.Validate(); err != nil {
+		return "", err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := app.New(context.Background(), cfg, log)
+	if err != nil {
+		return "", err
+	}
+	defer srv.Close()
+	return srv.TenantID(), nil
 }
