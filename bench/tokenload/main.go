@@ -110,6 +110,10 @@ type Result struct {
 	// a core does when it gets to run, however busy the machine is.
 	FloorPerCPU float64 `json:"rs256FloorPerCPUSecond,omitempty"`
 	FloorAfter  float64 `json:"rs256FloorAfter,omitempty"` // multi-core floor measured again after the run
+	// FloorOther is the CPU (cores) other processes used while the
+	// multi-core floor ran: above ~0.05 the floor is understated.
+	FloorOther      float64 `json:"rs256FloorOtherCores,omitempty"`
+	FloorAfterOther float64 `json:"rs256FloorAfterOtherCores,omitempty"`
 
 	Mode        string         `json:"mode,omitempty"` // closed or open
 	TargetRate  float64        `json:"targetRate,omitempty"`
@@ -121,13 +125,17 @@ type Result struct {
 	Unsent      int            `json:"unsent,omitempty"` // open loop: due but not sent before the end
 	Connections int64          `json:"connections"`
 	TokensPerS  float64        `json:"tokensPerSecond"`
-	RatioPct    float64        `json:"ratioToFloorPercent,omitempty"`
-	RatioAfter  float64        `json:"ratioToFloorAfterPercent,omitempty"`
-	P50ms       float64        `json:"p50ms"`
-	P90ms       float64        `json:"p90ms"`
-	P99ms       float64        `json:"p99ms"`
-	P999ms      float64        `json:"p999ms"`
-	MaxMs       float64        `json:"maxms"`
+	// Tokens completed in each second of the measured window: median and
+	// best second, which shrug off short bursts of other load.
+	TokensPerSMedian float64 `json:"tokensPerSecondMedian1s,omitempty"`
+	TokensPerSMax    float64 `json:"tokensPerSecondMax1s,omitempty"`
+	RatioPct         float64 `json:"ratioToFloorPercent,omitempty"`
+	RatioAfter       float64 `json:"ratioToFloorAfterPercent,omitempty"`
+	P50ms            float64 `json:"p50ms"`
+	P90ms            float64 `json:"p90ms"`
+	P99ms            float64 `json:"p99ms"`
+	P999ms           float64 `json:"p999ms"`
+	MaxMs            float64 `json:"maxms"`
 	// CPU used during the measured window, in cores (Linux only; 0 if unknown).
 	CPUServer float64 `json:"cpuServerCores,omitempty"`
 	CPULoad   float64 `json:"cpuLoadGeneratorCores,omitempty"`
@@ -162,13 +170,13 @@ func run(o options) error {
 	res := Result{Label: o.label, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU()}
 
 	if o.floor > 0 {
-		res.Floor1, _ = signRate(1, o.floor/2)
-		res.FloorN, res.FloorPerCPU = signRate(o.floorProcs, o.floor)
-		res.FloorProcs = o.floorProcs
+		res.Floor1 = signRate(1, o.floor/2).rate
+		f := signRate(o.floorProcs, o.floor)
+		res.FloorN, res.FloorPerCPU, res.FloorOther, res.FloorProcs = f.rate, f.perCPU, f.other, o.floorProcs
 		fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256): %.0f signatures/s on 1 goroutine, %.0f signatures/s on %d goroutines (GOMAXPROCS %d)",
 			res.Floor1, res.FloorN, o.floorProcs, o.floorProcs)
 		if res.FloorPerCPU > 0 {
-			fmt.Printf(", %.0f per CPU-second", res.FloorPerCPU)
+			fmt.Printf(", %.0f per CPU-second; other processes used %.2f cores meanwhile", res.FloorPerCPU, res.FloorOther)
 		}
 		fmt.Println()
 	} else if o.floorRate > 0 {
@@ -221,6 +229,19 @@ func run(o options) error {
 	start := time.Now()
 	measureFrom := start.Add(o.warmup)
 	end := measureFrom.Add(o.duration)
+	perSecond := make(chan []float64, 1)
+	go func() {
+		var rates []float64
+		time.Sleep(time.Until(measureFrom))
+		prev := completed.Load()
+		for t := measureFrom.Add(time.Second); !t.After(end); t = t.Add(time.Second) {
+			time.Sleep(time.Until(t))
+			n := completed.Load()
+			rates = append(rates, float64(n-prev))
+			prev = n
+		}
+		perSecond <- rates
+	}()
 	cpu := make(chan cpuUse, 1)
 	go func() {
 		time.Sleep(time.Until(measureFrom))
@@ -245,6 +266,10 @@ func run(o options) error {
 	res.Requests, res.OK, res.Errors, res.Unsent = s.requests, s.ok, s.errors, s.unsent
 	res.Connections = conns.Load()
 	res.TokensPerS = float64(s.ok) / o.duration.Seconds()
+	if rates := <-perSecond; len(rates) > 0 {
+		sort.Float64s(rates)
+		res.TokensPerSMedian, res.TokensPerSMax = rates[len(rates)/2], rates[len(rates)-1]
+	}
 	if res.FloorN > 0 {
 		res.RatioPct = 100 * res.TokensPerS / res.FloorN
 	}
@@ -253,7 +278,8 @@ func run(o options) error {
 	}
 	if o.floor > 0 && o.floorAfter {
 		client.CloseIdleConnections()
-		res.FloorAfter, _ = signRate(o.floorProcs, o.floor)
+		f := signRate(o.floorProcs, o.floor)
+		res.FloorAfter, res.FloorAfterOther = f.rate, f.other
 		res.RatioAfter = 100 * res.TokensPerS / res.FloorAfter
 	}
 	lat := s.latencies
@@ -311,7 +337,7 @@ func printResult(r Result) {
 		fmt.Printf("unsent:      %d due requests could not be sent before the end (server saturated)\n", r.Unsent)
 	}
 	fmt.Printf("connections: %d opened (keep-alive)\n", r.Connections)
-	fmt.Printf("tokens/s:    %.0f\n", r.TokensPerS)
+	fmt.Printf("tokens/s:    %.0f (1-second windows: median %.0f, best %.0f)\n", r.TokensPerS, r.TokensPerSMedian, r.TokensPerSMax)
 	fmt.Printf("latency:     p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n", r.P50ms, r.P90ms, r.P99ms, r.P999ms, r.MaxMs)
 	if r.CPUServer > 0 || r.CPULoad > 0 {
 		fmt.Printf("cpu (cores): server %.2f, load generator %.2f, other processes %.2f, idle %.2f", r.CPUServer, r.CPULoad, r.CPUOther, r.CPUIdle)
@@ -325,7 +351,7 @@ func printResult(r Result) {
 			r.ServerEfficiencyPct, r.TokensPerServerCore, r.FloorPerCPU)
 	}
 	if r.FloorAfter > 0 {
-		fmt.Printf("floor after: %.0f signatures/s (%.1f%% of it)", r.FloorAfter, r.RatioAfter)
+		fmt.Printf("floor after: %.0f signatures/s (%.1f%% of it; other processes %.2f cores)", r.FloorAfter, r.RatioAfter, r.FloorAfterOther)
 		if d := r.FloorAfter/r.FloorN - 1; d > 0.1 || d < -0.1 {
 			fmt.Printf(" — the floor drifted %+.0f%% during the run: the machine is not quiet", 100*d)
 		}
@@ -336,10 +362,16 @@ func printResult(r Result) {
 	}
 }
 
+// floorSample is one measurement of the RS256 floor.
+type floorSample struct {
+	rate   float64 // signatures per second
+	perCPU float64 // signatures per CPU-second of this process (0 without /proc)
+	other  float64 // cores other processes used meanwhile
+}
+
 // signRate measures RS256 signatures per second on procs goroutines, with
-// GOMAXPROCS raised to procs meanwhile, and per CPU-second of this process
-// (0 when /proc is not available).
-func signRate(procs int, d time.Duration) (perSecond, perCPUSecond float64) {
+// GOMAXPROCS raised to procs meanwhile.
+func signRate(procs int, d time.Duration) floorSample {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic(err)
@@ -352,7 +384,7 @@ func signRate(procs int, d time.Duration) (perSecond, perCPUSecond float64) {
 	var count atomic.Int64
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	start, cpu0 := time.Now(), procTicks("self")
+	start, cpu0 := time.Now(), sampleCPU(0)
 	for i := 0; i < procs; i++ {
 		wg.Add(1)
 		go func() {
@@ -371,12 +403,12 @@ func signRate(procs int, d time.Duration) (perSecond, perCPUSecond float64) {
 	time.Sleep(d)
 	stop.Store(true)
 	wg.Wait()
-	n, wall, cpu1 := float64(count.Load()), time.Since(start).Seconds(), procTicks("self")
-	perSecond = n / wall
-	if cpu0 >= 0 && cpu1 > cpu0 {
-		perCPUSecond = n / (float64(cpu1-cpu0) / clkTck)
+	n, wall := float64(count.Load()), time.Since(start).Seconds()
+	f := floorSample{rate: n / wall}
+	if u := sampleCPU(0).since(cpu0); u.ok && u.self > 0 {
+		f.perCPU, f.other = n/(u.self*wall), u.other
 	}
-	return perSecond, perCPUSecond
+	return f
 }
 
 func readBootstrap(path string) (bootstrap, error) {
@@ -496,8 +528,12 @@ func do(client *http.Client, r request) string {
 	case !bytes.Contains(body, []byte(`"access_token":"ey`)):
 		return "HTTP 200 without access_token"
 	}
+	completed.Add(1)
 	return ""
 }
+
+// completed counts tokens received, for the per-second rates.
+var completed atomic.Int64
 
 func transportClass(err error) string {
 	var ne net.Error

@@ -25,6 +25,8 @@ import (
 	"github.com/tessera-id/tessera/internal/graph"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/metrics"
+	"github.com/tessera-id/tessera/internal/rbac"
+	"github.com/tessera-id/tessera/internal/resources"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/postgres"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
@@ -39,6 +41,7 @@ type Server struct {
 	log    *slog.Logger
 	store  store.Store
 	keys   *token.KeyManager
+	rbac   *rbac.Service
 	audit  *audit.Log
 	http   *http.Server
 	tls    tls.Certificate
@@ -110,6 +113,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err := s.keys.Load(ctx); err != nil {
 		return nil, err
 	}
+	s.rbac = rbac.NewService(s.store, rbac.New(), time.Now)
+	if err := s.rbac.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load role assignments: %w", err)
+	}
 	s.audit = audit.New(s.store, log)
 	m := metrics.New()
 	base := httpx.NewBaseURLs(cfg.PublicURL, s.hostNames())
@@ -136,7 +143,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	})
 	mux.Handle("GET /metrics", m.Handler())
 
-	handler := httpx.WithRequestIDs(httpx.Observe(mux, log, m.ObserveRequest))
+	armHandler := arm.New(s.keys, s.rbac, resources.NewService(s.store, s.rbac.Index(), time.Now), base, s.audit, arm.Options{Logger: log})
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if arm.Owns(r.URL.Path) {
+			armHandler.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	handler := httpx.WithRequestIDs(httpx.Observe(root, log, m.ObserveRequest))
 	s.http = &http.Server{
 		Addr:              cfg.Listen,
 		Handler:           handler,
@@ -265,6 +280,11 @@ func (s *Server) maintain(ctx context.Context) {
 					s.log.Info("rotated signing keys", "kid", s.keys.CurrentKeyID())
 				}
 			}
+		}
+		// Another replica's RBAC writes reach this one's index here; this
+		// replica's own writes are in its index at once.
+		if err := s.rbac.Load(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("reload role assignments", "err", err)
 		}
 		if n, err := s.store.PurgeExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			s.log.Error("purge replay records", "err", err)

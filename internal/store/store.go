@@ -136,10 +136,61 @@ type Store interface {
 	Keys
 	Replay
 	Audit
+	Groups
+	RoleDefinitions
+	Resources
 	// InTx runs fn in one transaction: fn's writes commit together or not at
 	// all. fn must use the Store it is given, not the outer one.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping checks the backend is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Groups stores security groups and their direct members. Transitive
+// membership is computed above the store.
+type Groups interface {
+	CreateGroup(ctx context.Context, g domain.Group) error
+	GetGroup(ctx context.Context, tenantID, id string) (domain.Group, error)
+	ListGroups(ctx context.Context, tenantID string) ([]domain.Group, error)
+	UpdateGroup(ctx context.Context, g domain.Group) error
+	// DeleteGroup also deletes the group's membership edges, both ways.
+	DeleteGroup(ctx context.Context, tenantID, id string) error
+	// AddGroupMember fails with ErrConflict when the edge exists.
+	AddGroupMember(ctx context.Context, m domain.GroupMembership) error
+	// RemoveGroupMember fails with ErrNotFound when the edge does not exist.
+	RemoveGroupMember(ctx context.Context, m domain.GroupMembership) error
+	// ListGroupMembers returns the direct member ids of a group.
+	ListGroupMembers(ctx context.Context, tenantID, groupID string) ([]string, error)
+	// ListGroupMemberships returns every edge of a tenant, for the membership index.
+	ListGroupMemberships(ctx context.Context, tenantID string) ([]domain.GroupMembership, error)
+}
+
+// RoleDefinitions stores custom role definitions (built-ins are compiled in).
+type RoleDefinitions interface {
+	CreateRoleDefinition(ctx context.Context, d domain.RoleDefinition) error
+	GetRoleDefinition(ctx context.Context, id string) (domain.RoleDefinition, error)
+	ListRoleDefinitions(ctx context.Context, tenantID string) ([]domain.RoleDefinition, error)
+	UpdateRoleDefinition(ctx context.Context, d domain.RoleDefinition) error
+	DeleteRoleDefinition(ctx context.Context, id string) error
+}
+
+// Resources stores ARM resources as documents. Ids compare case-insensitively.
+type Resources interface {
+	// PutResource creates or replaces r (matched by id). When ifMatch is not
+	// empty the stored ETag must equal it ("*" = must exist), else ErrPrecondition
+	// (or ErrNotFound for "*" on a missing resource).
+	PutResource(ctx context.Context, r domain.Resource, ifMatch string) error
+	GetResource(ctx context.Context, id string) (domain.Resource, error)
+	// ListResources returns the resources of type typ whose parent is parentID
+	// ("" parent with a subscription id lists subscription-level resources).
+	ListResources(ctx context.Context, subscriptionID, parentID, typ string) ([]domain.Resource, error)
+	// ListResourcesIn returns every resource of a subscription, optionally
+	// only one resource group's ("" = all).
+	ListResourcesIn(ctx context.Context, subscriptionID, resourceGroup string) ([]domain.Resource, error)
+	// DeleteResource deletes one resource; ErrNotFound when absent.
+	DeleteResource(ctx context.Context, id string) error
+	// DeleteResourceTree deletes a resource and every resource whose id
+	// starts with its id followed by "/", returning the ids deleted.
+	DeleteResourceTree(ctx context.Context, id string) ([]string, error)
 }

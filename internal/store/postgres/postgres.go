@@ -29,8 +29,9 @@ type querier interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// Store is the PostgreSQL backend. The value returned by Open is safe for
-// concurrent use; the Store handed to an InTx callback is bound to that
+// Store is the PostgreSQL backend; its methods implement store.Store and
+// follow the contracts documented there. The value returned by Open is safe
+// for concurrent use; the Store handed to an InTx callback is bound to that
 // transaction and must not be shared between goroutines.
 type Store struct {
 	pool *pgxpool.Pool
@@ -44,7 +45,9 @@ var _ store.Store = (*Store)(nil)
 
 // Open connects to the database named by dsn (a postgres:// URL or a
 // key=value string; pool_max_conns and the other pgxpool parameters apply)
-// and brings its schema up to date.
+// and brings its schema up to date. Behind a transaction-mode connection
+// pooler such as PgBouncer, add default_query_exec_mode=exec to the dsn:
+// pgx's cached prepared statements need a session of their own.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	// Errors below never quote dsn: it may carry a password.
 	cfg, err := pgxpool.ParseConfig(dsn)

@@ -21,6 +21,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -37,7 +39,8 @@ import (
 // process writers queue on the single write connection instead.
 const busyTimeout = 10 * time.Second
 
-// Store is the SQLite backend. The value returned by Open is safe for
+// Store is the SQLite backend; its methods implement store.Store and follow
+// the contracts documented there. The value returned by Open is safe for
 // concurrent use; the Store handed to an InTx callback is bound to that
 // transaction and must not be shared between goroutines.
 type Store struct {
@@ -64,6 +67,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// start of the driver's parameters.
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open sqlite store: %q is not a plain file path", path)
+	}
+	// The file holds private signing keys and password hashes, so a new one
+	// is made readable by its owner only. SQLite creates the -wal and -shm
+	// files with the mode of the database file.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 	params := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1", busyTimeout.Milliseconds())
 

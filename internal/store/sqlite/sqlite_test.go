@@ -45,6 +45,28 @@ func TestOpenRejectsSharedMemoryPaths(t *testing.T) {
 	}
 }
 
+func TestFilesAreOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tessera.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// A write creates the -wal file (and the reader the -shm file).
+	if err := s.Remember(t.Context(), "k", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no access for group and others", filepath.Base(p), mode)
+		}
+	}
+}
+
 func TestReopenKeepsDataAndSchema(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "tessera.db")
@@ -197,7 +219,7 @@ func BenchmarkGetApplicationByAppID(b *testing.B) {
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
-	b.RunParallel(func(pb *testing.PB) {
+		b.RunParallel(func(pb *testing.PB) {
 			i := 0
 			for pb.Next() {
 				if _, err := s.GetApplicationByAppID(ctx, tenantID, appIDs[i%len(appIDs)]); err != nil {

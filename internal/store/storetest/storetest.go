@@ -36,11 +36,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DirectoryRoleAssignments", testDirectoryRoleAssignments},
 		{"Subscriptions", testSubscriptions},
 		{"RoleAssignments", testRoleAssignments},
+		{"Groups", testGroups},
+		{"RoleDefinitions", testRoleDefinitions},
+		{"Resources", testResources},
 		{"SigningKeys", testSigningKeys},
 		{"Replay", testReplay},
 		{"Audit", testAudit},
 		{"InTx", testInTx},
 		{"Concurrency", testConcurrency},
+		{"ResourceConcurrency", testResourceConcurrency},
+		{"RBACInTx", testRBACInTx},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {

@@ -1,0 +1,370 @@
+package arm
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/rbac"
+	"github.com/tessera-id/tessera/internal/wire"
+)
+
+const (
+	authzNS            = "Microsoft.Authorization"
+	roleAssignmentType = authzNS + "/roleAssignments"
+	roleDefinitionType = authzNS + "/roleDefinitions"
+)
+
+// authorization serves {scope}/providers/Microsoft.Authorization/{rest...}:
+// roleAssignments, roleDefinitions and permissions.
+func (h *Handler) authorization(w http.ResponseWriter, r *http.Request, c caller, scope string, rest []string) {
+	if scope == "" {
+		scope = "/"
+	}
+	if !h.validScope(w, r, c, scope) {
+		return
+	}
+	kind := ""
+	if len(rest) > 0 {
+		kind = strings.ToLower(rest[0])
+	}
+	switch {
+	case kind == "permissions" && len(rest) == 1 && r.Method == http.MethodGet:
+		h.permissions(w, r, c, scope)
+	case kind == "roleassignments" && len(rest) == 1 && r.Method == http.MethodGet:
+		h.listRoleAssignments(w, r, c, scope)
+	case kind == "roleassignments" && len(rest) == 2:
+		h.roleAssignment(w, r, c, scope, rest[1])
+	case kind == "roledefinitions" && len(rest) == 1 && r.Method == http.MethodGet:
+		h.listRoleDefinitions(w, r, c, scope)
+	case kind == "roledefinitions" && len(rest) == 2:
+		h.roleDefinition(w, r, c, scope, rest[1])
+	default:
+		h.noRoute(w, r)
+	}
+}
+
+// validScope accepts the root and scopes inside the caller's subscriptions.
+func (h *Handler) validScope(w http.ResponseWriter, r *http.Request, c caller, scope string) bool {
+	if scope == "/" {
+		return true
+	}
+	id, err := domain.ParseResourceID(scope)
+	if err != nil || id.SubscriptionID == "" {
+		wire.WriteARMError(w, http.StatusBadRequest, "InvalidScope", "The scope '"+scope+"' is not valid.")
+		return false
+	}
+	if _, err := h.res.Subscription(r.Context(), c.TenantID, id.SubscriptionID); err != nil {
+		h.fail(w, r, err)
+		return false
+	}
+	return true
+}
+
+func (h *Handler) failRBAC(w http.ResponseWriter, r *http.Request, err error) {
+	var re *rbac.Error
+	if !errors.As(err, &re) {
+		h.fail(w, r, err)
+		return
+	}
+	status := map[rbac.Kind]int{rbac.KindInvalid: 400, rbac.KindNotFound: 404, rbac.KindConflict: 409, rbac.KindForbidden: 403}[re.Kind]
+	if status == 0 {
+		status = 400
+	}
+	wire.WriteARMError(w, status, re.Code, re.Message)
+}
+
+func armTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000000Z") }
+
+// definitionPrefix is where role definitions are addressed for a scope:
+// the subscription's, or the root's.
+func definitionPrefix(scope string) string {
+	if id, err := domain.ParseResourceID(scope); err == nil && id.SubscriptionID != "" {
+		return "/subscriptions/" + id.SubscriptionID
+	}
+	return ""
+}
+
+func assignmentJSON(a domain.RoleAssignment) map[string]any {
+	scope := a.Scope
+	prefix := scope
+	if prefix == "/" {
+		prefix = ""
+	}
+	return map[string]any{
+		"id": prefix + "/providers/Microsoft.Authorization/roleAssignments/" + a.ID, "name": a.ID, "type": roleAssignmentType,
+		"properties": map[string]any{
+			"roleDefinitionId": definitionPrefix(scope) + "/providers/Microsoft.Authorization/roleDefinitions/" + a.RoleDefinitionID,
+			"principalId":      a.PrincipalID, "principalType": a.PrincipalType, "scope": scope, "description": a.Description,
+			"condition": nil, "conditionVersion": nil, "createdOn": armTime(a.CreatedAt), "updatedOn": armTime(a.UpdatedAt),
+			"createdBy": a.CreatedBy, "updatedBy": a.CreatedBy, "delegatedManagedIdentityResourceId": nil,
+		},
+	}
+}
+
+func definitionJSON(d domain.RoleDefinition, scope string) map[string]any {
+	perms := make([]any, 0, len(d.Permissions))
+	for _, p := range d.Permissions {
+		perms = append(perms, map[string]any{"actions": nonNil(p.Actions), "notActions": nonNil(p.NotActions),
+			"dataActions": nonNil(p.DataActions), "notDataActions": nonNil(p.NotDataActions)})
+	}
+	props := map[string]any{"roleName": d.RoleName, "type": d.Type, "description": d.Description,
+		"assignableScopes": nonNil(d.AssignableScopes), "permissions": perms}
+	if !d.CreatedAt.IsZero() {
+		props["createdOn"], props["updatedOn"], props["createdBy"], props["updatedBy"] = armTime(d.CreatedAt), armTime(d.UpdatedAt), d.CreatedBy, d.CreatedBy
+	}
+	return map[string]any{"id": definitionPrefix(scope) + "/providers/Microsoft.Authorization/roleDefinitions/" + d.ID,
+		"name": d.ID, "type": roleDefinitionType, "properties": props}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (h *Handler) permissions(w http.ResponseWriter, r *http.Request, c caller, scope string) {
+	items := []any{}
+	for _, p := range h.rbac.Permissions(c.ObjectID, scope) {
+		items = append(items, map[string]any{"actions": nonNil(p.Actions), "notActions": nonNil(p.NotActions),
+			"dataActions": nonNil(p.DataActions), "notDataActions": nonNil(p.NotDataActions)})
+	}
+	h.writeList(w, r, items)
+}
+
+var (
+	filterPrincipal  = regexp.MustCompile(`(?i)principalId\s+eq\s+'([0-9a-fA-F-]{36})'`)
+	filterAssignedTo = regexp.MustCompile(`(?i)assignedTo\('([0-9a-fA-F-]{36})'\)`)
+	filterAtScope    = regexp.MustCompile(`(?i)atScope\(\)`)
+	filterRoleName   = regexp.MustCompile(`(?i)roleName\s+eq\s+'([^']*)'`)
+	filterRoleType   = regexp.MustCompile(`(?i)type\s+eq\s+'([^']*)'`)
+)
+
+// listRoleAssignments lists assignments related to scope: with atScope() at
+// the scope and its ancestors, otherwise also its descendants; narrowed to a
+// principal by principalId eq, or to a principal and its groups by assignedTo.
+func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c caller, scope string) {
+	if !h.authorize(w, r, c, roleAssignmentType+"/read", scope) {
+		return
+	}
+	filter := r.URL.Query().Get("$filter")
+	atScope := filterAtScope.MatchString(filter)
+	principals := map[string]bool{}
+	if m := filterPrincipal.FindStringSubmatch(filter); m != nil {
+		principals[strings.ToLower(m[1])] = true
+	}
+	if m := filterAssignedTo.FindStringSubmatch(filter); m != nil {
+		p := strings.ToLower(m[1])
+		principals[p] = true
+		for _, g := range h.rbac.Index().GroupsOf(p) {
+			principals[g] = true
+		}
+	}
+	items := []any{}
+	for _, a := range h.rbac.Assignments(c.TenantID) {
+		if len(principals) > 0 && !principals[a.PrincipalID] {
+			continue
+		}
+		above := domain.IsScopeWithin(scope, a.Scope)
+		below := domain.IsScopeWithin(a.Scope, scope)
+		if above || (!atScope && below) {
+			items = append(items, assignmentJSON(a))
+		}
+	}
+	h.writeList(w, r, items)
+}
+
+func (h *Handler) roleAssignment(w http.ResponseWriter, r *http.Request, c caller, scope, name string) {
+	ctx := r.Context()
+	switch r.Method {
+	case http.MethodGet:
+		if !h.authorize(w, r, c, roleAssignmentType+"/read", scope) {
+			return
+		}
+		a, ok := h.rbac.Assignment(c.TenantID, name)
+		if !ok || domain.CanonicalScope(a.Scope) != domain.CanonicalScope(scope) {
+			wire.WriteARMError(w, http.StatusNotFound, "RoleAssignmentNotFound", "The role assignment '"+name+"' is not found.")
+			return
+		}
+		wire.WriteJSON(w, http.StatusOK, assignmentJSON(a))
+	case http.MethodPut:
+		if !h.authorize(w, r, c, roleAssignmentType+"/write", scope) {
+			return
+		}
+		var body struct {
+			Properties struct {
+				RoleDefinitionID string `json:"roleDefinitionId"`
+				PrincipalID      string `json:"principalId"`
+				PrincipalType    string `json:"principalType"`
+				Description      string `json:"description"`
+				Condition        string `json:"condition"`
+			} `json:"properties"`
+		}
+		if !h.readJSON(w, r, &body) {
+			return
+		}
+		if body.Properties.Condition != "" {
+			wire.WriteARMError(w, http.StatusBadRequest, "InvalidRoleAssignmentRequest", "Role assignment conditions are not supported by Tessera.")
+			return
+		}
+		roleID := body.Properties.RoleDefinitionID
+		roleID = roleID[strings.LastIndex(roleID, "/")+1:]
+		a, err := h.rbac.CreateAssignment(ctx, domain.RoleAssignment{
+			ID: name, TenantID: c.TenantID, Scope: canonicalCase(scope), RoleDefinitionID: roleID,
+			PrincipalID: body.Properties.PrincipalID, PrincipalType: body.Properties.PrincipalType,
+			Description: body.Properties.Description, CreatedBy: c.ObjectID,
+		})
+		h.recordChange(r, c, roleAssignmentType+"/write", scope+"/providers/Microsoft.Authorization/roleAssignments/"+name, err)
+		if err != nil {
+			h.failRBAC(w, r, err)
+			return
+		}
+		wire.WriteJSON(w, http.StatusCreated, assignmentJSON(a))
+	case http.MethodDelete:
+		if !h.authorize(w, r, c, roleAssignmentType+"/delete", scope) {
+			return
+		}
+		a, ok := h.rbac.Assignment(c.TenantID, name)
+		if !ok || domain.CanonicalScope(a.Scope) != domain.CanonicalScope(scope) {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		_, err := h.rbac.DeleteAssignment(ctx, c.TenantID, a.ID)
+		h.recordChange(r, c, roleAssignmentType+"/delete", scope+"/providers/Microsoft.Authorization/roleAssignments/"+name, err)
+		if err != nil {
+			h.failRBAC(w, r, err)
+			return
+		}
+		wire.WriteJSON(w, http.StatusOK, assignmentJSON(a))
+	default:
+		h.noRoute(w, r)
+	}
+}
+
+// canonicalCase fixes the casing of the fixed segments of a scope
+// (subscriptions, resourceGroups, providers) while keeping names as given.
+func canonicalCase(scope string) string {
+	segs := strings.Split(scope, "/")
+	for i, s := range segs {
+		switch strings.ToLower(s) {
+		case "subscriptions":
+			if i == 1 {
+				segs[i] = "subscriptions"
+			}
+		case "resourcegroups":
+			if i == 3 {
+				segs[i] = "resourceGroups"
+			}
+		case "providers":
+			segs[i] = "providers"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c caller, scope string) {
+	filter := r.URL.Query().Get("$filter")
+	name, typ := "", ""
+	if m := filterRoleName.FindStringSubmatch(filter); m != nil {
+		name = m[1]
+	}
+	if m := filterRoleType.FindStringSubmatch(filter); m != nil {
+		typ = m[1]
+	}
+	items := []any{}
+	for _, d := range h.rbac.Definitions(c.TenantID) {
+		if name != "" && !strings.EqualFold(d.RoleName, name) {
+			continue
+		}
+		if typ != "" && !strings.EqualFold(d.Type, typ) {
+			continue
+		}
+		if !assignableAt(d, scope) {
+			continue
+		}
+		items = append(items, definitionJSON(d, scope))
+	}
+	h.writeList(w, r, items)
+}
+
+// assignableAt: a definition is listed at a scope it may be assigned at, or
+// above its assignable scopes (so a custom role shows at its subscription).
+func assignableAt(d domain.RoleDefinition, scope string) bool {
+	if d.Type != domain.RoleTypeCustom {
+		return true
+	}
+	for _, s := range d.AssignableScopes {
+		if domain.IsScopeWithin(scope, s) || domain.IsScopeWithin(s, scope) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c caller, scope, name string) {
+	ctx := r.Context()
+	switch r.Method {
+	case http.MethodGet:
+		d, ok := h.rbac.Definition(c.TenantID, name)
+		if !ok {
+			wire.WriteARMError(w, http.StatusNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '"+name+"' does not exist.")
+			return
+		}
+		wire.WriteJSON(w, http.StatusOK, definitionJSON(d, scope))
+	case http.MethodPut:
+		var body struct {
+			Properties struct {
+				RoleName         string              `json:"roleName"`
+				Description      string              `json:"description"`
+				Permissions      []domain.Permission `json:"permissions"`
+				AssignableScopes []string            `json:"assignableScopes"`
+			} `json:"properties"`
+		}
+		if !h.readJSON(w, r, &body) {
+			return
+		}
+		p := body.Properties
+		// Writing a role needs roleDefinitions/write at every scope it can be assigned at.
+		for _, s := range p.AssignableScopes {
+			if !h.validScope(w, r, c, s) || !h.authorize(w, r, c, roleDefinitionType+"/write", s) {
+				return
+			}
+		}
+		d, created, err := h.rbac.PutDefinition(ctx, domain.RoleDefinition{ID: name, TenantID: c.TenantID, RoleName: p.RoleName,
+			Description: p.Description, Permissions: p.Permissions, AssignableScopes: p.AssignableScopes, CreatedBy: c.ObjectID})
+		h.recordChange(r, c, roleDefinitionType+"/write", "/providers/Microsoft.Authorization/roleDefinitions/"+name, err)
+		if err != nil {
+			h.failRBAC(w, r, err)
+			return
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		wire.WriteJSON(w, status, definitionJSON(d, scope))
+	case http.MethodDelete:
+		d, ok := h.rbac.Definition(c.TenantID, name)
+		if !ok {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		for _, s := range d.AssignableScopes {
+			if !h.authorize(w, r, c, roleDefinitionType+"/delete", s) {
+				return
+			}
+		}
+		_, err := h.rbac.DeleteDefinition(ctx, c.TenantID, d.ID)
+		h.recordChange(r, c, roleDefinitionType+"/delete", "/providers/Microsoft.Authorization/roleDefinitions/"+name, err)
+		if err != nil {
+			h.failRBAC(w, r, err)
+			return
+		}
+		wire.WriteJSON(w, http.StatusOK, definitionJSON(d, scope))
+	default:
+		h.noRoute(w, r)
+	}
+}

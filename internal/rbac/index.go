@@ -1,0 +1,454 @@
+package rbac
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tessera-id/tessera/internal/domain"
+)
+
+// Index is one tenant's RBAC data arranged for fast decisions. It is safe for
+// concurrent use: decisions share a read lock and never wait for each other;
+// writes (rare next to decisions) take the write lock briefly, and Load
+// builds its replacement without holding it.
+//
+// Values returned by Decide share the Index's slices (a role's permission
+// lists); treat them as read-only. Every other accessor returns copies.
+type Index struct {
+	mu sync.RWMutex
+	st *state
+}
+
+// Decision is the outcome of Decide. When Allowed, Assignment and Role name
+// the grant: when several assignments grant the action the one at the nearest
+// scope wins, then the role name and the assignment id break ties.
+type Decision struct {
+	Allowed    bool
+	Assignment domain.RoleAssignment
+	Role       domain.RoleDefinition
+}
+
+// state is everything behind the lock. Identifiers are interned into dense
+// uint32 slots so that the per-principal lists stay small: at a million
+// assignments the domain structs dominate memory, not the index over them.
+type state struct {
+	roles      []*compiledRole   // by role slot; nil until defined, or once deleted
+	roleByID   map[string]uint32 // lower-case GUID → slot, also for roles only referenced so far
+	roleByName map[string]uint32 // lower-case name → slot of a defined role
+
+	scopes   []string          // by scope slot: canonical scope
+	scopeIDs map[string]uint32 // canonical scope → slot
+
+	subjects  []*subject        // by subject slot: principals and groups alike
+	subjectID map[string]uint32 // lower-case object id → slot
+
+	assigns    []assignment      // by assignment slot
+	free       []uint32          // empty assignment slots
+	assignByID map[string]uint32 // lower-case assignment id → slot
+	live       int
+
+	// gen invalidates the memoised group closures: it changes whenever a
+	// membership edge does.
+	gen uint64
+}
+
+// assignment is one stored role assignment with its interned references.
+type assignment struct {
+	ra      domain.RoleAssignment
+	subject uint32
+	used    bool
+}
+
+// entry is an assignment as its principal's list holds it.
+type entry struct {
+	scope uint32
+	role  uint32
+	slot  uint32 // into state.assigns
+}
+
+// subject is a principal (user, service principal, managed identity) or a
+// group: anything that can hold assignments or be a member.
+type subject struct {
+	key     string
+	entries []entry  // sorted by scope
+	groups  []uint32 // groups it is a direct member of
+	closure atomic.Pointer[closure]
+}
+
+// closure memoises a subject's transitive groups; it is written by readers
+// under the read lock, hence atomic, and valid while gen matches.
+type closure struct {
+	gen    uint64
+	groups []uint32
+}
+
+// New returns an Index holding the built-in roles and nothing else.
+func New() *Index {
+	return &Index{st: newState(0, 0)}
+}
+
+func newState(assignments, subjects int) *state {
+	st := &state{
+		roleByID:   map[string]uint32{},
+		roleByName: map[string]uint32{},
+		scopeIDs:   map[string]uint32{},
+		subjectID:  make(map[string]uint32, subjects),
+		assignByID: make(map[string]uint32, assignments),
+		assigns:    make([]assignment, 0, assignments),
+	}
+	for _, d := range loadBuiltins().list {
+		slot := st.roleSlot(strings.ToLower(d.ID))
+		st.roles[slot] = compileRole(d, true)
+		st.roleByName[st.roles[slot].nameKey] = slot
+	}
+	st.scopeSlot(domain.RootScope)
+	return st
+}
+
+// Load replaces the whole contents with the given data (built-in roles are
+// always present). The new state is built aside and swapped in at once, so
+// decisions meanwhile see the old data. Invalid records are skipped and
+// reported together in the error; the valid rest is loaded regardless.
+// Definitions carrying a built-in role's id are taken to be copies of it
+// and ignored.
+func (ix *Index) Load(defs []domain.RoleDefinition, assignments []domain.RoleAssignment, memberships []domain.GroupMembership) error {
+	st := newState(len(assignments), len(assignments)/8)
+	var errs []error
+	for _, d := range defs {
+		if isBuiltInID(d.ID) {
+			continue
+		}
+		if err := st.putDefinition(d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, m := range memberships {
+		if err := st.addMembership(m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// The store hands back separate copies of strings that repeat across
+	// rows (scope, role, tenant, ...); sharing one copy of each keeps a
+	// million assignments in a few hundred MiB.
+	in := interner{}
+	type scopeRef struct {
+		given string
+		slot  uint32
+	}
+	givenScopes := map[string]scopeRef{}
+	for _, a := range assignments {
+		if err := validateAssignment(a); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ref, ok := givenScopes[a.Scope]
+		if !ok {
+			ref = scopeRef{a.Scope, st.scopeSlot(domain.CanonicalScope(a.Scope))}
+			givenScopes[a.Scope] = ref
+		}
+		a.Scope = ref.given
+		a.TenantID = in.intern(a.TenantID)
+		a.RoleDefinitionID = in.intern(a.RoleDefinitionID)
+		a.PrincipalID = in.intern(a.PrincipalID)
+		a.PrincipalType = in.intern(a.PrincipalType)
+		a.CreatedBy = in.intern(a.CreatedBy)
+		st.putAssignment(a, ref.slot, false)
+	}
+	for _, s := range st.subjects {
+		slices.SortFunc(s.entries, compareEntries)
+	}
+	ix.mu.Lock()
+	ix.st = st
+	ix.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+type interner map[string]string
+
+func (in interner) intern(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+func compareEntries(a, b entry) int {
+	return cmp.Or(cmp.Compare(a.scope, b.scope), cmp.Compare(a.slot, b.slot))
+}
+
+// lowerKey lower-cases ASCII ids, without allocating when they already are.
+func lowerKey(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+func (st *state) roleSlot(key string) uint32 {
+	if slot, ok := st.roleByID[key]; ok {
+		return slot
+	}
+	slot := uint32(len(st.roles))
+	st.roles = append(st.roles, nil)
+	st.roleByID[key] = slot
+	return slot
+}
+
+func (st *state) scopeSlot(canonical string) uint32 {
+	if slot, ok := st.scopeIDs[canonical]; ok {
+		return slot
+	}
+	slot := uint32(len(st.scopes))
+	st.scopes = append(st.scopes, canonical)
+	st.scopeIDs[canonical] = slot
+	return slot
+}
+
+func (st *state) subjectSlot(id string) uint32 {
+	key := lowerKey(id)
+	if slot, ok := st.subjectID[key]; ok {
+		return slot
+	}
+	slot := uint32(len(st.subjects))
+	st.subjects = append(st.subjects, &subject{key: key})
+	st.subjectID[key] = slot
+	return slot
+}
+
+// PutDefinition adds or replaces a custom role definition. Built-in roles
+// cannot be replaced, and role names are unique (case-insensitively) among
+// built-in and custom roles alike, as in Azure.
+func (ix *Index) PutDefinition(def domain.RoleDefinition) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.st.putDefinition(def)
+}
+
+func (st *state) putDefinition(def domain.RoleDefinition) error {
+	def.ID = roleGUID(def.ID)
+	switch {
+	case def.ID == "":
+		return errors.New("rbac: role definition without an id")
+	case isBuiltInID(def.ID):
+		return fmt.Errorf("rbac: role definition %s is built in", def.ID)
+	case def.Type == domain.RoleTypeBuiltIn:
+		return fmt.Errorf("rbac: role definition %s claims to be built in but is not", def.ID)
+	case strings.TrimSpace(def.RoleName) == "":
+		return fmt.Errorf("rbac: role definition %s has no name", def.ID)
+	case len(def.AssignableScopes) == 0:
+		return fmt.Errorf("rbac: role definition %s has no assignable scopes", def.ID)
+	}
+	if def.Type == "" {
+		def.Type = domain.RoleTypeCustom
+	}
+	r := compileRole(def, false)
+	slot := st.roleSlot(strings.ToLower(def.ID))
+	if other, ok := st.roleByName[r.nameKey]; ok && other != slot {
+		return fmt.Errorf("rbac: role name %q is already used by role %s", def.RoleName, st.roles[other].def.ID)
+	}
+	if old := st.roles[slot]; old != nil {
+		delete(st.roleByName, old.nameKey)
+	}
+	st.roles[slot] = r
+	st.roleByName[r.nameKey] = slot
+	return nil
+}
+
+// DeleteDefinition removes a custom role definition; assignments of it stay
+// but grant nothing. Built-in roles cannot be deleted. It reports whether the
+// role existed.
+func (ix *Index) DeleteDefinition(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	st := ix.st
+	slot, ok := st.roleByID[strings.ToLower(roleGUID(id))]
+	if !ok || st.roles[slot] == nil || st.roles[slot].builtIn {
+		return false
+	}
+	delete(st.roleByName, st.roles[slot].nameKey)
+	st.roles[slot] = nil
+	return true
+}
+
+func validateAssignment(a domain.RoleAssignment) error {
+	switch {
+	case a.ID == "":
+		return errors.New("rbac: role assignment without an id")
+	case a.PrincipalID == "":
+		return fmt.Errorf("rbac: role assignment %s has no principal", a.ID)
+	case roleGUID(a.RoleDefinitionID) == "":
+		return fmt.Errorf("rbac: role assignment %s has no role definition", a.ID)
+	case strings.Trim(a.Scope, "/") == "" && a.Scope != domain.RootScope:
+		// An empty scope must not silently become the tenant root.
+		return fmt.Errorf("rbac: role assignment %s has no scope", a.ID)
+	}
+	return nil
+}
+
+// PutAssignment adds or replaces (by id) a role assignment. The role need not
+// be defined yet; until it is, the assignment grants nothing.
+func (ix *Index) PutAssignment(a domain.RoleAssignment) error {
+	if err := validateAssignment(a); err != nil {
+		return err
+	}
+	scope := domain.CanonicalScope(a.Scope)
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	st := ix.st
+	if slot, ok := st.assignByID[lowerKey(a.ID)]; ok {
+		st.deleteAssignment(slot)
+	}
+	st.putAssignment(a, st.scopeSlot(scope), true)
+	return nil
+}
+
+// putAssignment stores a, which must not be present; sorted says whether to
+// keep the principal's list sorted now (Load sorts once at the end instead).
+func (st *state) putAssignment(a domain.RoleAssignment, scope uint32, sorted bool) {
+	key := lowerKey(a.ID)
+	if old, ok := st.assignByID[key]; ok {
+		st.deleteAssignment(old) // a repeated id in Load: the last one wins
+	}
+	subj := st.subjectSlot(a.PrincipalID)
+	rec := assignment{ra: a, subject: subj, used: true}
+	var slot uint32
+	if n := len(st.free); n > 0 {
+		slot = st.free[n-1]
+		st.free = st.free[:n-1]
+		st.assigns[slot] = rec
+	} else {
+		slot = uint32(len(st.assigns))
+		st.assigns = append(st.assigns, rec)
+	}
+	st.assignByID[key] = slot
+	st.live++
+	e := entry{scope: scope, role: st.roleSlot(strings.ToLower(roleGUID(a.RoleDefinitionID))), slot: slot}
+	s := st.subjects[subj]
+	if sorted {
+		i, _ := slices.BinarySearchFunc(s.entries, e, compareEntries)
+		s.entries = slices.Insert(s.entries, i, e)
+	} else {
+		s.entries = append(s.entries, e)
+	}
+}
+
+// DeleteAssignment removes a role assignment by id and reports whether it
+// existed. The access it granted is gone for every later decision.
+func (ix *Index) DeleteAssignment(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	slot, ok := ix.st.assignByID[lowerKey(id)]
+	if ok {
+		ix.st.deleteAssignment(slot)
+	}
+	return ok
+}
+
+func (st *state) deleteAssignment(slot uint32) {
+	rec := &st.assigns[slot]
+	s := st.subjects[rec.subject]
+	s.entries = slices.DeleteFunc(s.entries, func(e entry) bool { return e.slot == slot })
+	delete(st.assignByID, lowerKey(rec.ra.ID))
+	*rec = assignment{}
+	st.free = append(st.free, slot)
+	st.live--
+}
+
+// AddMembership records that m.MemberID (a user, service principal or group)
+// is a direct member of group m.GroupID. Adding an existing edge is a no-op.
+func (ix *Index) AddMembership(m domain.GroupMembership) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.st.addMembership(m)
+}
+
+func (st *state) addMembership(m domain.GroupMembership) error {
+	if m.GroupID == "" || m.MemberID == "" {
+		return fmt.Errorf("rbac: group membership %q ∈ %q lacks an id", m.MemberID, m.GroupID)
+	}
+	member, group := st.subjectSlot(m.MemberID), st.subjectSlot(m.GroupID)
+	s := st.subjects[member]
+	if !slices.Contains(s.groups, group) {
+		s.groups = append(s.groups, group)
+		st.gen++
+	}
+	return nil
+}
+
+// RemoveMembership deletes a direct membership edge and reports whether it
+// existed; access inherited through it is gone for every later decision.
+func (ix *Index) RemoveMembership(m domain.GroupMembership) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	st := ix.st
+	member, ok1 := st.subjectID[lowerKey(m.MemberID)]
+	group, ok2 := st.subjectID[lowerKey(m.GroupID)]
+	if !ok1 || !ok2 {
+		return false
+	}
+	s := st.subjects[member]
+	i := slices.Index(s.groups, group)
+	if i < 0 {
+		return false
+	}
+	s.groups = slices.Delete(s.groups, i, i+1)
+	st.gen++
+	return true
+}
+
+// groupsOf returns the transitive groups of a subject (not the subject
+// itself, even when a cycle leads back to it), memoised per membership
+// generation.
+func (st *state) groupsOf(subj uint32) []uint32 {
+	s := st.subjects[subj]
+	if len(s.groups) == 0 {
+		return nil
+	}
+	if c := s.closure.Load(); c != nil && c.gen == st.gen {
+		return c.groups
+	}
+	seen := map[uint32]bool{subj: true}
+	var out []uint32
+	queue := slices.Clone(s.groups)
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		out = append(out, g)
+		queue = append(queue, st.subjects[g].groups...)
+	}
+	s.closure.Store(&closure{gen: st.gen, groups: out})
+	return out
+}
+
+// subjectsOf returns the principal's slot followed by its transitive groups,
+// or nil if the principal is unknown.
+func (st *state) subjectsOf(principalID string, buf []uint32) []uint32 {
+	slot, ok := st.subjectID[lowerKey(principalID)]
+	if !ok {
+		return nil
+	}
+	return append(append(buf[:0], slot), st.groupsOf(slot)...)
+}
+
+// entriesAt returns the subject's entries at one scope.
+func (s *subject) entriesAt(scope uint32) []entry {
+	es := s.entries
+	i, _ := slices.BinarySearchFunc(es, scope, func(e entry, sc uint32) int { return cmp.Compare(e.scope, sc) })
+	j := i
+	for j < len(es) && es[j].scope == scope {
+		j++
+	}
+	return es[i:j]
+}

@@ -1,0 +1,322 @@
+package rbac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/store"
+)
+
+// Store is what the RBAC service persists to and reads principals from.
+type Store interface {
+	store.Tenants
+	store.Users
+	store.Apps
+	store.Groups
+	store.RoleAssignments
+	store.RoleDefinitions
+}
+
+// Service keeps role definitions and assignments in the store and the Index
+// coherent with them: every write updates the index before it returns, so a
+// decision right after a change sees it (read-your-writes).
+type Service struct {
+	store Store
+	index *Index
+	now   func() time.Time
+}
+
+// NewService returns a service over st and ix.
+func NewService(st Store, ix *Index, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: st, index: ix, now: now}
+}
+
+// Index is the evaluator the service keeps current.
+func (s *Service) Index() *Index { return s.index }
+
+// Load rebuilds the index from the store (every tenant).
+func (s *Service) Load(ctx context.Context) error {
+	tenants, err := s.store.ListTenants(ctx)
+	if err != nil {
+		return fmt.Errorf("list tenants: %w", err)
+	}
+	var defs []domain.RoleDefinition
+	var assigns []domain.RoleAssignment
+	var members []domain.GroupMembership
+	for _, t := range tenants {
+		d, err := s.store.ListRoleDefinitions(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("list role definitions of %s: %w", t.ID, err)
+		}
+		a, err := s.store.ListRoleAssignments(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("list role assignments of %s: %w", t.ID, err)
+		}
+		m, err := s.store.ListGroupMemberships(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("list group memberships of %s: %w", t.ID, err)
+		}
+		defs, assigns, members = append(defs, d...), append(assigns, a...), append(members, m...)
+	}
+	return s.index.Load(defs, assigns, members)
+}
+
+// Decide is Index.Decide.
+func (s *Service) Decide(principalID, action, scope string, data bool) Decision {
+	return s.index.Decide(principalID, action, scope, data)
+}
+
+// HasAssignmentWithin is Index.HasAssignmentWithin.
+func (s *Service) HasAssignmentWithin(principalID, scope string) bool {
+	return s.index.HasAssignmentWithin(principalID, scope)
+}
+
+// Permissions is Index.Permissions.
+func (s *Service) Permissions(principalID, scope string) []domain.Permission {
+	return s.index.Permissions(principalID, scope)
+}
+
+// Kind classifies RBAC management errors.
+type Kind int
+
+// Error kinds.
+const (
+	KindInvalid Kind = iota + 1
+	KindNotFound
+	KindConflict
+	KindForbidden
+)
+
+// Error is a refusal with ARM's error code.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(k Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: k, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Definition returns a role definition visible in a tenant: a built-in or
+// one of the tenant's custom roles.
+func (s *Service) Definition(tenantID, id string) (domain.RoleDefinition, bool) {
+	d, ok := s.index.Definition(strings.ToLower(id))
+	if !ok || (d.Type == domain.RoleTypeCustom && d.TenantID != tenantID) {
+		return domain.RoleDefinition{}, false
+	}
+	return d, true
+}
+
+// Definitions lists the role definitions visible in a tenant, by name.
+func (s *Service) Definitions(tenantID string) []domain.RoleDefinition {
+	var out []domain.RoleDefinition
+	for _, d := range s.index.Definitions() {
+		if d.Type != domain.RoleTypeCustom || d.TenantID == tenantID {
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RoleName < out[j].RoleName })
+	return out
+}
+
+// Assignments lists a tenant's role assignments.
+func (s *Service) Assignments(tenantID string) []domain.RoleAssignment {
+	var out []domain.RoleAssignment
+	for _, a := range s.index.Assignments() {
+		if a.TenantID == tenantID {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Assignment returns one role assignment of a tenant.
+func (s *Service) Assignment(tenantID, id string) (domain.RoleAssignment, bool) {
+	a, ok := s.index.Assignment(strings.ToLower(id))
+	if !ok || a.TenantID != tenantID {
+		return domain.RoleAssignment{}, false
+	}
+	return a, true
+}
+
+// principalType finds what kind of directory object id is.
+func (s *Service) principalType(ctx context.Context, tenantID, id string) (string, error) {
+	if _, err := s.store.GetServicePrincipal(ctx, tenantID, id); err == nil {
+		return domain.PrincipalServicePrincipal, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	if _, err := s.store.GetUser(ctx, tenantID, id); err == nil {
+		return domain.PrincipalUser, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	if _, err := s.store.GetGroup(ctx, tenantID, id); err == nil {
+		return domain.PrincipalGroup, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	return "", nil
+}
+
+// CreateAssignment validates and stores a role assignment. The caller has
+// already been authorized for Microsoft.Authorization/roleAssignments/write.
+func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment) (domain.RoleAssignment, error) {
+	a.ID = strings.ToLower(a.ID)
+	a.PrincipalID = strings.ToLower(a.PrincipalID)
+	if _, err := uuid.Parse(a.ID); err != nil {
+		return a, errorf(KindInvalid, "InvalidRoleAssignmentId", "The role assignment ID '%s' is not valid. The role assignment ID must be a GUID.", a.ID)
+	}
+	if _, err := uuid.Parse(a.PrincipalID); err != nil {
+		return a, errorf(KindInvalid, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
+	}
+	def, ok := s.Definition(a.TenantID, a.RoleDefinitionID)
+	if !ok {
+		return a, errorf(KindNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", a.RoleDefinitionID)
+	}
+	a.RoleDefinitionID = def.ID
+	if !s.index.CanAssign(def.ID, a.Scope) {
+		return a, errorf(KindForbidden, "RoleAssignmentScopeNotAssignable",
+			"The role '%s' is not available for assignment at the requested scope '%s'.", def.RoleName, a.Scope)
+	}
+	typ, err := s.principalType(ctx, a.TenantID, a.PrincipalID)
+	if err != nil {
+		return a, fmt.Errorf("look up principal %s: %w", a.PrincipalID, err)
+	}
+	if typ == "" {
+		return a, errorf(KindInvalid, "PrincipalNotFound",
+			"Principal %s does not exist in the directory %s. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay.",
+			strings.ReplaceAll(a.PrincipalID, "-", ""), a.TenantID)
+	}
+	if a.PrincipalType == "" {
+		a.PrincipalType = typ
+	}
+	if existing, ok := s.index.Assignment(a.ID); ok {
+		if existing.PrincipalID == a.PrincipalID && strings.EqualFold(existing.RoleDefinitionID, a.RoleDefinitionID) &&
+			domain.CanonicalScope(existing.Scope) == domain.CanonicalScope(a.Scope) {
+			return existing, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
+		}
+		return a, errorf(KindConflict, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
+	}
+	for _, e := range s.index.Assignments() {
+		if e.PrincipalID == a.PrincipalID && strings.EqualFold(e.RoleDefinitionID, a.RoleDefinitionID) &&
+			domain.CanonicalScope(e.Scope) == domain.CanonicalScope(a.Scope) {
+			return e, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
+		}
+	}
+	now := s.now().UTC()
+	a.CreatedAt, a.UpdatedAt = now, now
+	if err := s.store.CreateRoleAssignment(ctx, a); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return a, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
+		}
+		return a, fmt.Errorf("store role assignment: %w", err)
+	}
+	if err := s.index.PutAssignment(a); err != nil {
+		return a, fmt.Errorf("index role assignment: %w", err)
+	}
+	return a, nil
+}
+
+// DeleteAssignment removes a role assignment of a tenant.
+func (s *Service) DeleteAssignment(ctx context.Context, tenantID, id string) (domain.RoleAssignment, error) {
+	a, ok := s.Assignment(tenantID, id)
+	if !ok {
+		return a, errorf(KindNotFound, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", id)
+	}
+	if err := s.store.DeleteRoleAssignment(ctx, a.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return a, fmt.Errorf("delete role assignment: %w", err)
+	}
+	s.index.DeleteAssignment(a.ID)
+	return a, nil
+}
+
+// PutDefinition creates or updates a tenant's custom role.
+func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (domain.RoleDefinition, bool, error) {
+	d.ID = strings.ToLower(d.ID)
+	if _, err := uuid.Parse(d.ID); err != nil {
+		return d, false, errorf(KindInvalid, "InvalidRoleDefinitionId", "The role definition ID '%s' is not valid. It must be a GUID.", d.ID)
+	}
+	if _, builtin := BuiltInRole(d.ID); builtin {
+		return d, false, errorf(KindForbidden, "RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be changed.")
+	}
+	if strings.TrimSpace(d.RoleName) == "" {
+		return d, false, errorf(KindInvalid, "RoleDefinitionNameNullOrEmpty", "The role definition name cannot be null or empty.")
+	}
+	if len(d.AssignableScopes) == 0 {
+		return d, false, errorf(KindInvalid, "MissingAssignableScopes", "The role definition must have at least one assignable scope.")
+	}
+	for _, sc := range d.AssignableScopes {
+		if sc != "/" {
+			if _, err := domain.ParseResourceID(sc); err != nil {
+				return d, false, errorf(KindInvalid, "InvalidAssignableScope", "The assignable scope '%s' is not valid.", sc)
+			}
+		}
+	}
+	if len(d.Permissions) == 0 {
+		return d, false, errorf(KindInvalid, "RoleDefinitionWithoutPermission", "The role definition must have permissions.")
+	}
+	if other, ok := s.index.DefinitionByName(d.RoleName); ok && other.ID != d.ID && (other.Type == domain.RoleTypeBuiltIn || other.TenantID == d.TenantID) {
+		return d, false, errorf(KindConflict, "RoleDefinitionWithSameNameExists", "A custom role with the same name already exists in this directory. Use a different name.")
+	}
+	d.Type = domain.RoleTypeCustom
+	now := s.now().UTC()
+	d.UpdatedAt = now
+	old, exists := s.Definition(d.TenantID, d.ID)
+	var err error
+	if exists {
+		d.CreatedAt, d.CreatedBy = old.CreatedAt, old.CreatedBy
+		err = s.store.UpdateRoleDefinition(ctx, d)
+	} else {
+		if _, taken := s.index.Definition(d.ID); taken {
+			return d, false, errorf(KindConflict, "RoleDefinitionIdExists", "A role definition with this ID already exists.")
+		}
+		d.CreatedAt = now
+		err = s.store.CreateRoleDefinition(ctx, d)
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return d, false, errorf(KindConflict, "RoleDefinitionWithSameNameExists", "A custom role with the same name already exists in this directory. Use a different name.")
+	}
+	if err != nil {
+		return d, false, fmt.Errorf("store role definition: %w", err)
+	}
+	if err := s.index.PutDefinition(d); err != nil {
+		return d, false, fmt.Errorf("index role definition: %w", err)
+	}
+	return d, !exists, nil
+}
+
+// DeleteDefinition deletes a custom role that no assignment uses.
+func (s *Service) DeleteDefinition(ctx context.Context, tenantID, id string) (domain.RoleDefinition, error) {
+	d, ok := s.Definition(tenantID, id)
+	if !ok {
+		return d, errorf(KindNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", id)
+	}
+	if d.Type != domain.RoleTypeCustom {
+		return d, errorf(KindForbidden, "RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be deleted.")
+	}
+	for _, a := range s.index.Assignments() {
+		if strings.EqualFold(a.RoleDefinitionID, d.ID) {
+			return d, errorf(KindConflict, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).")
+		}
+	}
+	if err := s.store.DeleteRoleDefinition(ctx, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return d, fmt.Errorf("delete role definition: %w", err)
+	}
+	s.index.DeleteDefinition(d.ID)
+	return d, nil
+}
