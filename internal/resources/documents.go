@@ -43,6 +43,9 @@ func docOf(r domain.Resource) (Document, error) {
 
 // Get returns the resource with id (any casing), or a 404 in ARM's words.
 func (s *Service) Get(ctx context.Context, tenantID string, id domain.ResourceID, rawID string) (Document, domain.Resource, error) {
+	if _, ok := lookupType(id.OperationType()); !ok {
+		return nil, domain.Resource{}, invalidType(id)
+	}
 	if _, err := s.Subscription(ctx, tenantID, id.SubscriptionID); err != nil {
 		return nil, domain.Resource{}, err
 	}
