@@ -38,6 +38,8 @@ func (h *Handler) authorization(w http.ResponseWriter, r *http.Request, c caller
 		h.listRoleAssignments(w, r, c, scope)
 	case kind == "roleassignments" && len(rest) == 2:
 		h.roleAssignment(w, r, c, scope, rest[1])
+	case kind == "checkaccess" && len(rest) == 1 && r.Method == http.MethodPost:
+		h.checkAccess(w, r, c, scope)
 	case kind == "roledefinitions" && len(rest) == 1 && r.Method == http.MethodGet:
 		h.listRoleDefinitions(w, r, c, scope)
 	case kind == "roledefinitions" && len(rest) == 2:
@@ -367,4 +369,56 @@ func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c calle
 	default:
 		h.noRoute(w, r)
 	}
+}
+
+// checkAccess answers whether a principal may perform actions at a scope,
+// naming the assignment and role that grant each, or the built-in roles that
+// would (least privileged first). Checking another principal needs
+// roleAssignments/read at the scope; checking oneself needs nothing.
+func (h *Handler) checkAccess(w http.ResponseWriter, r *http.Request, c caller, scope string) {
+	var body struct {
+		Subject struct {
+			PrincipalID string `json:"principalId"`
+		} `json:"subject"`
+		Actions []struct {
+			ID           string `json:"id"`
+			IsDataAction bool   `json:"isDataAction"`
+		} `json:"actions"`
+	}
+	if !h.readJSON(w, r, &body) {
+		return
+	}
+	principal := strings.ToLower(body.Subject.PrincipalID)
+	if principal == "" {
+		principal = c.ObjectID
+	}
+	if principal != c.ObjectID && !h.authorize(w, r, c, roleAssignmentType+"/read", scope) {
+		return
+	}
+	if len(body.Actions) == 0 || len(body.Actions) > 100 {
+		wire.WriteARMError(w, http.StatusBadRequest, "InvalidRequest", "Between 1 and 100 actions must be given.")
+		return
+	}
+	items := []any{}
+	for _, a := range body.Actions {
+		d := h.rbac.Decide(principal, a.ID, scope, a.IsDataAction)
+		item := map[string]any{"actionId": a.ID, "isDataAction": a.IsDataAction, "accessDecision": "NotAllowed",
+			"roleAssignment": nil, "roleDefinition": nil}
+		if d.Allowed {
+			item["accessDecision"] = "Allowed"
+			item["roleAssignment"] = assignmentJSON(d.Assignment)
+			item["roleDefinition"] = definitionJSON(d.Role, scope)
+		} else {
+			suggested := []any{}
+			for i, role := range h.rbac.Index().SuggestRoles(a.ID, a.IsDataAction) {
+				if i == 5 {
+					break
+				}
+				suggested = append(suggested, map[string]any{"id": role.ID, "roleName": role.RoleName})
+			}
+			item["suggestedRoles"] = suggested
+		}
+		items = append(items, item)
+	}
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"value": items})
 }
