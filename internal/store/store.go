@@ -148,39 +148,61 @@ type Store interface {
 }
 
 // Groups stores security groups and their direct members. Transitive
-// membership is computed above the store.
+// membership is computed above the store. Group and member ids are object ids
+// compared exactly, as for users; the store checks no references (a member
+// may be a user, service principal or group, existing or not): those rules
+// live above it.
 type Groups interface {
+	// CreateGroup fails with ErrConflict when the tenant has a group of that id.
 	CreateGroup(ctx context.Context, g domain.Group) error
 	GetGroup(ctx context.Context, tenantID, id string) (domain.Group, error)
 	ListGroups(ctx context.Context, tenantID string) ([]domain.Group, error)
 	UpdateGroup(ctx context.Context, g domain.Group) error
-	// DeleteGroup also deletes the group's membership edges, both ways.
+	// DeleteGroup also deletes the group's membership edges, both ways (as the
+	// group and as a member), in one transaction.
 	DeleteGroup(ctx context.Context, tenantID, id string) error
 	// AddGroupMember fails with ErrConflict when the edge exists.
 	AddGroupMember(ctx context.Context, m domain.GroupMembership) error
 	// RemoveGroupMember fails with ErrNotFound when the edge does not exist.
 	RemoveGroupMember(ctx context.Context, m domain.GroupMembership) error
-	// ListGroupMembers returns the direct member ids of a group.
+	// ListGroupMembers returns the direct member ids of a group (none, not
+	// ErrNotFound, for an unknown group).
 	ListGroupMembers(ctx context.Context, tenantID, groupID string) ([]string, error)
 	// ListGroupMemberships returns every edge of a tenant, for the membership index.
 	ListGroupMemberships(ctx context.Context, tenantID string) ([]domain.GroupMembership, error)
 }
 
 // RoleDefinitions stores custom role definitions (built-ins are compiled in).
+// Ids are GUIDs compared case-insensitively, across all tenants.
 type RoleDefinitions interface {
+	// CreateRoleDefinition fails with ErrConflict on a duplicate id or when
+	// the tenant has a definition of the same RoleName (compared
+	// case-insensitively).
 	CreateRoleDefinition(ctx context.Context, d domain.RoleDefinition) error
 	GetRoleDefinition(ctx context.Context, id string) (domain.RoleDefinition, error)
 	ListRoleDefinitions(ctx context.Context, tenantID string) ([]domain.RoleDefinition, error)
+	// UpdateRoleDefinition replaces every field of the definition with d's id
+	// in d's tenant: ErrNotFound when that tenant has none (a definition never
+	// moves between tenants), ErrConflict when the new RoleName is taken.
 	UpdateRoleDefinition(ctx context.Context, d domain.RoleDefinition) error
 	DeleteRoleDefinition(ctx context.Context, id string) error
 }
 
-// Resources stores ARM resources as documents. Ids compare case-insensitively.
+// Resources stores ARM resources as documents. Ids compare case-insensitively,
+// and so do the subscription ids, parent ids, types and resource group names
+// the lists select by. Body is stored and returned byte for byte.
 type Resources interface {
 	// PutResource creates or replaces r (matched by id). When ifMatch is not
 	// empty the stored ETag must equal it ("*" = must exist), else ErrPrecondition
-	// (or ErrNotFound for "*" on a missing resource).
+	// (or ErrNotFound for "*" on a missing resource); a specific ifMatch on a
+	// missing resource is ErrPrecondition. The check and the write are atomic:
+	// of concurrent writers holding one ETag exactly one succeeds.
+	//
+	// r.ETag is the new ETag, chosen by the caller. A replace overwrites every
+	// field but ID, which keeps the casing the resource was created with; the
+	// caller carries CreatedBy and CreatedAt over.
 	PutResource(ctx context.Context, r domain.Resource, ifMatch string) error
+	// GetResource returns the resource with its ID in the stored casing.
 	GetResource(ctx context.Context, id string) (domain.Resource, error)
 	// ListResources returns the resources of type typ whose parent is parentID
 	// ("" parent with a subscription id lists subscription-level resources).
@@ -191,6 +213,8 @@ type Resources interface {
 	// DeleteResource deletes one resource; ErrNotFound when absent.
 	DeleteResource(ctx context.Context, id string) error
 	// DeleteResourceTree deletes a resource and every resource whose id
-	// starts with its id followed by "/", returning the ids deleted.
+	// starts with its id followed by "/", in one statement, returning the ids
+	// deleted (stored casing, each parent before its children); ErrNotFound
+	// when it deleted nothing.
 	DeleteResourceTree(ctx context.Context, id string) ([]string, error)
 }
