@@ -23,14 +23,36 @@ func CanonicalScope(s string) string {
 	if isCanonical(s) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 1)
-	for _, seg := range strings.Split(s, "/") {
-		if seg == "" {
+	b := make([]byte, 0, len(s)+1)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return canonicalUnicode(s)
+		case c == '/':
 			continue
+		case i == 0 || s[i-1] == '/':
+			b = append(b, '/')
 		}
-		b.WriteByte('/')
-		b.WriteString(seg)
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	if len(b) == 0 {
+		return RootScope
+	}
+	return string(b)
+}
+
+// canonicalUnicode is CanonicalScope for the rare id with non-ASCII names.
+func canonicalUnicode(s string) string {
+	var b strings.Builder
+	for _, seg := range strings.Split(s, "/") {
+		if seg != "" {
+			b.WriteByte('/')
+			b.WriteString(seg)
+		}
 	}
 	if b.Len() == 0 {
 		return RootScope
@@ -56,30 +78,51 @@ func isCanonical(s string) bool {
 	return true
 }
 
-// scopeLevels splits a canonical scope into its segments and returns the
-// segment count at the end of each level of the hierarchy (the root, at 0
-// segments, is implied). A level is a subscription, a resource group, a
-// provider block with its first type/name pair, or a further type/name pair
-// (a child resource, or an extension resource under a new "providers").
-// Keywords are recognised only where ARM puts them, so a resource group or a
-// resource named "providers" does not confuse it. Incomplete trailing parts
-// (a collection path such as ".../workspaces/w/computes") form a level of
-// their own rather than failing, which keeps ParentScope total.
-func scopeLevels(segs []string) []int {
-	n := len(segs)
-	levels := make([]int, 0, 8)
+// segmentStarts returns the offset of each segment of a canonical scope
+// (just past its slash); segment k is c[starts[k]:end(k)].
+func segmentStarts(c string, buf []int) []int {
+	starts := buf[:0]
+	if c == RootScope {
+		return starts
+	}
+	for i := 0; i < len(c); i++ {
+		if c[i] == '/' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// scopeLevels returns, for a canonical scope split at starts, the segment
+// count at the end of each level of the hierarchy (the root, at 0 segments,
+// is implied). A level is a subscription, a resource group, a provider block
+// with its first type/name pair, or a further type/name pair (a child
+// resource, or an extension resource under a new "providers"). Keywords are
+// recognised only where ARM puts them, so a resource group or a resource
+// named "providers" does not confuse it. Incomplete trailing parts (a
+// collection path such as ".../workspaces/w/computes") form a level of their
+// own rather than failing, which keeps ParentScope total.
+func scopeLevels(c string, starts []int, buf []int) []int {
+	n := len(starts)
+	seg := func(k int) string {
+		if k+1 < n {
+			return c[starts[k] : starts[k+1]-1]
+		}
+		return c[starts[k]:]
+	}
+	levels := buf[:0]
 	i := 0
-	if n >= 2 && strings.EqualFold(segs[0], "subscriptions") {
+	if n >= 2 && seg(0) == "subscriptions" {
 		i = 2
 		levels = append(levels, i)
-		if i+1 < n && strings.EqualFold(segs[i], "resourcegroups") {
+		if i+1 < n && seg(i) == "resourcegroups" {
 			i += 2
 			levels = append(levels, i)
 		}
 	}
 	for i < n {
 		step := 2
-		if strings.EqualFold(segs[i], "providers") {
+		if seg(i) == "providers" {
 			step = 4 // providers/{namespace}/{type}/{name}
 		}
 		i = min(i+step, n)
@@ -88,21 +131,15 @@ func scopeLevels(segs []string) []int {
 	return levels
 }
 
-// segmentEnds returns, for a canonical scope, the byte offset just past each
-// segment, so that ancestors can be returned as substrings of s without
-// copying.
-func segmentEnds(s string) (segs []string, ends []int) {
-	if s == RootScope {
-		return nil, nil
+// prefixAt returns the canonical scope made of the first k segments.
+func prefixAt(c string, starts []int, k int) string {
+	if k == 0 {
+		return RootScope
 	}
-	segs = strings.Split(s[1:], "/")
-	ends = make([]int, len(segs))
-	off := 0
-	for i, seg := range segs {
-		off += 1 + len(seg)
-		ends[i] = off
+	if k < len(starts) {
+		return c[:starts[k]-1]
 	}
-	return segs, ends
+	return c
 }
 
 // ParentScope returns the canonical scope directly above s in ARM's
@@ -112,12 +149,13 @@ func ParentScope(s string) (string, bool) {
 	if c == RootScope {
 		return "", false
 	}
-	segs, ends := segmentEnds(c)
-	levels := scopeLevels(segs)
+	var sbuf, lbuf [32]int
+	starts := segmentStarts(c, sbuf[:0])
+	levels := scopeLevels(c, starts, lbuf[:0])
 	if len(levels) < 2 {
 		return RootScope, true
 	}
-	return c[:ends[levels[len(levels)-2]-1]], true
+	return prefixAt(c, starts, levels[len(levels)-2]), true
 }
 
 // ScopeAncestors returns s (canonical) followed by each ancestor, nearest
@@ -128,11 +166,12 @@ func ScopeAncestors(s string) []string {
 	if c == RootScope {
 		return []string{RootScope}
 	}
-	segs, ends := segmentEnds(c)
-	levels := scopeLevels(segs)
+	var sbuf, lbuf [32]int
+	starts := segmentStarts(c, sbuf[:0])
+	levels := scopeLevels(c, starts, lbuf[:0])
 	out := make([]string, 0, len(levels)+1)
 	for i := len(levels) - 1; i >= 0; i-- {
-		out = append(out, c[:ends[levels[i]-1]])
+		out = append(out, prefixAt(c, starts, levels[i]))
 	}
 	return append(out, RootScope)
 }

@@ -14,42 +14,67 @@ import (
 // DataActions/NotDataActions instead of Actions/NotActions. An unknown
 // principal, action or scope is simply not allowed.
 func (ix *Index) Decide(principalID, action, scope string, data bool) Decision {
-	ancestors := domain.ScopeAncestors(scope)
 	pl := planeOf(data)
-	var buf [16]uint32
+	var subjBuf, chainBuf [16]uint32
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	st := ix.st
-	subjects := st.subjectsOf(principalID, buf[:0])
+	subjects := st.subjectsOf(principalID, subjBuf[:0])
 	if subjects == nil {
 		return Decision{}
 	}
-	for _, a := range ancestors {
-		sc, ok := st.scopeIDs[a]
-		if !ok {
-			continue
+	chain := st.chain(scope, chainBuf[:0])
+	best, bestDepth := noSlot, len(chain)
+	var bestRole *compiledRole
+	consider := func(e entry, depth int) {
+		if depth > bestDepth {
+			return
 		}
-		var best *assignment
-		var bestRole *compiledRole
-		for _, s := range subjects {
-			for _, e := range st.subjects[s].entriesAt(sc) {
-				r := st.roles[e.role]
-				if r == nil || !r.permits(action, pl) {
-					continue
-				}
-				rec := &st.assigns[e.slot]
-				if best == nil || r.nameKey < bestRole.nameKey ||
-					r.nameKey == bestRole.nameKey && lowerKey(rec.ra.ID) < lowerKey(best.ra.ID) {
-					best, bestRole = rec, r
-				}
-			}
+		r := st.roles[e.role]
+		if r == nil || !r.permits(action, pl) {
+			return
 		}
-		if best != nil {
-			return Decision{Allowed: true, Assignment: best.ra, Role: bestRole.def}
+		if depth < bestDepth || r.nameKey < bestRole.nameKey ||
+			r.nameKey == bestRole.nameKey && lowerKey(st.ids[e.slot]) < lowerKey(st.ids[best]) {
+			best, bestDepth, bestRole = e.slot, depth, r
 		}
 	}
-	return Decision{}
+	for _, s := range subjects {
+		entries := st.subjects[s].entries
+		if len(entries) <= 4*len(chain) {
+			// Few entries: one pass over contiguous memory beats a search
+			// per ancestor.
+			for _, e := range entries {
+				if depth := slices.Index(chain, e.scope); depth >= 0 {
+					consider(e, depth)
+				}
+			}
+			continue
+		}
+		for depth, sc := range chain {
+			if depth > bestDepth {
+				break
+			}
+			for _, e := range entriesAt(entries, sc) {
+				consider(e, depth)
+			}
+		}
+	}
+	if best == noSlot {
+		return Decision{}
+	}
+	return Decision{Allowed: true, Assignment: st.assignment(best), Role: bestRole.def}
+}
+
+// entriesAt returns the entries at one scope of a sorted list.
+func entriesAt(es []entry, scope uint32) []entry {
+	i, _ := slices.BinarySearchFunc(es, scope, func(e entry, sc uint32) int { return cmp.Compare(e.scope, sc) })
+	j := i
+	for j < len(es) && es[j].scope == scope {
+		j++
+	}
+	return es[i:j]
 }
 
 // Permissions returns the effective permission blocks of principalID at
@@ -57,23 +82,18 @@ func (ix *Index) Decide(principalID, action, scope string, data bool) Decision {
 // principal or its groups, each role once, nearest scope first and then by
 // role name. It backs ARM's GET {scope}/providers/Microsoft.Authorization/permissions.
 func (ix *Index) Permissions(principalID, scope string) []domain.Permission {
-	ancestors := domain.ScopeAncestors(scope)
-	var buf [16]uint32
+	var subjBuf, chainBuf [16]uint32
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	st := ix.st
-	subjects := st.subjectsOf(principalID, buf[:0])
+	subjects := st.subjectsOf(principalID, subjBuf[:0])
 	out := []domain.Permission{}
 	seen := map[uint32]bool{}
-	for _, a := range ancestors {
-		sc, ok := st.scopeIDs[a]
-		if !ok {
-			continue
-		}
+	for _, sc := range st.chain(scope, chainBuf[:0]) {
 		var here []*compiledRole
 		for _, s := range subjects {
-			for _, e := range st.subjects[s].entriesAt(sc) {
+			for _, e := range entriesAt(st.subjects[s].entries, sc) {
 				if r := st.roles[e.role]; r != nil && !seen[e.role] {
 					seen[e.role] = true
 					here = append(here, r)
@@ -157,12 +177,40 @@ func (ix *Index) Definition(id string) (domain.RoleDefinition, bool) {
 	return domain.RoleDefinition{}, false
 }
 
-// DefinitionByName returns a role definition by role name, case-insensitively.
+// DefinitionByName returns the role definition with the given name,
+// case-insensitively: a built-in, or else a custom role of that name. Custom
+// names are unique only within a tenant; when several tenants in the Index
+// use the name, the one with the smallest tenant id is returned, so prefer
+// DefinitionByNameIn.
 func (ix *Index) DefinitionByName(name string) (domain.RoleDefinition, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	if slot, ok := ix.st.roleByName[strings.ToLower(name)]; ok {
+	if slot, ok := ix.st.roleByName[nameKey("", name)]; ok {
 		return cloneDefinition(ix.st.roles[slot].def), true
+	}
+	key := strings.ToLower(strings.TrimSpace(name))
+	var found *compiledRole
+	for _, r := range ix.st.roles {
+		if r != nil && r.nameKey == key && (found == nil || r.def.TenantID < found.def.TenantID) {
+			found = r
+		}
+	}
+	if found == nil {
+		return domain.RoleDefinition{}, false
+	}
+	return cloneDefinition(found.def), true
+}
+
+// DefinitionByNameIn returns the role definition named name,
+// case-insensitively, that tenantID can see: a built-in, or else the
+// tenant's custom role of that name.
+func (ix *Index) DefinitionByNameIn(tenantID, name string) (domain.RoleDefinition, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for _, key := range []string{nameKey("", name), nameKey(tenantID, name)} {
+		if slot, ok := ix.st.roleByName[key]; ok {
+			return cloneDefinition(ix.st.roles[slot].def), true
+		}
 	}
 	return domain.RoleDefinition{}, false
 }
@@ -195,7 +243,7 @@ func (ix *Index) Assignment(id string) (domain.RoleAssignment, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if slot, ok := ix.st.assignByID[lowerKey(id)]; ok {
-		return ix.st.assigns[slot].ra, true
+		return ix.st.assignment(slot), true
 	}
 	return domain.RoleAssignment{}, false
 }
@@ -205,12 +253,41 @@ func (ix *Index) Assignments() []domain.RoleAssignment {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	out := make([]domain.RoleAssignment, 0, ix.st.live)
-	for i := range ix.st.assigns {
-		if ix.st.assigns[i].used {
-			out = append(out, ix.st.assigns[i].ra)
+	for slot, r := range ix.st.records {
+		if r.subject != noSlot {
+			out = append(out, ix.st.assignment(uint32(slot)))
 		}
 	}
 	return out
+}
+
+// AssignmentsFor returns the assignments held directly by principalID (not
+// through its groups), by scope.
+func (ix *Index) AssignmentsFor(principalID string) []domain.RoleAssignment {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	st := ix.st
+	slot, ok := st.subjectID[lowerKey(principalID)]
+	if !ok {
+		return nil
+	}
+	out := make([]domain.RoleAssignment, 0, len(st.subjects[slot].entries))
+	for _, e := range st.subjects[slot].entries {
+		out = append(out, st.assignment(e.slot))
+	}
+	return out
+}
+
+// RoleAssignmentCount returns how many assignments reference a role
+// definition (by GUID or ARM id), defined or not: a role in use must not be
+// deleted.
+func (ix *Index) RoleAssignmentCount(roleID string) int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if slot, ok := ix.st.roleByID[strings.ToLower(roleGUID(roleID))]; ok {
+		return ix.st.roleUses[slot]
+	}
+	return 0
 }
 
 // Stats counts what the Index holds.

@@ -8,17 +8,19 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
 )
 
-// Index is one tenant's RBAC data arranged for fast decisions. It is safe for
-// concurrent use: decisions share a read lock and never wait for each other;
-// writes (rare next to decisions) take the write lock briefly, and Load
-// builds its replacement without holding it.
+// Index is RBAC data arranged for fast decisions. It is safe for concurrent
+// use: decisions share a read lock and never wait for each other; writes
+// (rare next to decisions) take the write lock briefly, and Load builds its
+// replacement without holding it.
 //
 // Values returned by Decide share the Index's slices (a role's permission
 // lists); treat them as read-only. Every other accessor returns copies.
+// Times of returned assignments are in UTC.
 type Index struct {
 	mu sync.RWMutex
 	st *state
@@ -33,49 +35,68 @@ type Decision struct {
 	Role       domain.RoleDefinition
 }
 
+// noSlot marks a free assignment slot and the root scope's missing parent.
+const noSlot = ^uint32(0)
+
 // state is everything behind the lock. Identifiers are interned into dense
-// uint32 slots so that the per-principal lists stay small: at a million
-// assignments the domain structs dominate memory, not the index over them.
+// uint32 slots, and assignments are stored as pointer-free records, so that a
+// million of them cost tens of MiB and the garbage collector has next to
+// nothing to scan.
 type state struct {
 	roles      []*compiledRole   // by role slot; nil until defined, or once deleted
+	roleUses   []int             // by role slot: assignments referencing it
 	roleByID   map[string]uint32 // lower-case GUID → slot, also for roles only referenced so far
-	roleByName map[string]uint32 // lower-case name → slot of a defined role
+	roleByName map[string]uint32 // nameKey(tenant, name) → slot of a defined role
 
-	scopes   []string          // by scope slot: canonical scope
-	scopeIDs map[string]uint32 // canonical scope → slot
+	// Every interned scope has its whole ancestor chain interned too, so a
+	// scope's parent is always a slot and a decision walks parents instead
+	// of looking each ancestor up.
+	scopes      []string // by scope slot: canonical scope
+	scopeParent []uint32 // by scope slot
+	scopeIDs    map[string]uint32
 
 	subjects  []*subject        // by subject slot: principals and groups alike
 	subjectID map[string]uint32 // lower-case object id → slot
 
-	assigns    []assignment      // by assignment slot
-	free       []uint32          // empty assignment slots
-	assignByID map[string]uint32 // lower-case assignment id → slot
-	live       int
+	records      []record          // by assignment slot
+	ids          []string          // by assignment slot: the id as given
+	descriptions map[uint32]string // by assignment slot, only the non-empty ones
+	free         []uint32          // free assignment slots
+	assignByID   map[string]uint32 // lower-case assignment id → slot
+	live         int
+
+	// strs interns the repeated strings of assignments (the scope and role
+	// id as given, tenant, principal type, creator); slot 0 is "".
+	strs   []string
+	strIDs map[string]uint32
 
 	// gen invalidates the memoised group closures: it changes whenever a
 	// membership edge does.
 	gen uint64
 }
 
-// assignment is one stored role assignment with its interned references.
-type assignment struct {
-	ra      domain.RoleAssignment
-	subject uint32
-	used    bool
+// record is one role assignment, without pointers.
+type record struct {
+	subject                                       uint32 // noSlot when free
+	role                                          uint32
+	scope                                         uint32
+	givenScope, givenRole, tenant, ptype, creator uint32 // into strs
+	createdNsec, updatedNsec                      uint32
+	createdSec, updatedSec                        int64
 }
 
-// entry is an assignment as its principal's list holds it.
+// entry is an assignment as its subject's list holds it.
 type entry struct {
 	scope uint32
 	role  uint32
-	slot  uint32 // into state.assigns
+	slot  uint32 // into state.records
 }
 
 // subject is a principal (user, service principal, managed identity) or a
 // group: anything that can hold assignments or be a member.
 type subject struct {
 	key     string
-	entries []entry  // sorted by scope
+	entries []entry  // sorted by scope, then slot
 	groups  []uint32 // groups it is a direct member of
 	closure atomic.Pointer[closure]
 }
@@ -94,17 +115,21 @@ func New() *Index {
 
 func newState(assignments, subjects int) *state {
 	st := &state{
-		roleByID:   map[string]uint32{},
-		roleByName: map[string]uint32{},
-		scopeIDs:   map[string]uint32{},
-		subjectID:  make(map[string]uint32, subjects),
-		assignByID: make(map[string]uint32, assignments),
-		assigns:    make([]assignment, 0, assignments),
+		roleByID:     map[string]uint32{},
+		roleByName:   map[string]uint32{},
+		scopeIDs:     map[string]uint32{},
+		subjectID:    make(map[string]uint32, subjects),
+		records:      make([]record, 0, assignments),
+		ids:          make([]string, 0, assignments),
+		descriptions: map[uint32]string{},
+		assignByID:   make(map[string]uint32, assignments),
+		strs:         []string{""},
+		strIDs:       map[string]uint32{"": 0},
 	}
 	for _, d := range loadBuiltins().list {
 		slot := st.roleSlot(strings.ToLower(d.ID))
 		st.roles[slot] = compileRole(d, true)
-		st.roleByName[st.roles[slot].nameKey] = slot
+		st.roleByName[nameKey("", d.RoleName)] = slot
 	}
 	st.scopeSlot(domain.RootScope)
 	return st
@@ -132,32 +157,19 @@ func (ix *Index) Load(defs []domain.RoleDefinition, assignments []domain.RoleAss
 			errs = append(errs, err)
 		}
 	}
-	// The store hands back separate copies of strings that repeat across
-	// rows (scope, role, tenant, ...); sharing one copy of each keeps a
-	// million assignments in a few hundred MiB.
-	in := interner{}
-	type scopeRef struct {
-		given string
-		slot  uint32
-	}
-	givenScopes := map[string]scopeRef{}
+	// Rows repeat the same scopes; canonicalise each distinct one once.
+	scopeOf := map[string]uint32{}
 	for _, a := range assignments {
 		if err := validateAssignment(a); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		ref, ok := givenScopes[a.Scope]
+		sc, ok := scopeOf[a.Scope]
 		if !ok {
-			ref = scopeRef{a.Scope, st.scopeSlot(domain.CanonicalScope(a.Scope))}
-			givenScopes[a.Scope] = ref
+			sc = st.scopeSlot(domain.CanonicalScope(a.Scope))
+			scopeOf[a.Scope] = sc
 		}
-		a.Scope = ref.given
-		a.TenantID = in.intern(a.TenantID)
-		a.RoleDefinitionID = in.intern(a.RoleDefinitionID)
-		a.PrincipalID = in.intern(a.PrincipalID)
-		a.PrincipalType = in.intern(a.PrincipalType)
-		a.CreatedBy = in.intern(a.CreatedBy)
-		st.putAssignment(a, ref.slot, false)
+		st.putAssignment(a, sc, false)
 	}
 	for _, s := range st.subjects {
 		slices.SortFunc(s.entries, compareEntries)
@@ -166,16 +178,6 @@ func (ix *Index) Load(defs []domain.RoleDefinition, assignments []domain.RoleAss
 	ix.st = st
 	ix.mu.Unlock()
 	return errors.Join(errs...)
-}
-
-type interner map[string]string
-
-func (in interner) intern(s string) string {
-	if v, ok := in[s]; ok {
-		return v
-	}
-	in[s] = s
-	return s
 }
 
 func compareEntries(a, b entry) int {
@@ -192,22 +194,35 @@ func lowerKey(s string) string {
 	return s
 }
 
+// nameKey is the uniqueness key of a role name: names are unique within a
+// tenant (built-ins, with no tenant, are reserved in all of them).
+func nameKey(tenantID, roleName string) string {
+	return strings.ToLower(tenantID) + "\x00" + strings.ToLower(strings.TrimSpace(roleName))
+}
+
 func (st *state) roleSlot(key string) uint32 {
 	if slot, ok := st.roleByID[key]; ok {
 		return slot
 	}
 	slot := uint32(len(st.roles))
 	st.roles = append(st.roles, nil)
+	st.roleUses = append(st.roleUses, 0)
 	st.roleByID[key] = slot
 	return slot
 }
 
+// scopeSlot interns a canonical scope together with its ancestors.
 func (st *state) scopeSlot(canonical string) uint32 {
 	if slot, ok := st.scopeIDs[canonical]; ok {
 		return slot
 	}
+	parent := noSlot
+	if p, ok := domain.ParentScope(canonical); ok {
+		parent = st.scopeSlot(p)
+	}
 	slot := uint32(len(st.scopes))
 	st.scopes = append(st.scopes, canonical)
+	st.scopeParent = append(st.scopeParent, parent)
 	st.scopeIDs[canonical] = slot
 	return slot
 }
@@ -223,9 +238,19 @@ func (st *state) subjectSlot(id string) uint32 {
 	return slot
 }
 
+func (st *state) str(s string) uint32 {
+	if slot, ok := st.strIDs[s]; ok {
+		return slot
+	}
+	slot := uint32(len(st.strs))
+	st.strs = append(st.strs, s)
+	st.strIDs[s] = slot
+	return slot
+}
+
 // PutDefinition adds or replaces a custom role definition. Built-in roles
-// cannot be replaced, and role names are unique (case-insensitively) among
-// built-in and custom roles alike, as in Azure.
+// cannot be replaced, and a role name is unique (case-insensitively) among a
+// tenant's custom roles and the built-ins, as in Azure.
 func (ix *Index) PutDefinition(def domain.RoleDefinition) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -249,16 +274,18 @@ func (st *state) putDefinition(def domain.RoleDefinition) error {
 	if def.Type == "" {
 		def.Type = domain.RoleTypeCustom
 	}
-	r := compileRole(def, false)
 	slot := st.roleSlot(strings.ToLower(def.ID))
-	if other, ok := st.roleByName[r.nameKey]; ok && other != slot {
-		return fmt.Errorf("rbac: role name %q is already used by role %s", def.RoleName, st.roles[other].def.ID)
+	name := nameKey(def.TenantID, def.RoleName)
+	for _, key := range []string{nameKey("", def.RoleName), name} {
+		if other, ok := st.roleByName[key]; ok && other != slot {
+			return fmt.Errorf("rbac: role name %q is already used by role %s", def.RoleName, st.roles[other].def.ID)
+		}
 	}
 	if old := st.roles[slot]; old != nil {
-		delete(st.roleByName, old.nameKey)
+		delete(st.roleByName, nameKey(old.def.TenantID, old.def.RoleName))
 	}
-	st.roles[slot] = r
-	st.roleByName[r.nameKey] = slot
+	st.roles[slot] = compileRole(def, false)
+	st.roleByName[name] = slot
 	return nil
 }
 
@@ -273,7 +300,7 @@ func (ix *Index) DeleteDefinition(id string) bool {
 	if !ok || st.roles[slot] == nil || st.roles[slot].builtIn {
 		return false
 	}
-	delete(st.roleByName, st.roles[slot].nameKey)
+	delete(st.roleByName, nameKey(st.roles[slot].def.TenantID, st.roles[slot].def.RoleName))
 	st.roles[slot] = nil
 	return true
 }
@@ -286,7 +313,7 @@ func validateAssignment(a domain.RoleAssignment) error {
 		return fmt.Errorf("rbac: role assignment %s has no principal", a.ID)
 	case roleGUID(a.RoleDefinitionID) == "":
 		return fmt.Errorf("rbac: role assignment %s has no role definition", a.ID)
-	case strings.Trim(a.Scope, "/") == "" && a.Scope != domain.RootScope:
+	case a.Scope != domain.RootScope && strings.Trim(a.Scope, "/") == "":
 		// An empty scope must not silently become the tenant root.
 		return fmt.Errorf("rbac: role assignment %s has no scope", a.ID)
 	}
@@ -302,41 +329,76 @@ func (ix *Index) PutAssignment(a domain.RoleAssignment) error {
 	scope := domain.CanonicalScope(a.Scope)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	st := ix.st
-	if slot, ok := st.assignByID[lowerKey(a.ID)]; ok {
-		st.deleteAssignment(slot)
-	}
-	st.putAssignment(a, st.scopeSlot(scope), true)
+	ix.st.putAssignment(a, ix.st.scopeSlot(scope), true)
 	return nil
 }
 
-// putAssignment stores a, which must not be present; sorted says whether to
-// keep the principal's list sorted now (Load sorts once at the end instead).
+// putAssignment stores a, replacing any assignment with its id; sorted says
+// whether to keep the subject's list sorted now (Load sorts once at the end
+// instead).
 func (st *state) putAssignment(a domain.RoleAssignment, scope uint32, sorted bool) {
 	key := lowerKey(a.ID)
 	if old, ok := st.assignByID[key]; ok {
-		st.deleteAssignment(old) // a repeated id in Load: the last one wins
+		st.deleteAssignment(old)
 	}
-	subj := st.subjectSlot(a.PrincipalID)
-	rec := assignment{ra: a, subject: subj, used: true}
+	rec := record{
+		subject:    st.subjectSlot(a.PrincipalID),
+		role:       st.roleSlot(lowerKey(roleGUID(a.RoleDefinitionID))),
+		scope:      scope,
+		givenScope: st.str(a.Scope),
+		givenRole:  st.str(a.RoleDefinitionID),
+		tenant:     st.str(a.TenantID),
+		ptype:      st.str(a.PrincipalType),
+		creator:    st.str(a.CreatedBy),
+	}
+	rec.createdSec, rec.createdNsec = stamp(a.CreatedAt)
+	rec.updatedSec, rec.updatedNsec = stamp(a.UpdatedAt)
 	var slot uint32
 	if n := len(st.free); n > 0 {
 		slot = st.free[n-1]
 		st.free = st.free[:n-1]
-		st.assigns[slot] = rec
+		st.records[slot], st.ids[slot] = rec, a.ID
 	} else {
-		slot = uint32(len(st.assigns))
-		st.assigns = append(st.assigns, rec)
+		slot = uint32(len(st.records))
+		st.records = append(st.records, rec)
+		st.ids = append(st.ids, a.ID)
+	}
+	if a.Description != "" {
+		st.descriptions[slot] = a.Description
 	}
 	st.assignByID[key] = slot
+	st.roleUses[rec.role]++
 	st.live++
-	e := entry{scope: scope, role: st.roleSlot(strings.ToLower(roleGUID(a.RoleDefinitionID))), slot: slot}
-	s := st.subjects[subj]
+	e := entry{scope: scope, role: rec.role, slot: slot}
+	s := st.subjects[rec.subject]
 	if sorted {
 		i, _ := slices.BinarySearchFunc(s.entries, e, compareEntries)
 		s.entries = slices.Insert(s.entries, i, e)
 	} else {
 		s.entries = append(s.entries, e)
+	}
+}
+
+// stamp keeps a time as seconds and nanoseconds: unlike time.Time it holds
+// no pointer, and the zero time survives the round trip.
+func stamp(t time.Time) (int64, uint32) { return t.Unix(), uint32(t.Nanosecond()) }
+
+func unstamp(sec int64, nsec uint32) time.Time { return time.Unix(sec, int64(nsec)).UTC() }
+
+// assignment rebuilds the domain value of a used slot.
+func (st *state) assignment(slot uint32) domain.RoleAssignment {
+	r := &st.records[slot]
+	return domain.RoleAssignment{
+		ID:               st.ids[slot],
+		TenantID:         st.strs[r.tenant],
+		Scope:            st.strs[r.givenScope],
+		RoleDefinitionID: st.strs[r.givenRole],
+		PrincipalID:      st.subjects[r.subject].key,
+		PrincipalType:    st.strs[r.ptype],
+		Description:      st.descriptions[slot],
+		CreatedBy:        st.strs[r.creator],
+		CreatedAt:        unstamp(r.createdSec, r.createdNsec),
+		UpdatedAt:        unstamp(r.updatedSec, r.updatedNsec),
 	}
 }
 
@@ -353,11 +415,14 @@ func (ix *Index) DeleteAssignment(id string) bool {
 }
 
 func (st *state) deleteAssignment(slot uint32) {
-	rec := &st.assigns[slot]
+	rec := &st.records[slot]
 	s := st.subjects[rec.subject]
 	s.entries = slices.DeleteFunc(s.entries, func(e entry) bool { return e.slot == slot })
-	delete(st.assignByID, lowerKey(rec.ra.ID))
-	*rec = assignment{}
+	delete(st.assignByID, lowerKey(st.ids[slot]))
+	delete(st.descriptions, slot)
+	st.roleUses[rec.role]--
+	*rec = record{subject: noSlot}
+	st.ids[slot] = ""
 	st.free = append(st.free, slot)
 	st.live--
 }
@@ -442,13 +507,19 @@ func (st *state) subjectsOf(principalID string, buf []uint32) []uint32 {
 	return append(append(buf[:0], slot), st.groupsOf(slot)...)
 }
 
-// entriesAt returns the subject's entries at one scope.
-func (s *subject) entriesAt(scope uint32) []entry {
-	es := s.entries
-	i, _ := slices.BinarySearchFunc(es, scope, func(e entry, sc uint32) int { return cmp.Compare(e.scope, sc) })
-	j := i
-	for j < len(es) && es[j].scope == scope {
-		j++
+// chain returns the interned scopes at or above scope, nearest first (the
+// ancestors nothing is assigned at are not interned and so not needed).
+func (st *state) chain(scope string, buf []uint32) []uint32 {
+	start := uint32(0) // the root, always interned
+	for _, a := range domain.ScopeAncestors(scope) {
+		if slot, ok := st.scopeIDs[a]; ok {
+			start = slot
+			break
+		}
 	}
-	return es[i:j]
+	out := buf[:0]
+	for s := start; s != noSlot; s = st.scopeParent[s] {
+		out = append(out, s)
+	}
+	return out
 }

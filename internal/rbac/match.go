@@ -186,7 +186,7 @@ type compiledRole struct {
 
 func compileRole(def domain.RoleDefinition, builtIn bool) *compiledRole {
 	def = cloneDefinition(def)
-	r := &compiledRole{def: def, nameKey: strings.ToLower(def.RoleName), builtIn: builtIn}
+	r := &compiledRole{def: def, nameKey: strings.ToLower(strings.TrimSpace(def.RoleName)), builtIn: builtIn}
 	for _, s := range def.AssignableScopes {
 		r.scopes = append(r.scopes, domain.CanonicalScope(s))
 	}

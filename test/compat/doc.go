@@ -9,6 +9,16 @@
 //	apt-get install python3-azure
 //	go test ./test/compat/ -run Python -count=1 -v
 //
+// The azure-ai-ml 1.4 test (mlclient_test.go, python/mlclient.py) drives
+// MLClient.from_config through the guide's workspace and compute steps as
+// principals with different roles:
+//
+//	go test ./test/compat/ -run MLClient -count=1 -v
+//
+// azure-ai-ml imports pydash, which Debian does not package; the tests put a
+// small shim (python/shim/pydash: get, omit, set_) on PYTHONPATH for those
+// scripts only.
+//
 // The package is importable only by Debian's own interpreter, so the tests
 // run /usr/bin/python3 unless TESSERA_PYTHON names another interpreter that
 // can import azure.identity. When the client is missing the tests skip, so a

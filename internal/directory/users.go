@@ -1,0 +1,300 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/store"
+)
+
+// UserInput is what a caller sets when creating a user.
+type UserInput struct {
+	UserPrincipalName string
+	DisplayName       string
+	// MailNickname defaults to the part of the UPN before the @.
+	MailNickname string
+	// AccountEnabled defaults to true.
+	AccountEnabled *bool
+	Password       string
+}
+
+// Password rules as Entra applies them to cloud accounts.
+const (
+	minPasswordLength = 8
+	maxPasswordLength = 256
+)
+
+var errPasswordComplexity = &InvalidError{Message: "The specified password does not comply with password complexity requirements. Please provide a different password."}
+
+// CheckPasswordComplexity applies Entra's rule: 8 to 256 characters with at
+// least three of lower case, upper case, digits and symbols.
+func CheckPasswordComplexity(p string) error {
+	if len(p) < minPasswordLength || len(p) > maxPasswordLength {
+		return errPasswordComplexity
+	}
+	var lower, upper, digit, symbol int
+	for _, r := range p {
+		switch {
+		case unicode.IsLower(r):
+			lower = 1
+		case unicode.IsUpper(r):
+			upper = 1
+		case unicode.IsDigit(r):
+			digit = 1
+		case unicode.IsControl(r):
+			return errPasswordComplexity
+		default:
+			symbol = 1
+		}
+	}
+	if lower+upper+digit+symbol < 3 {
+		return errPasswordComplexity
+	}
+	return nil
+}
+
+// validUPNLocal: the characters Entra allows before the @ of a UPN.
+func validUPNLocal(s string) bool {
+	if s == "" || len(s) > 64 || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("'.-_!#^~", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkUPN validates a UPN's shape and that its domain is one of the
+// tenant's verified domains.
+func (s *Service) checkUPN(ctx context.Context, st store.Tenants, tenantID, upn string) error {
+	local, dom, ok := strings.Cut(upn, "@")
+	if !ok || strings.Contains(dom, "@") || !validUPNLocal(local) || len(upn) > 113 {
+		return invalidf("Invalid value specified for property 'userPrincipalName' of resource 'User'.")
+	}
+	t, err := st.GetTenant(ctx, tenantID)
+	if err != nil {
+		return fmt.Errorf("load tenant %s: %w", tenantID, err)
+	}
+	for _, d := range t.Domains {
+		if strings.EqualFold(d, dom) {
+			return nil
+		}
+	}
+	return invalidf("The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
+}
+
+// CreateUser creates a user with an argon2id hash of the password.
+func (s *Service) CreateUser(ctx context.Context, tenantID string, in UserInput) (domain.User, error) {
+	if strings.TrimSpace(in.DisplayName) == "" || len(in.DisplayName) > 256 {
+		return domain.User{}, invalidf("Invalid value specified for property 'displayName' of resource 'User'.")
+	}
+	if in.Password == "" {
+		return domain.User{}, invalidf("Invalid value specified for property 'passwordProfile' of resource 'User'.")
+	}
+	if err := s.checkUPN(ctx, s.store, tenantID, in.UserPrincipalName); err != nil {
+		return domain.User{}, err
+	}
+	nick := in.MailNickname
+	if nick == "" {
+		nick, _, _ = strings.Cut(in.UserPrincipalName, "@")
+	}
+	if err := validateMailNickname(nick, "User"); err != nil {
+		return domain.User{}, err
+	}
+	if err := CheckPasswordComplexity(in.Password); err != nil {
+		return domain.User{}, err
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("hash password: %w", err)
+	}
+	now := s.now().UTC()
+	u := domain.User{
+		ID: NewID(), TenantID: tenantID, UserPrincipalName: in.UserPrincipalName, DisplayName: in.DisplayName,
+		MailNickname: nick, AccountEnabled: in.AccountEnabled == nil || *in.AccountEnabled,
+		PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now,
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return domain.User{}, fmt.Errorf("create user %s: %w", in.UserPrincipalName, err)
+	}
+	return u, nil
+}
+
+// GetUser finds a user by object id or user principal name.
+func (s *Service) GetUser(ctx context.Context, tenantID, idOrUPN string) (domain.User, error) {
+	return getUser(ctx, s.store, tenantID, idOrUPN)
+}
+
+func getUser(ctx context.Context, st store.Users, tenantID, idOrUPN string) (domain.User, error) {
+	if strings.Contains(idOrUPN, "@") {
+		return st.GetUserByUPN(ctx, tenantID, idOrUPN)
+	}
+	return st.GetUser(ctx, tenantID, normID(idOrUPN))
+}
+
+// ListUsers returns the tenant's users.
+func (s *Service) ListUsers(ctx context.Context, tenantID string) ([]domain.User, error) {
+	return s.store.ListUsers(ctx, tenantID)
+}
+
+// UserPatch lists the user fields a PATCH may change; nil means unchanged.
+type UserPatch struct {
+	DisplayName       *string
+	MailNickname      *string
+	UserPrincipalName *string
+	AccountEnabled    *bool
+	// Password resets the password; PasswordChangedAt moves to now, which
+	// ends the sessions and refresh tokens issued before.
+	Password *string
+}
+
+// UpdateUser applies patch to a user addressed by id or UPN.
+func (s *Service) UpdateUser(ctx context.Context, tenantID, idOrUPN string, p UserPatch) (domain.User, error) {
+	var hash string
+	if p.Password != nil {
+		if err := CheckPasswordComplexity(*p.Password); err != nil {
+			return domain.User{}, err
+		}
+		var err error
+		if hash, err = HashPassword(*p.Password); err != nil {
+			return domain.User{}, fmt.Errorf("hash password: %w", err)
+		}
+	}
+	var out domain.User
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		u, err := getUser(ctx, tx, tenantID, idOrUPN)
+		if err != nil {
+			return err
+		}
+		if p.DisplayName != nil {
+			if strings.TrimSpace(*p.DisplayName) == "" || len(*p.DisplayName) > 256 {
+				return invalidf("Invalid value specified for property 'displayName' of resource 'User'.")
+			}
+			u.DisplayName = *p.DisplayName
+		}
+		if p.MailNickname != nil {
+			if err := validateMailNickname(*p.MailNickname, "User"); err != nil {
+				return err
+			}
+			u.MailNickname = *p.MailNickname
+		}
+		if p.UserPrincipalName != nil && *p.UserPrincipalName != u.UserPrincipalName {
+			if err := s.checkUPN(ctx, tx, tenantID, *p.UserPrincipalName); err != nil {
+				return err
+			}
+			u.UserPrincipalName = *p.UserPrincipalName
+		}
+		if p.AccountEnabled != nil {
+			if !*p.AccountEnabled && u.AccountEnabled {
+				last, err := lastGlobalAdminTx(ctx, tx, tenantID, u.ID)
+				if err != nil {
+					return err
+				}
+				if last {
+					return invalidf("The tenant's last Global Administrator cannot be disabled.")
+				}
+			}
+			u.AccountEnabled = *p.AccountEnabled
+		}
+		if p.Password != nil {
+			u.PasswordHash = hash
+			u.PasswordChangedAt = s.now().UTC()
+		}
+		out = u
+		return tx.UpdateUser(ctx, u)
+	})
+	if err != nil {
+		return domain.User{}, fmt.Errorf("update user %s: %w", idOrUPN, err)
+	}
+	return out, nil
+}
+
+// DeleteUser deletes a user with its group memberships, directory roles,
+// ownerships, app role assignments and RBAC role assignments. The tenant's
+// last Global Administrator cannot be deleted.
+func (s *Service) DeleteUser(ctx context.Context, tenantID, idOrUPN string) (domain.User, Removed, error) {
+	var rm Removed
+	var u domain.User
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		rm = Removed{}
+		var err error
+		if u, err = getUser(ctx, tx, tenantID, idOrUPN); err != nil {
+			return err
+		}
+		last, err := lastGlobalAdminTx(ctx, tx, tenantID, u.ID)
+		if err != nil {
+			return err
+		}
+		if last {
+			return invalidf("The tenant's last Global Administrator cannot be deleted.")
+		}
+		if err := s.removeMembershipsTx(ctx, tx, tenantID, u.ID, &rm); err != nil {
+			return err
+		}
+		if err := s.removeGrantsTx(ctx, tx, tenantID, u.ID, &rm); err != nil {
+			return err
+		}
+		return tx.DeleteUser(ctx, tenantID, u.ID)
+	})
+	if err != nil {
+		return domain.User{}, Removed{}, fmt.Errorf("delete user %s: %w", idOrUPN, err)
+	}
+	s.afterCommit(&rm)
+	return u, rm, nil
+}
+
+// lastGlobalAdminTx reports whether principalID holds the tenant's only
+// Global Administrator assignment.
+func lastGlobalAdminTx(ctx context.Context, tx store.Store, tenantID, principalID string) (bool, error) {
+	a, err := accessOf(ctx, tx, tenantID, principalID)
+	if err != nil || !a.HasRole(domain.RoleGlobalAdministrator) {
+		return false, err
+	}
+	all, err := roleAssignmentsTx(ctx, tx, tenantID, "")
+	if err != nil {
+		return false, err
+	}
+	n := 0
+	for _, r := range all {
+		if r.RoleTemplateID == domain.RoleGlobalAdministrator {
+			n++
+		}
+	}
+	return n <= 1, nil
+}
+
+// User sign-in failures, for the token service.
+var (
+	ErrUserDisabled = errors.New("user account is disabled")
+)
+
+// AuthenticateUser checks a user's password: store.ErrNotFound for an unknown
+// UPN, ErrPasswordMismatch for a wrong password, ErrUserDisabled for a
+// disabled account (reported only after the password matched).
+func (s *Service) AuthenticateUser(ctx context.Context, tenantID, upn, password string) (domain.User, error) {
+	u, err := s.store.GetUserByUPN(ctx, tenantID, upn)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("load user %s: %w", upn, err)
+	}
+	if err := VerifyPassword(u.PasswordHash, password); err != nil {
+		return domain.User{}, err
+	}
+	if !u.AccountEnabled {
+		return domain.User{}, ErrUserDisabled
+	}
+	return u, nil
+}
+
+// SessionValid reports whether a session or refresh token issued to u at
+// issuedAt still holds: the account is enabled and its password was not
+// reset after the token was issued.
+func SessionValid(u domain.User, issuedAt time.Time) bool {
+	return u.AccountEnabled && !issuedAt.Before(u.PasswordChangedAt.Truncate(time.Second))
+}
