@@ -22,7 +22,7 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(envCommand())
+	root.AddCommand(envCommand(), roleCommand())
 	return root
 }
 
