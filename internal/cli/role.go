@@ -426,7 +426,7 @@ type checkResult struct {
 // checkAccess calls {scope}/providers/Microsoft.Authorization/checkAccess
 // through the Azure SDK's ARM pipeline (no generated client covers it).
 func (s *session) checkAccess(ctx context.Context, scope, principalID, action string, data bool) (checkResult, error) {
-	client, err := arm.NewClient("tessera-cli", "v1", s.cred, s.armOptions())
+	client, err := arm.NewClient("tessera-cli", "v1.0.0", s.cred, s.armOptions())
 	if err != nil {
 		return checkResult{}, err
 	}

@@ -27,7 +27,7 @@ type Client struct {
 func New(base string, cred azcore.TokenCredential, opts azcore.ClientOptions) *Client {
 	base = strings.TrimRight(base, "/")
 	auth := runtime.NewBearerTokenPolicy(cred, []string{base + "/graph/.default"}, nil)
-	return &Client{base: base, pipeline: runtime.NewPipeline("tessera-directory", "v1", runtime.PipelineOptions{
+	return &Client{base: base, pipeline: runtime.NewPipeline("tessera-directory", "v1.0.0", runtime.PipelineOptions{
 		PerRetry: []policy.Policy{auth},
 	}, &opts)}
 }
