@@ -23,26 +23,30 @@ func CanonicalScope(s string) string {
 	if isCanonical(s) {
 		return s
 	}
-	b := make([]byte, 0, len(s)+1)
+	b := make([]byte, len(s)+1)
+	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c >= 0x80:
+		if c >= 0x80 {
 			return canonicalUnicode(s)
-		case c == '/':
-			continue
-		case i == 0 || s[i-1] == '/':
-			b = append(b, '/')
 		}
-		if c >= 'A' && c <= 'Z' {
+		if c == '/' {
+			continue
+		}
+		if i == 0 || s[i-1] == '/' {
+			b[n] = '/'
+			n++
+		}
+		if c-'A' < 26 {
 			c += 'a' - 'A'
 		}
-		b = append(b, c)
+		b[n] = c
+		n++
 	}
-	if len(b) == 0 {
+	if n == 0 {
 		return RootScope
 	}
-	return string(b)
+	return string(b[:n])
 }
 
 // canonicalUnicode is CanonicalScope for the rare id with non-ASCII names.
@@ -162,18 +166,23 @@ func ParentScope(s string) (string, bool) {
 // first, ending with "/". The elements share the memory of the canonical
 // string.
 func ScopeAncestors(s string) []string {
+	return AppendScopeAncestors(make([]string, 0, 8), s)
+}
+
+// AppendScopeAncestors is ScopeAncestors appending to dst, for hot paths
+// that keep dst on the stack.
+func AppendScopeAncestors(dst []string, s string) []string {
 	c := CanonicalScope(s)
 	if c == RootScope {
-		return []string{RootScope}
+		return append(dst, RootScope)
 	}
 	var sbuf, lbuf [32]int
 	starts := segmentStarts(c, sbuf[:0])
 	levels := scopeLevels(c, starts, lbuf[:0])
-	out := make([]string, 0, len(levels)+1)
 	for i := len(levels) - 1; i >= 0; i-- {
-		out = append(out, prefixAt(c, starts, levels[i]))
+		dst = append(dst, prefixAt(c, starts, levels[i]))
 	}
-	return append(out, RootScope)
+	return append(dst, RootScope)
 }
 
 // IsScopeWithin reports whether scope is ancestor or lies below it, comparing

@@ -176,3 +176,39 @@ func TestResourceIDName(t *testing.T) {
 		t.Errorf("collection Name() = %q, want empty", r.Name())
 	}
 }
+
+// FuzzScope checks the scope helpers against each other on arbitrary input
+// (resource ids come from request paths).
+func FuzzScope(f *testing.F) {
+	for _, s := range []string{"", "/", tSub, tRG, tWS, tCmp, tWS + "/providers/Microsoft.Authorization/roleAssignments/x", "//a//B/", "/providers/p", "/subscriptions/ä/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := CanonicalScope(s)
+		if c != canonicalUnicode(s) {
+			t.Fatalf("CanonicalScope(%q) = %q, reference %q", s, c, canonicalUnicode(s))
+		}
+		if CanonicalScope(c) != c {
+			t.Fatalf("CanonicalScope not idempotent on %q", c)
+		}
+		anc := ScopeAncestors(s)
+		if anc[0] != c || anc[len(anc)-1] != RootScope {
+			t.Fatalf("ScopeAncestors(%q) = %q", s, anc)
+		}
+		for i, a := range anc {
+			if !IsScopeWithin(s, a) {
+				t.Fatalf("%q not within its ancestor %q", s, a)
+			}
+			p, ok := ParentScope(a)
+			if i+1 < len(anc) && (!ok || p != anc[i+1]) {
+				t.Fatalf("ParentScope(%q) = %q, %v; ScopeAncestors says %q", a, p, ok, anc[i+1])
+			}
+			if i+1 == len(anc) && ok {
+				t.Fatalf("root %q has parent %q", a, p)
+			}
+		}
+		if r, err := ParseResourceID(s); err == nil && len(r.Types)-len(r.Names) > 1 {
+			t.Fatalf("ParseResourceID(%q) = %+v: more than one type without a name", s, r)
+		}
+	})
+}

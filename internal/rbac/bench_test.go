@@ -187,6 +187,7 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	b.Logf("setup: Load of %d assignments took %v; %+v", len(d.assignments), time.Since(start), ix.Stats())
 	qs := benchQueries(d, 1<<16)
+	b.ReportAllocs()
 	d.assignments = nil
 
 	// Per-decision latency, timed one by one on a sample; the first pass

@@ -17,9 +17,11 @@
 //	                          matches and no NotActions pattern of the
 //	                          same block does; DataActions likewise)
 //
-// One Index per tenant: the root scope "/" is the tenant root, so mixing
-// tenants in one Index would let a root assignment in one tenant reach
-// another's subscriptions.
+// Tenants: an Index may hold several tenants' data (custom role names are
+// unique per tenant, as in Azure), but scopes carry no tenant: "/" is every
+// tenant's root, so an assignment at "/" reaches every subscription in the
+// Index. A caller that mixes tenants must check that the scope belongs to
+// the principal's tenant before asking, or keep one Index per tenant.
 //
 // Azure evaluates deny assignments and assignment conditions (ABAC) too;
 // Tessera has neither, so an assignment either grants its role's

@@ -20,7 +20,8 @@ import (
 //
 // Values returned by Decide share the Index's slices (a role's permission
 // lists); treat them as read-only. Every other accessor returns copies.
-// Times of returned assignments are in UTC.
+// Returned assignments carry their times in UTC and their principal id
+// lower-cased; the other fields are as they were put.
 type Index struct {
 	mu sync.RWMutex
 	st *state
@@ -55,8 +56,12 @@ type state struct {
 	scopeParent []uint32 // by scope slot
 	scopeIDs    map[string]uint32
 
-	subjects  []*subject        // by subject slot: principals and groups alike
-	subjectID map[string]uint32 // lower-case object id → slot
+	// subjects are held by value, sparing a decision one pointer chase
+	// per subject; their memoised group closures live apart because they
+	// are written under the read lock.
+	subjects  []subject                 // by subject slot: principals and groups alike
+	closures  []atomic.Pointer[closure] // by subject slot
+	subjectID map[string]uint32         // lower-case object id → slot
 
 	records      []record          // by assignment slot
 	ids          []string          // by assignment slot: the id as given
@@ -98,7 +103,6 @@ type subject struct {
 	key     string
 	entries []entry  // sorted by scope, then slot
 	groups  []uint32 // groups it is a direct member of
-	closure atomic.Pointer[closure]
 }
 
 // closure memoises a subject's transitive groups; it is written by readers
@@ -138,9 +142,9 @@ func newState(assignments, subjects int) *state {
 // Load replaces the whole contents with the given data (built-in roles are
 // always present). The new state is built aside and swapped in at once, so
 // decisions meanwhile see the old data. Invalid records are skipped and
-// reported together in the error; the valid rest is loaded regardless.
-// Definitions carrying a built-in role's id are taken to be copies of it
-// and ignored.
+// reported together in the error; the valid rest is loaded regardless. Of
+// assignments sharing an id the last one wins. Definitions carrying a
+// built-in role's id are taken to be copies of it and ignored.
 func (ix *Index) Load(defs []domain.RoleDefinition, assignments []domain.RoleAssignment, memberships []domain.GroupMembership) error {
 	st := newState(len(assignments), len(assignments)/8)
 	var errs []error
@@ -157,23 +161,88 @@ func (ix *Index) Load(defs []domain.RoleDefinition, assignments []domain.RoleAss
 			errs = append(errs, err)
 		}
 	}
-	// Rows repeat the same scopes; canonicalise each distinct one once.
-	scopeOf := map[string]uint32{}
-	for _, a := range assignments {
+
+	// Slot i holds assignments[i]; invalid ones leave a free slot.
+	valid := make([]bool, len(assignments))
+	for i, a := range assignments {
 		if err := validateAssignment(a); err != nil {
 			errs = append(errs, err)
+		} else {
+			valid[i] = true
+		}
+	}
+	// The id map is independent of the rest and, at a million random keys,
+	// as costly as all of it: build it alongside.
+	var replaced []uint32
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i, a := range assignments {
+			if !valid[i] {
+				continue
+			}
+			key := lowerKey(a.ID)
+			if old, ok := st.assignByID[key]; ok {
+				replaced = append(replaced, old)
+			}
+			st.assignByID[key] = uint32(i)
+		}
+	})
+
+	type ref struct{ canonical, given uint32 }
+	scopeOf := map[string]ref{} // rows repeat scopes: canonicalise each once
+	roleOf := map[string]ref{}
+	type owned struct {
+		subject uint32
+		e       entry
+	}
+	all := make([]owned, 0, len(assignments))
+	st.records = st.records[:len(assignments)]
+	st.ids = st.ids[:len(assignments)]
+	for i, a := range assignments {
+		if !valid[i] {
+			st.records[i] = record{subject: noSlot}
+			st.free = append(st.free, uint32(i))
 			continue
 		}
 		sc, ok := scopeOf[a.Scope]
 		if !ok {
-			sc = st.scopeSlot(domain.CanonicalScope(a.Scope))
+			sc = ref{st.scopeSlot(domain.CanonicalScope(a.Scope)), st.str(a.Scope)}
 			scopeOf[a.Scope] = sc
 		}
-		st.putAssignment(a, sc, false)
+		rl, ok := roleOf[a.RoleDefinitionID]
+		if !ok {
+			rl = ref{st.roleSlot(lowerKey(roleGUID(a.RoleDefinitionID))), st.str(a.RoleDefinitionID)}
+			roleOf[a.RoleDefinitionID] = rl
+		}
+		rec := st.newRecord(a, sc.canonical, sc.given, rl.canonical, rl.given)
+		st.records[i], st.ids[i] = rec, a.ID
+		if a.Description != "" {
+			st.descriptions[uint32(i)] = a.Description
+		}
+		all = append(all, owned{rec.subject, entry{scope: rec.scope, role: rec.role, slot: uint32(i)}})
+		st.roleUses[rec.role]++
+		st.live++
 	}
-	for _, s := range st.subjects {
-		slices.SortFunc(s.entries, compareEntries)
+	// Grouping by sorting one array, then slicing it per subject, touches
+	// memory in order instead of appending to 100,000 scattered lists.
+	slices.SortFunc(all, func(a, b owned) int { return cmp.Or(cmp.Compare(a.subject, b.subject), compareEntries(a.e, b.e)) })
+	entries := make([]entry, len(all))
+	for i := range all {
+		entries[i] = all[i].e
 	}
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].subject == all[i].subject {
+			j++
+		}
+		st.subjects[all[i].subject].entries = entries[i:j:j] // full: a later append copies
+		i = j
+	}
+	wg.Wait()
+	for _, slot := range replaced {
+		st.deleteAssignment(slot)
+	}
+
 	ix.mu.Lock()
 	ix.st = st
 	ix.mu.Unlock()
@@ -233,7 +302,8 @@ func (st *state) subjectSlot(id string) uint32 {
 		return slot
 	}
 	slot := uint32(len(st.subjects))
-	st.subjects = append(st.subjects, &subject{key: key})
+	st.subjects = append(st.subjects, subject{key: key})
+	st.closures = append(st.closures, atomic.Pointer[closure]{})
 	st.subjectID[key] = slot
 	return slot
 }
@@ -329,30 +399,35 @@ func (ix *Index) PutAssignment(a domain.RoleAssignment) error {
 	scope := domain.CanonicalScope(a.Scope)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ix.st.putAssignment(a, ix.st.scopeSlot(scope), true)
+	ix.st.putAssignment(a, ix.st.scopeSlot(scope))
 	return nil
 }
 
-// putAssignment stores a, replacing any assignment with its id; sorted says
-// whether to keep the subject's list sorted now (Load sorts once at the end
-// instead).
-func (st *state) putAssignment(a domain.RoleAssignment, scope uint32, sorted bool) {
-	key := lowerKey(a.ID)
-	if old, ok := st.assignByID[key]; ok {
-		st.deleteAssignment(old)
-	}
-	rec := record{
+// newRecord interns the parts of a that repeat across assignments.
+func (st *state) newRecord(a domain.RoleAssignment, scope, givenScope, role, givenRole uint32) record {
+	r := record{
 		subject:    st.subjectSlot(a.PrincipalID),
-		role:       st.roleSlot(lowerKey(roleGUID(a.RoleDefinitionID))),
+		role:       role,
 		scope:      scope,
-		givenScope: st.str(a.Scope),
-		givenRole:  st.str(a.RoleDefinitionID),
+		givenScope: givenScope,
+		givenRole:  givenRole,
 		tenant:     st.str(a.TenantID),
 		ptype:      st.str(a.PrincipalType),
 		creator:    st.str(a.CreatedBy),
 	}
-	rec.createdSec, rec.createdNsec = stamp(a.CreatedAt)
-	rec.updatedSec, rec.updatedNsec = stamp(a.UpdatedAt)
+	r.createdSec, r.createdNsec = stamp(a.CreatedAt)
+	r.updatedSec, r.updatedNsec = stamp(a.UpdatedAt)
+	return r
+}
+
+// putAssignment stores a, replacing any assignment with its id, and keeps
+// its subject's list sorted.
+func (st *state) putAssignment(a domain.RoleAssignment, scope uint32) {
+	key := lowerKey(a.ID)
+	if old, ok := st.assignByID[key]; ok {
+		st.deleteAssignment(old)
+	}
+	rec := st.newRecord(a, scope, st.str(a.Scope), st.roleSlot(lowerKey(roleGUID(a.RoleDefinitionID))), st.str(a.RoleDefinitionID))
 	var slot uint32
 	if n := len(st.free); n > 0 {
 		slot = st.free[n-1]
@@ -370,13 +445,9 @@ func (st *state) putAssignment(a domain.RoleAssignment, scope uint32, sorted boo
 	st.roleUses[rec.role]++
 	st.live++
 	e := entry{scope: scope, role: rec.role, slot: slot}
-	s := st.subjects[rec.subject]
-	if sorted {
-		i, _ := slices.BinarySearchFunc(s.entries, e, compareEntries)
-		s.entries = slices.Insert(s.entries, i, e)
-	} else {
-		s.entries = append(s.entries, e)
-	}
+	s := &st.subjects[rec.subject]
+	i, _ := slices.BinarySearchFunc(s.entries, e, compareEntries)
+	s.entries = slices.Insert(s.entries, i, e)
 }
 
 // stamp keeps a time as seconds and nanoseconds: unlike time.Time it holds
@@ -416,9 +487,11 @@ func (ix *Index) DeleteAssignment(id string) bool {
 
 func (st *state) deleteAssignment(slot uint32) {
 	rec := &st.records[slot]
-	s := st.subjects[rec.subject]
+	s := &st.subjects[rec.subject]
 	s.entries = slices.DeleteFunc(s.entries, func(e entry) bool { return e.slot == slot })
-	delete(st.assignByID, lowerKey(st.ids[slot]))
+	if key := lowerKey(st.ids[slot]); st.assignByID[key] == slot {
+		delete(st.assignByID, key) // unless a later duplicate in Load took the id
+	}
 	delete(st.descriptions, slot)
 	st.roleUses[rec.role]--
 	*rec = record{subject: noSlot}
@@ -440,7 +513,7 @@ func (st *state) addMembership(m domain.GroupMembership) error {
 		return fmt.Errorf("rbac: group membership %q ∈ %q lacks an id", m.MemberID, m.GroupID)
 	}
 	member, group := st.subjectSlot(m.MemberID), st.subjectSlot(m.GroupID)
-	s := st.subjects[member]
+	s := &st.subjects[member]
 	if !slices.Contains(s.groups, group) {
 		s.groups = append(s.groups, group)
 		st.gen++
@@ -459,7 +532,7 @@ func (ix *Index) RemoveMembership(m domain.GroupMembership) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	s := st.subjects[member]
+	s := &st.subjects[member]
 	i := slices.Index(s.groups, group)
 	if i < 0 {
 		return false
@@ -473,11 +546,11 @@ func (ix *Index) RemoveMembership(m domain.GroupMembership) bool {
 // itself, even when a cycle leads back to it), memoised per membership
 // generation.
 func (st *state) groupsOf(subj uint32) []uint32 {
-	s := st.subjects[subj]
+	s := &st.subjects[subj]
 	if len(s.groups) == 0 {
 		return nil
 	}
-	if c := s.closure.Load(); c != nil && c.gen == st.gen {
+	if c := st.closures[subj].Load(); c != nil && c.gen == st.gen {
 		return c.groups
 	}
 	seen := map[uint32]bool{subj: true}
@@ -493,7 +566,7 @@ func (st *state) groupsOf(subj uint32) []uint32 {
 		out = append(out, g)
 		queue = append(queue, st.subjects[g].groups...)
 	}
-	s.closure.Store(&closure{gen: st.gen, groups: out})
+	st.closures[subj].Store(&closure{gen: st.gen, groups: out})
 	return out
 }
 
@@ -511,7 +584,8 @@ func (st *state) subjectsOf(principalID string, buf []uint32) []uint32 {
 // ancestors nothing is assigned at are not interned and so not needed).
 func (st *state) chain(scope string, buf []uint32) []uint32 {
 	start := uint32(0) // the root, always interned
-	for _, a := range domain.ScopeAncestors(scope) {
+	var abuf [16]string
+	for _, a := range domain.AppendScopeAncestors(abuf[:0], scope) {
 		if slot, ok := st.scopeIDs[a]; ok {
 			start = slot
 			break

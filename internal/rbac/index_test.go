@@ -3,8 +3,10 @@ package rbac
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
 )
@@ -204,6 +206,8 @@ func TestLoadReplacesEverything(t *testing.T) {
 			ra("new", "g", custom.ID, rg1),
 			ra("own", "bob", domain.RoleOwner, sub),
 			ra("", "bad", domain.RoleOwner, sub), // skipped and reported
+			ra("dup", "carol", domain.RoleOwner, sub),
+			ra("DUP", "carol", domain.RoleReader, sub), // the last of an id wins
 		},
 		[]domain.GroupMembership{member("g", "alice")},
 	)
@@ -213,7 +217,12 @@ func TestLoadReplacesEverything(t *testing.T) {
 	mustAllow(t, ix, "alice", wsW, ws1, false) // the old root Owner grant is gone
 	mustAllow(t, ix, "alice", cmpW, cmp1, true)
 	mustAllow(t, ix, "bob", raW, ws1, true)
-	if st := ix.Stats(); st.Assignments != 2 || st.Roles != 17 {
+	mustAllow(t, ix, "carol", wsR, ws1, true)
+	mustAllow(t, ix, "carol", wsW, ws1, false)
+	if a, ok := ix.Assignment("dup"); !ok || a.RoleDefinitionID != domain.RoleReader {
+		t.Errorf("Assignment(dup) = %+v, %v", a, ok)
+	}
+	if st := ix.Stats(); st.Assignments != 3 || st.Roles != 17 {
 		t.Errorf("Stats = %+v", st)
 	}
 }
@@ -361,4 +370,83 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestAssignmentRoundTrip(t *testing.T) {
+	ix := New()
+	created := time.Date(2026, 3, 4, 5, 6, 7, 890, time.UTC)
+	full := domain.RoleAssignment{
+		ID: "ra-full", TenantID: "t1", Scope: "/subscriptions/A/resourceGroups/RG1",
+		RoleDefinitionID: "/subscriptions/A/providers/Microsoft.Authorization/roleDefinitions/" + domain.RoleReader,
+		PrincipalID:      "alice", PrincipalType: domain.PrincipalUser, Description: "for the audit",
+		CreatedBy: "admin", CreatedAt: created, UpdatedAt: created.Add(time.Hour),
+	}
+	bare := ra("ra-bare", "bob", domain.RoleOwner, "/")
+	must(t, ix.PutAssignment(full))
+	must(t, ix.PutAssignment(bare))
+	for _, want := range []domain.RoleAssignment{full, bare} {
+		if got, ok := ix.Assignment(want.ID); !ok || got != want {
+			t.Errorf("Assignment(%s) =\n%+v\nwant\n%+v", want.ID, got, want)
+		}
+	}
+	d := mustAllow(t, ix, "alice", wsR, "/subscriptions/a/resourceGroups/rg1/providers/X.Y/z/1", true)
+	if d.Assignment != full {
+		t.Errorf("Decision.Assignment = %+v", d.Assignment)
+	}
+	// Load keeps them the same way.
+	must(t, ix.Load(nil, []domain.RoleAssignment{full, bare}, nil))
+	if got, _ := ix.Assignment("ra-full"); got != full {
+		t.Errorf("after Load: %+v", got)
+	}
+	if got := ix.AssignmentsFor("alice"); len(got) != 1 || got[0] != full {
+		t.Errorf("AssignmentsFor(alice) = %+v", got)
+	}
+}
+
+func TestRoleAssignmentCount(t *testing.T) {
+	ix := New()
+	must(t, ix.PutAssignment(ra("1", "a", domain.RoleReader, sub)))
+	must(t, ix.PutAssignment(ra("2", "b", strings.ToUpper(domain.RoleReader), rg1)))
+	must(t, ix.PutAssignment(ra("3", "b", domain.RoleOwner, rg1)))
+	if n := ix.RoleAssignmentCount(domain.RoleReader); n != 2 {
+		t.Errorf("Reader used %d times, want 2", n)
+	}
+	ix.DeleteAssignment("2")
+	must(t, ix.PutAssignment(ra("3", "b", domain.RoleReader, rg1))) // moves from Owner to Reader
+	if n, m := ix.RoleAssignmentCount(domain.RoleReader), ix.RoleAssignmentCount(domain.RoleOwner); n != 2 || m != 0 {
+		t.Errorf("Reader used %d times, Owner %d; want 2 and 0", n, m)
+	}
+	if n := ix.RoleAssignmentCount("90000000-0000-0000-0000-000000000000"); n != 0 {
+		t.Errorf("unknown role used %d times", n)
+	}
+}
+
+func TestRoleNamesAreUniquePerTenant(t *testing.T) {
+	ix := New()
+	def := func(id, tenant, name string) domain.RoleDefinition {
+		return domain.RoleDefinition{ID: id, TenantID: tenant, RoleName: name, AssignableScopes: []string{"/"}}
+	}
+	must(t, ix.PutDefinition(def("a0000000-0000-0000-0000-000000000001", "t1", "Operator")))
+	must(t, ix.PutDefinition(def("a0000000-0000-0000-0000-000000000002", "t2", "operator")))
+	if err := ix.PutDefinition(def("a0000000-0000-0000-0000-000000000003", "t1", "OPERATOR")); err == nil {
+		t.Error("a second role of the same name in one tenant was accepted")
+	}
+	if err := ix.PutDefinition(def("a0000000-0000-0000-0000-000000000004", "t3", "Reader")); err == nil {
+		t.Error("a custom role took a built-in name")
+	}
+	if d, ok := ix.DefinitionByNameIn("t2", "Operator"); !ok || d.TenantID != "t2" {
+		t.Errorf("DefinitionByNameIn(t2) = %+v, %v", d, ok)
+	}
+	if d, ok := ix.DefinitionByNameIn("t2", "reader"); !ok || d.ID != domain.RoleReader {
+		t.Errorf("DefinitionByNameIn(t2, reader) = %+v, %v", d, ok)
+	}
+	if _, ok := ix.DefinitionByNameIn("t3", "Operator"); ok {
+		t.Error("t3 sees another tenant's role")
+	}
+	if d, ok := ix.DefinitionByName("operator"); !ok || d.TenantID != "t1" {
+		t.Errorf("DefinitionByName = %+v, %v; want the smallest tenant's", d, ok)
+	}
+	// Renaming frees the old name.
+	must(t, ix.PutDefinition(def("a0000000-0000-0000-0000-000000000001", "t1", "Runner")))
+	must(t, ix.PutDefinition(def("a0000000-0000-0000-0000-000000000003", "t1", "Operator")))
 }

@@ -212,8 +212,8 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 		}
 		return a, errorf(KindConflict, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
 	}
-	for _, e := range s.index.Assignments() {
-		if e.PrincipalID == a.PrincipalID && strings.EqualFold(e.RoleDefinitionID, a.RoleDefinitionID) &&
+	for _, e := range s.index.AssignmentsFor(a.PrincipalID) {
+		if strings.EqualFold(e.RoleDefinitionID, a.RoleDefinitionID) &&
 			domain.CanonicalScope(e.Scope) == domain.CanonicalScope(a.Scope) {
 			return e, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
 		}
@@ -270,7 +270,7 @@ func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (d
 	if len(d.Permissions) == 0 {
 		return d, false, errorf(KindInvalid, "RoleDefinitionWithoutPermission", "The role definition must have permissions.")
 	}
-	if other, ok := s.index.DefinitionByName(d.RoleName); ok && other.ID != d.ID && (other.Type == domain.RoleTypeBuiltIn || other.TenantID == d.TenantID) {
+	if other, ok := s.index.DefinitionByNameIn(d.TenantID, d.RoleName); ok && other.ID != d.ID {
 		return d, false, errorf(KindConflict, "RoleDefinitionWithSameNameExists", "A custom role with the same name already exists in this directory. Use a different name.")
 	}
 	d.Type = domain.RoleTypeCustom
@@ -309,10 +309,8 @@ func (s *Service) DeleteDefinition(ctx context.Context, tenantID, id string) (do
 	if d.Type != domain.RoleTypeCustom {
 		return d, errorf(KindForbidden, "RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be deleted.")
 	}
-	for _, a := range s.index.Assignments() {
-		if strings.EqualFold(a.RoleDefinitionID, d.ID) {
-			return d, errorf(KindConflict, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).")
-		}
+	if s.index.RoleAssignmentCount(d.ID) > 0 {
+		return d, errorf(KindConflict, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).")
 	}
 	if err := s.store.DeleteRoleDefinition(ctx, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return d, fmt.Errorf("delete role definition: %w", err)
