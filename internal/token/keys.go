@@ -47,6 +47,8 @@ type KeyManager struct {
 	current *signingKey
 	public  map[string]*jose.JSONWebKey // kid → published key
 	jwks    []byte                      // pre-rendered JWKS document
+
+	verified verifiedCache
 }
 
 type signingKey struct {
