@@ -105,17 +105,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	dir := directory.NewService(s.store, time.Now)
+	s.rbac = rbac.NewService(s.store, rbac.New(), time.Now)
+	if err := s.rbac.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load role assignments: %w", err)
+	}
+	// The directory tells the RBAC index what its deletes and membership
+	// changes do, so the next ARM decision sees them.
+	dir := directory.NewService(s.store, time.Now,
+		directory.WithAssignmentIndex(s.rbac.Index()), directory.WithMembershipIndex(s.rbac.Index()))
 	if err := dir.EnsureFirstParty(ctx, s.tenant.ID, cfg.PublicURL+"/graph/"); err != nil {
 		return nil, fmt.Errorf("register first-party objects: %w", err)
 	}
 	s.keys = NewKeyManager(s.store)
 	if err := s.keys.Load(ctx); err != nil {
 		return nil, err
-	}
-	s.rbac = rbac.NewService(s.store, rbac.New(), time.Now)
-	if err := s.rbac.Load(ctx); err != nil {
-		return nil, fmt.Errorf("load role assignments: %w", err)
 	}
 	s.audit = audit.New(s.store, log)
 	m := metrics.New()

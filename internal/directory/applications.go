@@ -551,4 +551,3 @@ func decodeCertificate(b []byte) []byte {
 	}
 	return b
 }
-

@@ -144,12 +144,12 @@ func IsGUID(s string) bool {
 // Removed lists what a cascading delete took away besides the object itself,
 // for the audit log.
 type Removed struct {
-	ServicePrincipalID  string
-	RoleAssignments     []string
-	AppRoleAssignments  []string
-	DirectoryRoles      []string
-	Memberships         []domain.GroupMembership
-	OwnershipsOfObject  int
+	ServicePrincipalID string
+	RoleAssignments    []string
+	AppRoleAssignments []string
+	DirectoryRoles     []string
+	Memberships        []domain.GroupMembership
+	OwnershipsOfObject int
 }
 
 // afterCommit tells the in-memory indexes what a committed transaction removed.

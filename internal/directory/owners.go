@@ -101,3 +101,16 @@ func (s *Service) Owners(ctx context.Context, tenantID, objectID string) ([]Obje
 	}
 	return s.resolve(ctx, tenantID, uniq, KindUser, KindServicePrincipal)
 }
+
+// OwnedObjects returns the applications and service principals principalID owns.
+func (s *Service) OwnedObjects(ctx context.Context, tenantID, principalID string) ([]Object, error) {
+	a, err := s.AccessOf(ctx, tenantID, principalID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(a.owns))
+	for id := range a.owns {
+		ids = append(ids, id)
+	}
+	return s.resolve(ctx, tenantID, ids, KindApplication, KindServicePrincipal)
+}

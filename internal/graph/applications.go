@@ -11,130 +11,6 @@ import (
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
-// appAdmins may manage any application.
-var appAdmins = []string{domain.RoleGlobalAdministrator, domain.RoleApplicationAdministrator, domain.RoleCloudApplicationAdministrator}
-
-type applicationJSON struct {
-	ODataContext           string                   `json:"@odata.context,omitempty"`
-	ODataType              string                   `json:"@odata.type,omitempty"`
-	ID                     string                   `json:"id"`
-	AppID                  string                   `json:"appId"`
-	DisplayName            string                   `json:"displayName"`
-	CreatedDateTime        string                   `json:"createdDateTime"`
-	SignInAudience         string                   `json:"signInAudience"`
-	IdentifierURIs         []string                 `json:"identifierUris"`
-	IsFallbackPublicClient *bool                    `json:"isFallbackPublicClient"`
-	AppRoles               []domain.AppRole         `json:"appRoles"`
-	API                    apiJSON                  `json:"api"`
-	Web                    redirectsJSON            `json:"web"`
-	PublicClient           redirectsJSON            `json:"publicClient"`
-	PasswordCredentials    []passwordCredentialJSON `json:"passwordCredentials"`
-	KeyCredentials         []keyCredentialJSON      `json:"keyCredentials"`
-}
-
-type apiJSON struct {
-	RequestedAccessTokenVersion *int `json:"requestedAccessTokenVersion"`
-}
-
-type redirectsJSON struct {
-	RedirectURIs []string `json:"redirectUris"`
-}
-
-type passwordCredentialJSON struct {
-	CustomKeyIdentifier *string `json:"customKeyIdentifier"`
-	DisplayName         *string `json:"displayName"`
-	EndDateTime         string  `json:"endDateTime"`
-	Hint                string  `json:"hint"`
-	KeyID               string  `json:"keyId"`
-	SecretText          *string `json:"secretText"`
-	StartDateTime       string  `json:"startDateTime"`
-}
-
-type keyCredentialJSON struct {
-	ODataType           string  `json:"@odata.type,omitempty"`
-	CustomKeyIdentifier string  `json:"customKeyIdentifier,omitempty"`
-	DisplayName         string  `json:"displayName,omitempty"`
-	EndDateTime         string  `json:"endDateTime,omitempty"`
-	Key                 *string `json:"key"`
-	KeyID               string  `json:"keyId,omitempty"`
-	StartDateTime       string  `json:"startDateTime,omitempty"`
-	Type                string  `json:"type,omitempty"`
-	Usage               string  `json:"usage,omitempty"`
-}
-
-func graphTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02T15:04:05Z")
-}
-
-func parseGraphTime(s string) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, true
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
-}
-
-func toApplicationJSON(base string, a domain.Application) applicationJSON {
-	j := applicationJSON{
-		ODataContext: base + Prefix + "/$metadata#applications/$entity",
-		ID:           a.ID, AppID: a.AppID, DisplayName: a.DisplayName, CreatedDateTime: graphTime(a.CreatedAt),
-		SignInAudience: a.SignInAudience, IdentifierURIs: nonNil(a.IdentifierURIs), AppRoles: a.AppRoles,
-		Web: redirectsJSON{nonNil(a.WebRedirectURIs)}, PublicClient: redirectsJSON{nonNil(a.PublicRedirectURIs)},
-		PasswordCredentials: []passwordCredentialJSON{}, KeyCredentials: []keyCredentialJSON{},
-	}
-	if a.AppRoles == nil {
-		j.AppRoles = []domain.AppRole{}
-	}
-	if a.IsFallbackPublicClient {
-		t := true
-		j.IsFallbackPublicClient = &t
-	}
-	if a.AccessTokenAcceptedVersion != 0 {
-		v := a.AccessTokenAcceptedVersion
-		j.API.RequestedAccessTokenVersion = &v
-	}
-	for _, p := range a.PasswordCredentials {
-		j.PasswordCredentials = append(j.PasswordCredentials, toPasswordJSON(p, nil))
-	}
-	for _, k := range a.KeyCredentials {
-		j.KeyCredentials = append(j.KeyCredentials, keyCredentialJSON{
-			CustomKeyIdentifier: strings.ToUpper(hexString(k.CustomKeyIdentifier)), DisplayName: k.DisplayName,
-			EndDateTime: graphTime(k.EndDateTime), KeyID: k.KeyID, StartDateTime: graphTime(k.StartDateTime),
-			Type: k.Type, Usage: k.Usage,
-		})
-	}
-	return j
-}
-
-func toPasswordJSON(p domain.PasswordCredential, secret *string) passwordCredentialJSON {
-	var name *string
-	if p.DisplayName != "" {
-		n := p.DisplayName
-		name = &n
-	}
-	return passwordCredentialJSON{DisplayName: name, EndDateTime: graphTime(p.EndDateTime), Hint: p.Hint,
-		KeyID: p.KeyID, SecretText: secret, StartDateTime: graphTime(p.StartDateTime)}
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&15])
-	}
-	return string(out)
-}
-
 // applicationBody is what POST and PATCH accept. Pointers tell "absent" from "empty".
 type applicationBody struct {
 	DisplayName            *string              `json:"displayName"`
@@ -148,33 +24,66 @@ type applicationBody struct {
 	KeyCredentials         *[]keyCredentialJSON `json:"keyCredentials"`
 }
 
+func keyInput(k keyCredentialJSON) (directory.KeyCredentialInput, string) {
+	if k.Key == nil {
+		return directory.KeyCredentialInput{}, "keyCredentials[].key is required."
+	}
+	// az sends the base64 DER with embedded newlines.
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(*k.Key), ""))
+	if err != nil {
+		return directory.KeyCredentialInput{}, "keyCredentials[].key must be base64."
+	}
+	start, ok1 := parseGraphTime(k.StartDateTime)
+	end, ok2 := parseGraphTime(k.EndDateTime)
+	if !ok1 || !ok2 {
+		return directory.KeyCredentialInput{}, "keyCredentials[] dates must be ISO 8601."
+	}
+	return directory.KeyCredentialInput{KeyID: k.KeyID, DisplayName: k.DisplayName, Type: k.Type,
+		Usage: k.Usage, Key: der, StartDateTime: start, EndDateTime: end}, ""
+}
+
 func (b applicationBody) keyInputs() (*[]directory.KeyCredentialInput, string) {
 	if b.KeyCredentials == nil {
 		return nil, ""
 	}
 	out := make([]directory.KeyCredentialInput, 0, len(*b.KeyCredentials))
 	for _, k := range *b.KeyCredentials {
-		if k.Key == nil {
-			return nil, "keyCredentials[].key is required."
+		in, msg := keyInput(k)
+		if msg != "" {
+			return nil, msg
 		}
-		// az sends the base64 DER with embedded newlines.
-		der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(*k.Key), ""))
-		if err != nil {
-			return nil, "keyCredentials[].key must be base64."
-		}
-		start, ok1 := parseGraphTime(k.StartDateTime)
-		end, ok2 := parseGraphTime(k.EndDateTime)
-		if !ok1 || !ok2 {
-			return nil, "keyCredentials[] dates must be ISO 8601."
-		}
-		out = append(out, directory.KeyCredentialInput{KeyID: k.KeyID, DisplayName: k.DisplayName, Type: k.Type,
-			Usage: k.Usage, Key: der, StartDateTime: start, EndDateTime: end})
+		out = append(out, in)
 	}
 	return &out, ""
 }
 
+func (h *Handler) applicationItems(r *http.Request, c caller) ([]item, error) {
+	apps, err := h.dir.ListApplications(r.Context(), c.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]item, 0, len(apps))
+	for _, a := range apps {
+		items = append(items, item{created: a.CreatedAt, id: a.ID, obj: toMap(toApplicationJSON(a))})
+	}
+	return items, nil
+}
+
+func (h *Handler) listApplications(w http.ResponseWriter, r *http.Request, c caller) {
+	q, ok := h.query(w, r, applicationsSet)
+	if !ok {
+		return
+	}
+	items, err := h.applicationItems(r, c)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeList(w, r, applicationsSet.context, q, items)
+}
+
 func (h *Handler) createApplication(w http.ResponseWriter, r *http.Request, c caller) {
-	if !h.requireRole(w, r, c, appAdmins...) {
+	if !h.authorize(w, r, c, directory.OpCreateApplication, "", "application.create") {
 		return
 	}
 	var b applicationBody
@@ -186,7 +95,8 @@ func (h *Handler) createApplication(w http.ResponseWriter, r *http.Request, c ca
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, msg)
 		return
 	}
-	in := directory.ApplicationInput{}
+	// Entra makes the principal that registers an application its owner.
+	in := directory.ApplicationInput{OwnerID: c.ObjectID}
 	if b.DisplayName != nil {
 		in.DisplayName = *b.DisplayName
 	}
@@ -215,27 +125,43 @@ func (h *Handler) createApplication(w http.ResponseWriter, r *http.Request, c ca
 		in.KeyCredentials = *keys
 	}
 	app, err := h.dir.CreateApplication(r.Context(), c.TenantID, in)
-	h.recordChange(r, c, "application.create", app.AppID, err)
+	h.recordChange(r, c, "application.create", app.AppID, err, "displayName", in.DisplayName)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	j := toApplicationJSON(h.base.For(r), app)
 	w.Header().Set("Location", h.base.For(r)+Prefix+"/directoryObjects/"+app.ID+"/Microsoft.DirectoryServices.Application")
-	wire.WriteJSON(w, http.StatusCreated, j)
+	h.writeEntity(w, r, http.StatusCreated, applicationsSet, toMap(toApplicationJSON(app)))
+}
+
+// loadApplication resolves the {id} of the URL (an object id or appId=…).
+func (h *Handler) loadApplication(w http.ResponseWriter, r *http.Request, c caller) (domain.Application, bool) {
+	app, err := h.dir.GetApplication(r.Context(), c.TenantID, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return app, false
+	}
+	return app, true
+}
+
+// manageApplication resolves the application and checks the caller may manage it.
+func (h *Handler) manageApplication(w http.ResponseWriter, r *http.Request, c caller, action string) (domain.Application, bool) {
+	app, ok := h.loadApplication(w, r, c)
+	if !ok || !h.authorize(w, r, c, directory.OpManageApplication, app.ID, action) {
+		return app, false
+	}
+	return app, true
 }
 
 func (h *Handler) getApplication(w http.ResponseWriter, r *http.Request, c caller) {
-	app, err := h.store.GetApplication(r.Context(), c.TenantID, r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	if app, ok := h.loadApplication(w, r, c); ok {
+		h.writeEntity(w, r, http.StatusOK, applicationsSet, toMap(toApplicationJSON(app)))
 	}
-	wire.WriteJSON(w, http.StatusOK, toApplicationJSON(h.base.For(r), app))
 }
 
 func (h *Handler) patchApplication(w http.ResponseWriter, r *http.Request, c caller) {
-	if !h.requireRole(w, r, c, appAdmins...) {
+	app, ok := h.manageApplication(w, r, c, "application.update")
+	if !ok {
 		return
 	}
 	var b applicationBody
@@ -260,8 +186,8 @@ func (h *Handler) patchApplication(w http.ResponseWriter, r *http.Request, c cal
 	if b.PublicClient != nil {
 		p.PublicRedirectURIs = &b.PublicClient.RedirectURIs
 	}
-	_, err := h.dir.UpdateApplication(r.Context(), c.TenantID, r.PathValue("id"), p)
-	h.recordChange(r, c, "application.update", r.PathValue("id"), err)
+	_, err := h.dir.UpdateApplication(r.Context(), c.TenantID, app.ID, p)
+	h.recordChange(r, c, "application.update", app.AppID, err)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -270,21 +196,36 @@ func (h *Handler) patchApplication(w http.ResponseWriter, r *http.Request, c cal
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *Handler) addPassword(w http.ResponseWriter, r *http.Request, c caller) {
-	if !h.requireRole(w, r, c, appAdmins...) {
+func (h *Handler) deleteApplication(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.manageApplication(w, r, c, "application.delete")
+	if !ok {
 		return
 	}
-	var b struct {
-		PasswordCredential *struct {
-			DisplayName   *string `json:"displayName"`
-			StartDateTime string  `json:"startDateTime"`
-			EndDateTime   string  `json:"endDateTime"`
-		} `json:"passwordCredential"`
-	}
-	if !h.decode(w, r, &b) {
+	_, rm, err := h.dir.DeleteApplication(r.Context(), c.TenantID, app.ID)
+	h.recordChange(r, c, "application.delete", app.AppID, err, removedDetails(rm)...)
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
+	h.changed(c.TenantID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// passwordBody is the body of addPassword.
+type passwordBody struct {
+	PasswordCredential *struct {
+		DisplayName   *string `json:"displayName"`
+		StartDateTime string  `json:"startDateTime"`
+		EndDateTime   string  `json:"endDateTime"`
+	} `json:"passwordCredential"`
+}
+
+func (h *Handler) passwordInput(w http.ResponseWriter, r *http.Request) (directory.PasswordInput, bool) {
+	var b passwordBody
 	var in directory.PasswordInput
+	if !h.decode(w, r, &b) {
+		return in, false
+	}
 	if pc := b.PasswordCredential; pc != nil {
 		if pc.DisplayName != nil {
 			in.DisplayName = *pc.DisplayName
@@ -294,124 +235,67 @@ func (h *Handler) addPassword(w http.ResponseWriter, r *http.Request, c caller) 
 		in.EndDateTime, ok2 = parseGraphTime(pc.EndDateTime)
 		if !ok1 || !ok2 {
 			h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "startDateTime and endDateTime must be ISO 8601.")
-			return
+			return in, false
 		}
 	}
-	cred, secret, err := h.dir.AddPassword(r.Context(), c.TenantID, r.PathValue("id"), in)
-	h.recordChange(r, c, "application.addPassword", r.PathValue("id"), err)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	return in, true
+}
+
+// writeSecret answers addPassword: the only time the secret is shown.
+func (h *Handler) writeSecret(w http.ResponseWriter, r *http.Request, cred domain.PasswordCredential, secret string) {
 	j := toPasswordJSON(cred, &secret)
 	wire.WriteJSON(w, http.StatusOK, struct {
 		ODataContext string `json:"@odata.context"`
 		passwordCredentialJSON
-	}{h.base.For(r) + Prefix + "/$metadata#microsoft.graph.passwordCredential", j})
+	}{h.metadata(r) + "microsoft.graph.passwordCredential", j})
 }
 
-func (h *Handler) addFederatedCredential(w http.ResponseWriter, r *http.Request, c caller) {
-	if !h.requireRole(w, r, c, appAdmins...) {
+func (h *Handler) addPassword(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.manageApplication(w, r, c, "application.addPassword")
+	if !ok {
 		return
 	}
-	var b struct {
-		Name        string   `json:"name"`
-		Issuer      string   `json:"issuer"`
-		Subject     string   `json:"subject"`
-		Audiences   []string `json:"audiences"`
-		Description string   `json:"description"`
-	}
-	if !h.decode(w, r, &b) {
+	in, ok := h.passwordInput(w, r)
+	if !ok {
 		return
 	}
-	fic, err := h.dir.AddFederatedCredential(r.Context(), c.TenantID, r.PathValue("id"), directory.FederatedCredentialInput{
-		Name: b.Name, Issuer: b.Issuer, Subject: b.Subject, Audiences: b.Audiences, Description: b.Description,
-	})
-	h.recordChange(r, c, "application.addFederatedIdentityCredential", r.PathValue("id"), err)
+	cred, secret, err := h.dir.AddPassword(r.Context(), c.TenantID, app.ID, in)
+	h.recordChange(r, c, "application.addPassword", app.AppID, err, "keyId", cred.KeyID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	wire.WriteJSON(w, http.StatusCreated, map[string]any{
-		"@odata.context": h.base.For(r) + Prefix + "/$metadata#applications('" + r.PathValue("id") + "')/federatedIdentityCredentials/$entity",
-		"id":             fic.ID, "name": fic.Name, "issuer": fic.Issuer, "subject": fic.Subject,
-		"audiences": fic.Audiences, "description": fic.Description,
-	})
+	h.writeSecret(w, r, cred, secret)
 }
 
-type servicePrincipalJSON struct {
-	ODataContext           string                   `json:"@odata.context,omitempty"`
-	ODataType              string                   `json:"@odata.type,omitempty"`
-	ID                     string                   `json:"id"`
-	AppID                  string                   `json:"appId"`
-	DisplayName            string                   `json:"displayName"`
-	AccountEnabled         bool                     `json:"accountEnabled"`
-	AppOwnerOrganizationID string                   `json:"appOwnerOrganizationId"`
-	AppRoles               []domain.AppRole         `json:"appRoles"`
-	ServicePrincipalNames  []string                 `json:"servicePrincipalNames"`
-	ServicePrincipalType   string                   `json:"servicePrincipalType"`
-	PasswordCredentials    []passwordCredentialJSON `json:"passwordCredentials"`
-	KeyCredentials         []keyCredentialJSON      `json:"keyCredentials"`
+type keyIDBody struct {
+	KeyID string `json:"keyId"`
+	Proof string `json:"proof"`
 }
 
-func toServicePrincipalJSON(base string, sp domain.ServicePrincipal) servicePrincipalJSON {
-	j := servicePrincipalJSON{
-		ODataContext: base + Prefix + "/$metadata#servicePrincipals/$entity",
-		ID:           sp.ID, AppID: sp.AppID, DisplayName: sp.DisplayName, AccountEnabled: sp.AccountEnabled,
-		AppOwnerOrganizationID: sp.AppOwnerTenantID, AppRoles: sp.AppRoles, ServicePrincipalNames: nonNil(sp.ServicePrincipalNames),
-		ServicePrincipalType: sp.ServicePrincipalType, PasswordCredentials: []passwordCredentialJSON{}, KeyCredentials: []keyCredentialJSON{},
-	}
-	if j.AppRoles == nil {
-		j.AppRoles = []domain.AppRole{}
-	}
-	for _, p := range sp.PasswordCredentials {
-		j.PasswordCredentials = append(j.PasswordCredentials, toPasswordJSON(p, nil))
-	}
-	return j
-}
-
-func (h *Handler) createServicePrincipal(w http.ResponseWriter, r *http.Request, c caller) {
-	if !h.requireRole(w, r, c, appAdmins...) {
-		return
-	}
-	var b struct {
-		AppID          string `json:"appId"`
-		AccountEnabled *bool  `json:"accountEnabled"`
-	}
+func (h *Handler) keyIDBody(w http.ResponseWriter, r *http.Request) (keyIDBody, bool) {
+	var b keyIDBody
 	if !h.decode(w, r, &b) {
-		return
+		return b, false
 	}
-	if b.AppID == "" {
-		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Property 'appId' is required.")
-		return
+	if !directory.IsGUID(b.KeyID) {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Property 'keyId' is required and must be a GUID.")
+		return b, false
 	}
-	enabled := b.AccountEnabled == nil || *b.AccountEnabled
-	sp, err := h.dir.CreateServicePrincipal(r.Context(), c.TenantID, b.AppID, enabled)
-	h.recordChange(r, c, "servicePrincipal.create", b.AppID, err)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.changed(c.TenantID)
-	wire.WriteJSON(w, http.StatusCreated, toServicePrincipalJSON(h.base.For(r), sp))
+	return b, true
 }
 
-func (h *Handler) patchServicePrincipal(w http.ResponseWriter, r *http.Request, c caller) {
-	if !h.requireRole(w, r, c, appAdmins...) {
+func (h *Handler) removePassword(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.manageApplication(w, r, c, "application.removePassword")
+	if !ok {
 		return
 	}
-	var b struct {
-		AccountEnabled *bool   `json:"accountEnabled"`
-		DisplayName    *string `json:"displayName"`
-	}
-	if !h.decode(w, r, &b) {
+	b, ok := h.keyIDBody(w, r)
+	if !ok {
 		return
 	}
-	id := r.PathValue("id")
-	_, err := h.dir.UpdateServicePrincipal(r.Context(), c.TenantID, id, directory.ServicePrincipalPatch{
-		AccountEnabled: b.AccountEnabled, DisplayName: b.DisplayName,
-	})
-	h.recordChange(r, c, "servicePrincipal.update", id, err)
+	err := h.dir.RemovePassword(r.Context(), c.TenantID, app.ID, b.KeyID)
+	h.recordChange(r, c, "application.removePassword", app.AppID, err, "keyId", b.KeyID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -419,39 +303,172 @@ func (h *Handler) patchServicePrincipal(w http.ResponseWriter, r *http.Request, 
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *Handler) getServicePrincipal(w http.ResponseWriter, r *http.Request, c caller) {
-	sp, err := h.store.GetServicePrincipal(r.Context(), c.TenantID, r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	wire.WriteJSON(w, http.StatusOK, toServicePrincipalJSON(h.base.For(r), sp))
-}
-
-func (h *Handler) assignAppRole(w http.ResponseWriter, r *http.Request, c caller) {
-	if !h.requireRole(w, r, c, domain.RoleGlobalAdministrator, domain.RolePrivilegedRoleAdministrator, domain.RoleCloudApplicationAdministrator, domain.RoleApplicationAdministrator) {
+func (h *Handler) addKey(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.loadApplication(w, r, c)
+	if !ok || !h.authorize(w, r, c, directory.OpAddKey, app.ID, "application.addKey") {
 		return
 	}
 	var b struct {
-		PrincipalID string `json:"principalId"`
-		ResourceID  string `json:"resourceId"`
-		AppRoleID   string `json:"appRoleId"`
+		KeyCredential      *keyCredentialJSON `json:"keyCredential"`
+		PasswordCredential any                `json:"passwordCredential"`
+		Proof              string             `json:"proof"`
 	}
 	if !h.decode(w, r, &b) {
 		return
 	}
-	if b.PrincipalID != r.PathValue("id") {
-		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "principalId must be the service principal in the URL.")
+	if b.PasswordCredential != nil {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "addKey with a passwordCredential is not supported: use addPassword.")
 		return
 	}
-	a, err := h.dir.AssignAppRole(r.Context(), c.TenantID, b.PrincipalID, b.ResourceID, b.AppRoleID)
-	h.recordChange(r, c, "servicePrincipal.appRoleAssignment.create", b.PrincipalID, err)
+	if b.KeyCredential == nil || b.Proof == "" {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Properties 'keyCredential' and 'proof' are required.")
+		return
+	}
+	in, msg := keyInput(*b.KeyCredential)
+	if msg != "" {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, msg)
+		return
+	}
+	key, err := h.dir.AddKey(r.Context(), c.TenantID, app.ID, in, b.Proof)
+	h.recordChange(r, c, "application.addKey", app.AppID, err, "keyId", key.KeyID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	wire.WriteJSON(w, http.StatusCreated, map[string]any{
-		"id": a.ID, "principalId": a.PrincipalID, "resourceId": a.ResourceID, "appRoleId": a.AppRoleID,
-		"createdDateTime": graphTime(a.CreatedAt), "principalType": "ServicePrincipal",
+	j := toKeyJSON(key)
+	wire.WriteJSON(w, http.StatusOK, struct {
+		ODataContext string `json:"@odata.context"`
+		keyCredentialJSON
+	}{h.metadata(r) + "microsoft.graph.keyCredential", j})
+}
+
+func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.loadApplication(w, r, c)
+	if !ok || !h.authorize(w, r, c, directory.OpAddKey, app.ID, "application.removeKey") {
+		return
+	}
+	b, ok := h.keyIDBody(w, r)
+	if !ok {
+		return
+	}
+	err := h.dir.RemoveKey(r.Context(), c.TenantID, app.ID, b.KeyID, b.Proof)
+	h.recordChange(r, c, "application.removeKey", app.AppID, err, "keyId", b.KeyID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- federated identity credentials ---
+
+func (h *Handler) ficContext(app domain.Application) string {
+	return "applications('" + app.ID + "')/federatedIdentityCredentials"
+}
+
+func (h *Handler) listFederatedCredentials(w http.ResponseWriter, r *http.Request, c caller) {
+	q, ok := h.query(w, r, federatedSet)
+	if !ok {
+		return
+	}
+	app, ok := h.loadApplication(w, r, c)
+	if !ok {
+		return
+	}
+	items := make([]item, 0, len(app.FederatedCredentials))
+	for i, f := range app.FederatedCredentials {
+		// Kept in the order they were added.
+		items = append(items, item{created: app.CreatedAt.Add(time.Duration(i) * time.Microsecond), id: f.ID, obj: toMap(toFederatedJSON(f))})
+	}
+	h.writeList(w, r, h.ficContext(app), q, items)
+}
+
+type federatedBody struct {
+	Name        *string   `json:"name"`
+	Issuer      *string   `json:"issuer"`
+	Subject     *string   `json:"subject"`
+	Audiences   *[]string `json:"audiences"`
+	Description *string   `json:"description"`
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (h *Handler) addFederatedCredential(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.manageApplication(w, r, c, "application.addFederatedIdentityCredential")
+	if !ok {
+		return
+	}
+	var b federatedBody
+	if !h.decode(w, r, &b) {
+		return
+	}
+	in := directory.FederatedCredentialInput{Name: deref(b.Name), Issuer: deref(b.Issuer), Subject: deref(b.Subject), Description: deref(b.Description)}
+	if b.Audiences != nil {
+		in.Audiences = *b.Audiences
+	}
+	fic, err := h.dir.AddFederatedCredential(r.Context(), c.TenantID, app.ID, in)
+	h.recordChange(r, c, "application.addFederatedIdentityCredential", app.AppID, err, "name", in.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeEntity(w, r, http.StatusCreated, entitySet{h.ficContext(app), federatedSet.typeName, federatedSet.schema}, toMap(toFederatedJSON(fic)))
+}
+
+func (h *Handler) getFederatedCredential(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.loadApplication(w, r, c)
+	if !ok {
+		return
+	}
+	fic, err := h.dir.FederatedCredential(r.Context(), c.TenantID, app.ID, r.PathValue("fic"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeEntity(w, r, http.StatusOK, entitySet{h.ficContext(app), federatedSet.typeName, federatedSet.schema}, toMap(toFederatedJSON(fic)))
+}
+
+func (h *Handler) patchFederatedCredential(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.manageApplication(w, r, c, "application.updateFederatedIdentityCredential")
+	if !ok {
+		return
+	}
+	var b federatedBody
+	if !h.decode(w, r, &b) {
+		return
+	}
+	if b.Name != nil {
+		if fic, err := h.dir.FederatedCredential(r.Context(), c.TenantID, app.ID, r.PathValue("fic")); err == nil && fic.Name != *b.Name {
+			h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Property 'name' cannot be changed.")
+			return
+		}
+	}
+	_, err := h.dir.UpdateFederatedCredential(r.Context(), c.TenantID, app.ID, r.PathValue("fic"), directory.FederatedCredentialPatch{
+		Issuer: b.Issuer, Subject: b.Subject, Audiences: b.Audiences, Description: b.Description,
 	})
+	h.recordChange(r, c, "application.updateFederatedIdentityCredential", app.AppID, err, "credential", r.PathValue("fic"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) deleteFederatedCredential(w http.ResponseWriter, r *http.Request, c caller) {
+	app, ok := h.manageApplication(w, r, c, "application.deleteFederatedIdentityCredential")
+	if !ok {
+		return
+	}
+	err := h.dir.DeleteFederatedCredential(r.Context(), c.TenantID, app.ID, r.PathValue("fic"))
+	h.recordChange(r, c, "application.deleteFederatedIdentityCredential", app.AppID, err, "credential", r.PathValue("fic"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

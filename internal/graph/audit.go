@@ -4,18 +4,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/wire"
-)
-
-// auditReaders may read the audit and sign-in logs.
-var auditReaders = []string{domain.RoleGlobalAdministrator, reportsReader, securityReader}
-
-// Entra's Reports Reader and Security Reader role template ids.
-const (
-	reportsReader  = "4a5d8f65-41da-4de4-8968-e035b65339cf"
-	securityReader = "5d6b6bb7-de71-4623-b4af-96380a352509"
 )
 
 type auditEventJSON struct {
@@ -36,7 +27,7 @@ type auditEventJSON struct {
 // auditList serves auditLogs/signIns and auditLogs/directoryAudits, newest first.
 func (h *Handler) auditList(kind string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c caller) {
-		if !h.requireRole(w, r, c, auditReaders...) {
+		if !h.authorize(w, r, c, directory.OpReadAuditLogs, "", "auditLogs.read") {
 			return
 		}
 		limit := 100
@@ -59,6 +50,6 @@ func (h *Handler) auditList(kind string) authedHandler {
 				InitiatedByID: e.ActorID, InitiatedByName: e.ActorName, Target: e.Target, Result: e.Result, ResultReason: e.Reason,
 				IPAddress: e.ClientIP, CorrelationID: e.CorrelationID, AdditionalDetails: e.Details})
 		}
-		wire.WriteJSON(w, http.StatusOK, map[string]any{"@odata.context": h.base.For(r) + Prefix + "/$metadata#auditLogs", "value": out})
+		wire.WriteJSON(w, http.StatusOK, map[string]any{"@odata.context": h.metadata(r) + "auditLogs", "value": out})
 	}
 }

@@ -1,7 +1,13 @@
 // Package graph is Tessera's Microsoft Graph v1.0 edge (/graph/v1.0/...):
-// bearer authentication for Graph audiences, directory-role authorization,
-// JSON shapes and Graph's error envelope. Directory rules live in
-// internal/directory.
+// bearer authentication for Graph audiences, routing (including Graph's
+// key-as-segment forms such as users('…') and applications(appId='…')), the
+// OData subset of odata.go, JSON shapes, and Graph's error envelope. The
+// rules — what a caller may do, what a delete takes with it — live in
+// internal/directory; this package translates.
+//
+//	request ─► ServeHTTP: normalize path ─► route ─► authed: verify token, audience
+//	        ─► handler: parse body/query ─► directory.Authorize ─► directory.<op>
+//	        ─► recordChange (audit) ─► JSON | Graph error {"error":{code,message,innerError}}
 package graph
 
 import (
@@ -11,6 +17,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,14 +33,23 @@ import (
 // Prefix is where Graph is mounted.
 const Prefix = "/graph/v1.0"
 
+// Graph error codes used here besides wire's.
+const (
+	codeBadRequest       = wire.GraphBadRequest
+	codeUnsupportedQuery = wire.GraphUnsupportedQuery
+	// codeBadRequestPlain is the code Graph uses for /me with an app token.
+	codeBadRequestPlain = "BadRequest"
+	msgForbidden        = "Insufficient privileges to complete the operation."
+)
+
 // Verifier checks access tokens.
 type Verifier interface {
 	VerifyAccessToken(raw string, now time.Time) (*token.AccessClaims, error)
 }
 
-// Store is what Graph reads directly; writes go through the directory service.
+// Store is what Graph reads directly (the audit log); directory objects are
+// read and written through the directory service.
 type Store interface {
-	store.Apps
 	store.Audit
 }
 
@@ -51,6 +68,7 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	changed func(tenantID string)
+	mux     *http.ServeMux
 }
 
 // Options configure a Handler.
@@ -74,23 +92,178 @@ func New(dir *directory.Service, st Store, verify Verifier, base *httpx.BaseURLs
 	if h.changed == nil {
 		h.changed = func(string) {}
 	}
+	h.mux = http.NewServeMux()
+	h.routes()
 	return h
 }
 
-// Register mounts the routes on mux.
+// Register mounts Graph on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("POST "+Prefix+"/applications", h.authed(h.createApplication))
-	mux.Handle("GET "+Prefix+"/applications/{id}", h.authed(h.getApplication))
-	mux.Handle("PATCH "+Prefix+"/applications/{id}", h.authed(h.patchApplication))
-	mux.Handle("POST "+Prefix+"/applications/{id}/addPassword", h.authed(h.addPassword))
-	mux.Handle("POST "+Prefix+"/applications/{id}/federatedIdentityCredentials", h.authed(h.addFederatedCredential))
-	mux.Handle("POST "+Prefix+"/servicePrincipals", h.authed(h.createServicePrincipal))
-	mux.Handle("GET "+Prefix+"/servicePrincipals/{id}", h.authed(h.getServicePrincipal))
-	mux.Handle("PATCH "+Prefix+"/servicePrincipals/{id}", h.authed(h.patchServicePrincipal))
-	mux.Handle("POST "+Prefix+"/servicePrincipals/{id}/appRoleAssignments", h.authed(h.assignAppRole))
-	mux.Handle("GET "+Prefix+"/auditLogs/signIns", h.authed(h.auditList(domain.AuditSignIn)))
-	mux.Handle("GET "+Prefix+"/auditLogs/directoryAudits", h.authed(h.auditList(domain.AuditChange)))
-	mux.Handle(Prefix+"/", http.HandlerFunc(h.notFound))
+	mux.Handle(Prefix+"/", h)
+}
+
+// catchAll is the pattern of the handler for paths no route matches.
+const catchAll = Prefix + "/"
+
+func (h *Handler) routes() {
+	type route struct {
+		pattern string
+		fn      authedHandler
+	}
+	var rs []route
+	add := func(method, path string, fn authedHandler) { rs = append(rs, route{method + " " + Prefix + path, fn}) }
+
+	add("GET", "/applications", h.listApplications)
+	add("GET", "/applications/$count", h.countOf(applicationsSet, h.applicationItems))
+	add("POST", "/applications", h.createApplication)
+	add("GET", "/applications/{id}", h.getApplication)
+	add("PATCH", "/applications/{id}", h.patchApplication)
+	add("DELETE", "/applications/{id}", h.deleteApplication)
+	add("POST", "/applications/{id}/addPassword", h.addPassword)
+	add("POST", "/applications/{id}/removePassword", h.removePassword)
+	add("POST", "/applications/{id}/addKey", h.addKey)
+	add("POST", "/applications/{id}/removeKey", h.removeKey)
+	add("GET", "/applications/{id}/federatedIdentityCredentials", h.listFederatedCredentials)
+	add("POST", "/applications/{id}/federatedIdentityCredentials", h.addFederatedCredential)
+	add("GET", "/applications/{id}/federatedIdentityCredentials/{fic}", h.getFederatedCredential)
+	add("PATCH", "/applications/{id}/federatedIdentityCredentials/{fic}", h.patchFederatedCredential)
+	add("DELETE", "/applications/{id}/federatedIdentityCredentials/{fic}", h.deleteFederatedCredential)
+	add("GET", "/applications/{id}/owners", h.listOwners(kindApp))
+	add("POST", "/applications/{id}/owners/$ref", h.addOwner(kindApp))
+	add("DELETE", "/applications/{id}/owners/{owner}/$ref", h.removeOwner(kindApp))
+
+	add("GET", "/servicePrincipals", h.listServicePrincipals)
+	add("GET", "/servicePrincipals/$count", h.countOf(servicePrincipalsSet, h.servicePrincipalItems))
+	add("POST", "/servicePrincipals", h.createServicePrincipal)
+	add("GET", "/servicePrincipals/{id}", h.getServicePrincipal)
+	add("PATCH", "/servicePrincipals/{id}", h.patchServicePrincipal)
+	add("DELETE", "/servicePrincipals/{id}", h.deleteServicePrincipal)
+	add("POST", "/servicePrincipals/{id}/addPassword", h.addServicePrincipalPassword)
+	add("POST", "/servicePrincipals/{id}/removePassword", h.removeServicePrincipalPassword)
+	add("GET", "/servicePrincipals/{id}/appRoleAssignments", h.listAppRoleAssignments(kindSP))
+	add("POST", "/servicePrincipals/{id}/appRoleAssignments", h.assignAppRole)
+	add("DELETE", "/servicePrincipals/{id}/appRoleAssignments/{assignment}", h.removeAppRoleAssignment)
+	add("GET", "/servicePrincipals/{id}/appRoleAssignedTo", h.listAppRoleAssignedTo)
+	add("GET", "/servicePrincipals/{id}/owners", h.listOwners(kindSP))
+	add("POST", "/servicePrincipals/{id}/owners/$ref", h.addOwner(kindSP))
+	add("DELETE", "/servicePrincipals/{id}/owners/{owner}/$ref", h.removeOwner(kindSP))
+
+	add("GET", "/users", h.listUsers)
+	add("GET", "/users/$count", h.countOf(usersSet, h.userItems))
+	add("POST", "/users", h.createUser)
+	add("GET", "/users/{id}", h.getUser)
+	add("PATCH", "/users/{id}", h.patchUser)
+	add("DELETE", "/users/{id}", h.deleteUser)
+	add("GET", "/users/{id}/appRoleAssignments", h.listAppRoleAssignments(kindUser))
+
+	add("GET", "/groups", h.listGroups)
+	add("GET", "/groups/$count", h.countOf(groupsSet, h.groupItems))
+	add("POST", "/groups", h.createGroup)
+	add("GET", "/groups/{id}", h.getGroup)
+	add("PATCH", "/groups/{id}", h.patchGroup)
+	add("DELETE", "/groups/{id}", h.deleteGroup)
+	add("GET", "/groups/{id}/members", h.listMembers(false))
+	add("GET", "/groups/{id}/transitiveMembers", h.listMembers(true))
+	add("POST", "/groups/{id}/members/$ref", h.addMember)
+	add("DELETE", "/groups/{id}/members/{member}/$ref", h.removeMember)
+	add("GET", "/groups/{id}/appRoleAssignments", h.listAppRoleAssignments(kindGroup))
+
+	// Membership queries on every kind of principal.
+	for _, c := range []string{"/users", "/servicePrincipals", "/groups", "/directoryObjects"} {
+		add("GET", c+"/{id}/memberOf", h.memberOf(false))
+		add("GET", c+"/{id}/transitiveMemberOf", h.memberOf(true))
+		add("POST", c+"/{id}/checkMemberGroups", h.checkMemberGroups)
+		add("POST", c+"/{id}/getMemberGroups", h.getMemberGroups)
+	}
+	add("GET", "/directoryObjects/{id}", h.getDirectoryObject)
+	add("POST", "/directoryObjects/getByIds", h.getByIDs)
+
+	add("GET", "/me", h.me(h.getUser))
+	add("GET", "/me/memberOf", h.me(h.memberOf(false)))
+	add("GET", "/me/transitiveMemberOf", h.me(h.memberOf(true)))
+	add("POST", "/me/checkMemberGroups", h.me(h.checkMemberGroups))
+	add("POST", "/me/getMemberGroups", h.me(h.getMemberGroups))
+	add("GET", "/me/appRoleAssignments", h.me(h.listAppRoleAssignments(kindUser)))
+	add("GET", "/me/ownedObjects", h.me(h.ownedObjects))
+
+	add("GET", "/roleManagement/directory/roleDefinitions", h.listRoleDefinitions)
+	add("GET", "/roleManagement/directory/roleAssignments", h.listRoleAssignments)
+	add("POST", "/roleManagement/directory/roleAssignments", h.createRoleAssignment)
+	add("GET", "/roleManagement/directory/roleAssignments/{id}", h.getRoleAssignment)
+	add("DELETE", "/roleManagement/directory/roleAssignments/{id}", h.deleteRoleAssignment)
+
+	add("GET", "/auditLogs/signIns", h.auditList(domain.AuditSignIn))
+	add("GET", "/auditLogs/directoryAudits", h.auditList(domain.AuditChange))
+
+	for _, r := range rs {
+		h.mux.Handle(r.pattern, h.authed(r.fn))
+	}
+	h.mux.Handle(catchAll, http.HandlerFunc(h.notFound))
+}
+
+// ServeHTTP normalizes Graph's path forms and routes the request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p, ok := normalizePath(r.URL.Path); ok {
+		r2 := new(http.Request)
+		*r2 = *r
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+		r = r2
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// pathWords are the fixed segments of Graph paths; Graph matches them
+// case-insensitively, Go's router does not, so they are canonicalized.
+var pathWords = func() map[string]string {
+	m := map[string]string{}
+	for _, w := range []string{"applications", "servicePrincipals", "users", "groups", "directoryObjects", "me",
+		"members", "transitiveMembers", "memberOf", "transitiveMemberOf", "owners", "ownedObjects", "$ref", "$count",
+		"addPassword", "removePassword", "addKey", "removeKey", "federatedIdentityCredentials",
+		"checkMemberGroups", "getMemberGroups", "getByIds", "appRoleAssignments", "appRoleAssignedTo",
+		"auditLogs", "signIns", "directoryAudits", "roleManagement", "directory", "roleAssignments", "roleDefinitions"} {
+		m[strings.ToLower(w)] = w
+	}
+	return m
+}()
+
+// normalizePath rewrites Graph's key-in-parentheses forms into plain
+// segments — users('x') → users/x, applications(appId='x') →
+// applications/appId=x, federatedIdentityCredentials(name='x') → …/x — and
+// canonicalizes the case of fixed segments. It reports whether it changed p.
+func normalizePath(p string) (string, bool) {
+	rest, ok := strings.CutPrefix(p, Prefix+"/")
+	if !ok {
+		return p, false
+	}
+	segs := strings.Split(rest, "/")
+	out := make([]string, 0, len(segs)+2)
+	for _, s := range segs {
+		if open := strings.IndexByte(s, '('); open > 0 && strings.HasSuffix(s, ")") {
+			name, key := s[:open], s[open+1:len(s)-1]
+			if canon, ok := pathWords[strings.ToLower(name)]; ok {
+				prop := ""
+				if eq := strings.IndexByte(key, '='); eq > 0 && !strings.HasPrefix(key, "'") {
+					prop, key = key[:eq], key[eq+1:]
+				}
+				if len(key) >= 2 && key[0] == '\'' && key[len(key)-1] == '\'' {
+					key = strings.ReplaceAll(key[1:len(key)-1], "''", "'")
+				}
+				if strings.EqualFold(prop, "appId") {
+					key = directory.AppIDRef(key)
+				}
+				out = append(out, canon, key)
+				continue
+			}
+		}
+		if canon, ok := pathWords[strings.ToLower(s)]; ok {
+			s = canon
+		}
+		out = append(out, s)
+	}
+	np := Prefix + "/" + strings.Join(out, "/")
+	return np, np != p
 }
 
 // caller is the authenticated principal of a Graph request.
@@ -100,6 +273,10 @@ type caller struct {
 	AppID    string
 	Name     string
 	User     bool
+}
+
+func (c caller) actor() directory.Actor {
+	return directory.Actor{TenantID: c.TenantID, ObjectID: c.ObjectID}
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, c caller)
@@ -146,6 +323,18 @@ func (h *Handler) authed(next authedHandler) http.Handler {
 	})
 }
 
+// me serves /me/... as /users/{the caller}/...: delegated tokens only.
+func (h *Handler) me(next authedHandler) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		if !c.User {
+			h.writeError(w, r, http.StatusBadRequest, codeBadRequestPlain, "/me request is only valid with delegated authentication flow.")
+			return
+		}
+		r.SetPathValue("id", c.ObjectID)
+		next(w, r, c)
+	}
+}
+
 func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="`+h.base.For(r)+`/adfs/oauth2/authorize", client_id="`+directory.AppIDGraph+`"`)
 	h.writeError(w, r, http.StatusUnauthorized, wire.GraphInvalidAuthToken, msg)
@@ -159,15 +348,26 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, status int,
 	})
 }
 
+func notFoundMessage(id string) string {
+	return "Resource '" + id + "' does not exist or one of its queried reference-property objects are not present."
+}
+
 // fail maps a directory or store error to Graph's error shape.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *directory.InvalidError
+	var nf *directory.NotFoundError
+	var qe *queryError
 	switch {
+	case errors.As(err, &qe):
+		h.writeError(w, r, http.StatusBadRequest, qe.code, qe.msg)
 	case errors.As(err, &inv):
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, inv.Message)
+	case errors.Is(err, directory.ErrForbidden):
+		h.writeError(w, r, http.StatusForbidden, wire.GraphAuthorizationDenied, msgForbidden)
+	case errors.As(err, &nf):
+		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(nf.ID))
 	case errors.Is(err, store.ErrNotFound):
-		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound,
-			"Resource '"+r.PathValue("id")+"' does not exist or one of its queried reference-property objects are not present.")
+		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(displayRef(r.PathValue("id"))))
 	case errors.Is(err, store.ErrConflict):
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphMultipleObjectsExist,
 			"Another object with the same value for a unique property already exists.")
@@ -177,7 +377,26 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// displayRef shows an appId= reference as the client wrote it.
+func displayRef(ref string) string {
+	if appID, ok := strings.CutPrefix(ref, "appId="); ok {
+		return appID
+	}
+	return ref
+}
+
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodPut} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "" && pattern != catchAll {
+			h.writeError(w, r, http.StatusMethodNotAllowed, wire.GraphBadRequest, "Specified HTTP method is not allowed for the request target.")
+			return
+		}
+	}
 	h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest,
 		"Resource not found for the segment '"+lastSegment(r.URL.Path)+"'.")
 }
@@ -190,18 +409,18 @@ func lastSegment(p string) string {
 	return p
 }
 
-// requireRole refuses the request unless the caller holds one of roles.
-func (h *Handler) requireRole(w http.ResponseWriter, r *http.Request, c caller, roles ...string) bool {
-	ok, err := h.dir.HasDirectoryRole(r.Context(), c.TenantID, c.ObjectID, roles...)
-	if err != nil {
-		h.fail(w, r, err)
-		return false
+// authorize asks the directory whether the caller may perform op on target,
+// answering 403 (and auditing the refusal) when not.
+func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, c caller, op directory.Op, target, action string) bool {
+	err := h.dir.Authorize(r.Context(), c.actor(), op, target)
+	if err == nil {
+		return true
 	}
-	if !ok {
-		h.writeError(w, r, http.StatusForbidden, wire.GraphAuthorizationDenied, "Insufficient privileges to complete the operation.")
-		return false
+	if errors.Is(err, directory.ErrForbidden) {
+		h.recordChange(r, c, action, target, err)
 	}
-	return true
+	h.fail(w, r, err)
+	return false
 }
 
 // maxBody bounds Graph request bodies.
@@ -236,8 +455,8 @@ func jsonErrorText(err error) string {
 	return "cannot be read"
 }
 
-// recordChange writes an audit event for a directory change.
-func (h *Handler) recordChange(r *http.Request, c caller, action, target string, err error) {
+// recordChange writes an audit event for a directory change (or a refused one).
+func (h *Handler) recordChange(r *http.Request, c caller, action, target string, err error, details ...string) {
 	if h.audit == nil {
 		return
 	}
@@ -249,7 +468,138 @@ func (h *Handler) recordChange(r *http.Request, c caller, action, target string,
 	if err != nil {
 		ev.Result, ev.Reason = "failure", err.Error()
 	}
+	for i := 0; i+1 < len(details); i += 2 {
+		if details[i+1] == "" {
+			continue
+		}
+		if ev.Details == nil {
+			ev.Details = map[string]string{}
+		}
+		ev.Details[details[i]] = details[i+1]
+	}
 	if aerr := h.audit.Record(r.Context(), ev); aerr != nil {
 		h.log.ErrorContext(r.Context(), "record change", "err", aerr)
 	}
 }
+
+// removedDetails describes a cascade for the audit log.
+func removedDetails(rm directory.Removed) []string {
+	n := func(k int) string {
+		if k == 0 {
+			return ""
+		}
+		return itoa(k)
+	}
+	return []string{
+		"servicePrincipal", rm.ServicePrincipalID,
+		"roleAssignments", strings.Join(rm.RoleAssignments, ","),
+		"appRoleAssignments", n(len(rm.AppRoleAssignments)),
+		"directoryRoles", strings.Join(rm.DirectoryRoles, ","),
+		"memberships", n(len(rm.Memberships)),
+		"ownerships", n(rm.OwnershipsOfObject),
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// --- collections and entities ---
+
+func (h *Handler) metadata(r *http.Request) string { return h.base.For(r) + Prefix + "/$metadata#" }
+
+// query parses the query options of a collection request, answering 400 on
+// a bad one.
+func (h *Handler) query(w http.ResponseWriter, r *http.Request, set entitySet) (listQuery, bool) {
+	q, err := parseListQuery(r.URL.Query(), set.schema, set.typeName, r.Header.Get("ConsistencyLevel"))
+	if err != nil {
+		h.writeError(w, r, http.StatusBadRequest, err.code, err.msg)
+		return q, false
+	}
+	return q, true
+}
+
+type listBody struct {
+	Context  string           `json:"@odata.context"`
+	Count    *int             `json:"@odata.count,omitempty"`
+	NextLink string           `json:"@odata.nextLink,omitempty"`
+	Value    []map[string]any `json:"value"`
+}
+
+// writeList answers a collection request: filtered, paged, projected, as
+// {"@odata.context","@odata.count"?,"value","@odata.nextLink"?}.
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, context string, q listQuery, items []item) {
+	page, total, next := q.page(items)
+	body := listBody{Context: h.metadata(r) + context, Value: make([]map[string]any, 0, len(page))}
+	if q.selekt != nil {
+		body.Context += "(" + strings.Join(q.selekt, ",") + ")"
+	}
+	for _, it := range page {
+		body.Value = append(body.Value, project(it.obj, q.selekt))
+	}
+	if q.count {
+		body.Count = &total
+	}
+	if next != nil {
+		v := r.URL.Query()
+		v.Set("$skiptoken", next.encode())
+		if q.top != defaultPageSize {
+			v.Set("$top", itoa(q.top))
+		}
+		body.NextLink = h.base.For(r) + r.URL.Path + "?" + encodeQuery(v)
+	}
+	wire.WriteJSON(w, http.StatusOK, body)
+}
+
+// encodeQuery encodes query options keeping OData's $ and , readable.
+func encodeQuery(v url.Values) string {
+	return strings.NewReplacer("%24", "$", "%2C", ",").Replace(v.Encode())
+}
+
+// writeEntity answers with one object, honouring $select.
+func (h *Handler) writeEntity(w http.ResponseWriter, r *http.Request, status int, set entitySet, obj map[string]any) {
+	sel, err := parseSelect(r.URL.Query(), set.schema, set.typeName)
+	if err != nil {
+		h.writeError(w, r, http.StatusBadRequest, err.code, err.msg)
+		return
+	}
+	out := project(obj, sel)
+	ctx := h.metadata(r) + set.context
+	if sel != nil {
+		ctx += "(" + strings.Join(sel, ",") + ")"
+	}
+	out["@odata.context"] = ctx + "/$entity"
+	wire.WriteJSON(w, status, out)
+}
+
+// countOf serves {collection}/$count: the number of objects, as text.
+func (h *Handler) countOf(set entitySet, load func(r *http.Request, c caller) ([]item, error)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		if !strings.EqualFold(strings.TrimSpace(r.Header.Get("ConsistencyLevel")), "eventual") {
+			h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "$count is not currently supported.")
+			return
+		}
+		q, ok := h.query(w, r, set)
+		if !ok {
+			return
+		}
+		items, err := load(r, c)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		q.top = len(items) + 1
+		_, total, _ := q.page(items)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, itoa(total))
+	}
+}
+
+// principal kinds for handlers shared between collections.
+type principalKind int
+
+const (
+	kindApp principalKind = iota + 1
+	kindSP
+	kindUser
+	kindGroup
+)

@@ -57,7 +57,7 @@ const (
 	tokSlash
 )
 
-type token struct {
+type ftoken struct {
 	kind tokKind
 	text string // identifier text, or a string literal's value
 	pos  int    // byte offset in the filter, for messages
@@ -71,8 +71,8 @@ const (
 	maxFilterDepth  = 8
 )
 
-func lex(s string) ([]token, *queryError) {
-	var out []token
+func lex(s string) ([]ftoken, *queryError) {
+	var out []ftoken
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -80,19 +80,19 @@ func lex(s string) ([]token, *queryError) {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
 			i++
 		case c == '(':
-			out = append(out, token{tokLParen, "(", i})
+			out = append(out, ftoken{tokLParen, "(", i})
 			i++
 		case c == ')':
-			out = append(out, token{tokRParen, ")", i})
+			out = append(out, ftoken{tokRParen, ")", i})
 			i++
 		case c == ',':
-			out = append(out, token{tokComma, ",", i})
+			out = append(out, ftoken{tokComma, ",", i})
 			i++
 		case c == ':':
-			out = append(out, token{tokColon, ":", i})
+			out = append(out, ftoken{tokColon, ":", i})
 			i++
 		case c == '/':
-			out = append(out, token{tokSlash, "/", i})
+			out = append(out, ftoken{tokSlash, "/", i})
 			i++
 		case c == '\'':
 			start := i
@@ -116,18 +116,18 @@ func lex(s string) ([]token, *queryError) {
 			if !closed {
 				return nil, syntaxError(s, start, "unterminated string literal")
 			}
-			out = append(out, token{tokString, b.String(), start})
+			out = append(out, ftoken{tokString, b.String(), start})
 		case isIdentByte(c):
 			start := i
 			for i < len(s) && isIdentByte(s[i]) {
 				i++
 			}
-			out = append(out, token{tokIdent, s[start:i], start})
+			out = append(out, ftoken{tokIdent, s[start:i], start})
 		default:
 			return nil, syntaxError(s, i, "unexpected character")
 		}
 	}
-	return append(out, token{tokEOF, "", len(s)}), nil
+	return append(out, ftoken{tokEOF, "", len(s)}), nil
 }
 
 func isIdentByte(c byte) bool {
@@ -201,9 +201,11 @@ func (n andNode) String() string {
 	}
 	return "(" + strings.Join(parts, " and ") + ")"
 }
-func (n eqNode) String() string         { return n.prop + " eq " + n.lit.String() }
-func (n startsWithNode) String() string { return "startswith(" + n.prop + "," + literal{s: n.prefix}.String() + ")" }
-func (n anyNode) String() string        { return n.prop + "/any(x:x eq " + n.lit.String() + ")" }
+func (n eqNode) String() string { return n.prop + " eq " + n.lit.String() }
+func (n startsWithNode) String() string {
+	return "startswith(" + n.prop + "," + literal{s: n.prefix}.String() + ")"
+}
+func (n anyNode) String() string { return n.prop + "/any(x:x eq " + n.lit.String() + ")" }
 func (n inNode) String() string {
 	parts := make([]string, len(n.lits))
 	for i, l := range n.lits {
@@ -216,7 +218,7 @@ func (n inNode) String() string {
 
 type parser struct {
 	src   string
-	toks  []token
+	toks  []ftoken
 	i     int
 	terms int
 }
@@ -247,8 +249,8 @@ func parseFilter(s string) (filterNode, *queryError) {
 	return n, nil
 }
 
-func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token {
+func (p *parser) peek() ftoken { return p.toks[p.i] }
+func (p *parser) next() ftoken {
 	t := p.toks[p.i]
 	if t.kind != tokEOF {
 		p.i++
@@ -256,7 +258,7 @@ func (p *parser) next() token {
 	return t
 }
 
-func (p *parser) expect(k tokKind, what string) (token, *queryError) {
+func (p *parser) expect(k tokKind, what string) (ftoken, *queryError) {
 	t := p.next()
 	if t.kind != k {
 		got := t.text
@@ -268,7 +270,7 @@ func (p *parser) expect(k tokKind, what string) (token, *queryError) {
 	return t, nil
 }
 
-func isWord(t token, w string) bool { return t.kind == tokIdent && strings.EqualFold(t.text, w) }
+func isWord(t ftoken, w string) bool { return t.kind == tokIdent && strings.EqualFold(t.text, w) }
 
 // Operators and functions of OData that this subset does not implement.
 var otherKeywords = map[string]bool{
@@ -809,7 +811,9 @@ type item struct {
 	obj     map[string]any
 }
 
-func (it item) key() pageKey { return pageKey{created: it.created.UnixMicro(), id: strings.ToLower(it.id)} }
+func (it item) key() pageKey {
+	return pageKey{created: it.created.UnixMicro(), id: strings.ToLower(it.id)}
+}
 
 func (k pageKey) less(o pageKey) bool {
 	if k.created != o.created {

@@ -282,8 +282,8 @@ type entitySet struct {
 }
 
 var (
-	usersSet = entitySet{"users", "microsoft.graph.user", schemaOf(toMap(toUserJSON(domain.User{})))}
-	groupsSet = entitySet{"groups", "microsoft.graph.group", schemaOf(toMap(toGroupJSON(domain.Group{})))}
+	usersSet        = entitySet{"users", "microsoft.graph.user", schemaOf(toMap(toUserJSON(domain.User{})))}
+	groupsSet       = entitySet{"groups", "microsoft.graph.group", schemaOf(toMap(toGroupJSON(domain.Group{})))}
 	applicationsSet = entitySet{"applications", "microsoft.graph.application",
 		schemaOf(toMap(toApplicationJSON(domain.Application{})))}
 	servicePrincipalsSet = entitySet{"servicePrincipals", "microsoft.graph.servicePrincipal",

@@ -1,0 +1,427 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/tessera-id/tessera/internal/directory"
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/wire"
+)
+
+func (h *Handler) servicePrincipalItems(r *http.Request, c caller) ([]item, error) {
+	sps, err := h.dir.ListServicePrincipals(r.Context(), c.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]item, 0, len(sps))
+	for _, sp := range sps {
+		items = append(items, item{created: sp.CreatedAt, id: sp.ID, obj: toMap(toServicePrincipalJSON(sp))})
+	}
+	return items, nil
+}
+
+func (h *Handler) listServicePrincipals(w http.ResponseWriter, r *http.Request, c caller) {
+	q, ok := h.query(w, r, servicePrincipalsSet)
+	if !ok {
+		return
+	}
+	items, err := h.servicePrincipalItems(r, c)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeList(w, r, servicePrincipalsSet.context, q, items)
+}
+
+func (h *Handler) createServicePrincipal(w http.ResponseWriter, r *http.Request, c caller) {
+	var b struct {
+		AppID          string `json:"appId"`
+		AccountEnabled *bool  `json:"accountEnabled"`
+	}
+	if !h.decode(w, r, &b) {
+		return
+	}
+	if b.AppID == "" {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Property 'appId' is required.")
+		return
+	}
+	// The owners of an application may create its service principal.
+	target := ""
+	if app, err := h.dir.GetApplication(r.Context(), c.TenantID, directory.AppIDRef(b.AppID)); err == nil {
+		target = app.ID
+	}
+	if !h.authorize(w, r, c, directory.OpCreateServicePrincipal, target, "servicePrincipal.create") {
+		return
+	}
+	enabled := b.AccountEnabled == nil || *b.AccountEnabled
+	sp, err := h.dir.CreateServicePrincipal(r.Context(), c.TenantID, b.AppID, enabled)
+	h.recordChange(r, c, "servicePrincipal.create", b.AppID, err)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.changed(c.TenantID)
+	h.writeEntity(w, r, http.StatusCreated, servicePrincipalsSet, toMap(toServicePrincipalJSON(sp)))
+}
+
+func (h *Handler) loadServicePrincipal(w http.ResponseWriter, r *http.Request, c caller) (domain.ServicePrincipal, bool) {
+	sp, err := h.dir.GetServicePrincipal(r.Context(), c.TenantID, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return sp, false
+	}
+	return sp, true
+}
+
+func (h *Handler) manageServicePrincipal(w http.ResponseWriter, r *http.Request, c caller, action string) (domain.ServicePrincipal, bool) {
+	sp, ok := h.loadServicePrincipal(w, r, c)
+	if !ok || !h.authorize(w, r, c, directory.OpManageServicePrincipal, sp.ID, action) {
+		return sp, false
+	}
+	return sp, true
+}
+
+func (h *Handler) getServicePrincipal(w http.ResponseWriter, r *http.Request, c caller) {
+	if sp, ok := h.loadServicePrincipal(w, r, c); ok {
+		h.writeEntity(w, r, http.StatusOK, servicePrincipalsSet, toMap(toServicePrincipalJSON(sp)))
+	}
+}
+
+func (h *Handler) patchServicePrincipal(w http.ResponseWriter, r *http.Request, c caller) {
+	sp, ok := h.manageServicePrincipal(w, r, c, "servicePrincipal.update")
+	if !ok {
+		return
+	}
+	var b struct {
+		AccountEnabled *bool   `json:"accountEnabled"`
+		DisplayName    *string `json:"displayName"`
+	}
+	if !h.decode(w, r, &b) {
+		return
+	}
+	_, err := h.dir.UpdateServicePrincipal(r.Context(), c.TenantID, sp.ID, directory.ServicePrincipalPatch{
+		AccountEnabled: b.AccountEnabled, DisplayName: b.DisplayName,
+	})
+	h.recordChange(r, c, "servicePrincipal.update", sp.AppID, err)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.changed(c.TenantID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) deleteServicePrincipal(w http.ResponseWriter, r *http.Request, c caller) {
+	sp, ok := h.manageServicePrincipal(w, r, c, "servicePrincipal.delete")
+	if !ok {
+		return
+	}
+	_, rm, err := h.dir.DeleteServicePrincipal(r.Context(), c.TenantID, sp.ID)
+	h.recordChange(r, c, "servicePrincipal.delete", sp.AppID, err, removedDetails(rm)...)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.changed(c.TenantID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) addServicePrincipalPassword(w http.ResponseWriter, r *http.Request, c caller) {
+	sp, ok := h.manageServicePrincipal(w, r, c, "servicePrincipal.addPassword")
+	if !ok {
+		return
+	}
+	in, ok := h.passwordInput(w, r)
+	if !ok {
+		return
+	}
+	cred, secret, err := h.dir.AddServicePrincipalPassword(r.Context(), c.TenantID, sp.ID, in)
+	h.recordChange(r, c, "servicePrincipal.addPassword", sp.AppID, err, "keyId", cred.KeyID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeSecret(w, r, cred, secret)
+}
+
+func (h *Handler) removeServicePrincipalPassword(w http.ResponseWriter, r *http.Request, c caller) {
+	sp, ok := h.manageServicePrincipal(w, r, c, "servicePrincipal.removePassword")
+	if !ok {
+		return
+	}
+	b, ok := h.keyIDBody(w, r)
+	if !ok {
+		return
+	}
+	err := h.dir.RemoveServicePrincipalPassword(r.Context(), c.TenantID, sp.ID, b.KeyID)
+	h.recordChange(r, c, "servicePrincipal.removePassword", sp.AppID, err, "keyId", b.KeyID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- app role assignments ---
+
+// principalRef resolves the {id} of a principal URL to its object id.
+func (h *Handler) principalRef(ctx context.Context, c caller, kind principalKind, ref string) (string, error) {
+	switch kind {
+	case kindSP:
+		sp, err := h.dir.GetServicePrincipal(ctx, c.TenantID, ref)
+		return sp.ID, err
+	case kindApp:
+		app, err := h.dir.GetApplication(ctx, c.TenantID, ref)
+		return app.ID, err
+	case kindUser:
+		u, err := h.dir.GetUser(ctx, c.TenantID, ref)
+		return u.ID, err
+	case kindGroup:
+		g, err := h.dir.GetGroup(ctx, c.TenantID, ref)
+		return g.ID, err
+	}
+	return ref, nil
+}
+
+var principalTypes = map[string]string{
+	directory.KindUser: "User", directory.KindGroup: "Group", directory.KindServicePrincipal: "ServicePrincipal",
+}
+
+// appRoleAssignmentItems shapes assignments with their principal's and
+// resource's names.
+func (h *Handler) appRoleAssignmentItems(ctx context.Context, tenantID string, as []domain.AppRoleAssignment) []item {
+	names := map[string]directory.Object{}
+	get := func(id string) directory.Object {
+		if o, ok := names[id]; ok {
+			return o
+		}
+		o, _ := h.dir.GetObject(ctx, tenantID, id)
+		names[id] = o
+		return o
+	}
+	name := func(o directory.Object) string {
+		switch {
+		case o.User != nil:
+			return o.User.DisplayName
+		case o.Group != nil:
+			return o.Group.DisplayName
+		case o.ServicePrincipal != nil:
+			return o.ServicePrincipal.DisplayName
+		}
+		return ""
+	}
+	items := make([]item, 0, len(as))
+	for _, a := range as {
+		p, res := get(a.PrincipalID), get(a.ResourceID)
+		items = append(items, item{created: a.CreatedAt, id: a.ID, obj: toMap(appRoleAssignmentJSON{
+			ID: a.ID, AppRoleID: a.AppRoleID, CreatedDateTime: graphTime(a.CreatedAt), PrincipalID: a.PrincipalID,
+			PrincipalType: principalTypes[p.Kind], PrincipalDisplayName: name(p), ResourceID: a.ResourceID, ResourceDisplayName: name(res),
+		})})
+	}
+	return items
+}
+
+func (h *Handler) listAppRoleAssignments(kind principalKind) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		q, ok := h.query(w, r, appRoleAssignmentsSet)
+		if !ok {
+			return
+		}
+		id, err := h.principalRef(r.Context(), c, kind, r.PathValue("id"))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		as, err := h.dir.AppRoleAssignments(r.Context(), c.TenantID, id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.writeList(w, r, appRoleAssignmentsSet.context, q, h.appRoleAssignmentItems(r.Context(), c.TenantID, as))
+	}
+}
+
+func (h *Handler) listAppRoleAssignedTo(w http.ResponseWriter, r *http.Request, c caller) {
+	q, ok := h.query(w, r, appRoleAssignmentsSet)
+	if !ok {
+		return
+	}
+	sp, ok := h.loadServicePrincipal(w, r, c)
+	if !ok {
+		return
+	}
+	as, err := h.dir.AppRoleAssignedTo(r.Context(), c.TenantID, sp.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeList(w, r, appRoleAssignmentsSet.context, q, h.appRoleAssignmentItems(r.Context(), c.TenantID, as))
+}
+
+func (h *Handler) assignAppRole(w http.ResponseWriter, r *http.Request, c caller) {
+	sp, ok := h.loadServicePrincipal(w, r, c)
+	if !ok {
+		return
+	}
+	var b struct {
+		PrincipalID string `json:"principalId"`
+		ResourceID  string `json:"resourceId"`
+		AppRoleID   string `json:"appRoleId"`
+	}
+	if !h.decode(w, r, &b) {
+		return
+	}
+	if !strings.EqualFold(b.PrincipalID, sp.ID) {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "principalId must be the service principal in the URL.")
+		return
+	}
+	if !h.authorize(w, r, c, directory.OpAssignAppRole, b.ResourceID, "servicePrincipal.appRoleAssignment.create") {
+		return
+	}
+	a, err := h.dir.AssignAppRole(r.Context(), c.TenantID, sp.ID, b.ResourceID, b.AppRoleID)
+	h.recordChange(r, c, "servicePrincipal.appRoleAssignment.create", sp.ID, err, "resourceId", b.ResourceID, "appRoleId", b.AppRoleID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	items := h.appRoleAssignmentItems(r.Context(), c.TenantID, []domain.AppRoleAssignment{a})
+	h.writeEntity(w, r, http.StatusCreated, entitySet{"servicePrincipals('" + sp.ID + "')/appRoleAssignments",
+		appRoleAssignmentsSet.typeName, appRoleAssignmentsSet.schema}, items[0].obj)
+}
+
+func (h *Handler) removeAppRoleAssignment(w http.ResponseWriter, r *http.Request, c caller) {
+	sp, ok := h.loadServicePrincipal(w, r, c)
+	if !ok {
+		return
+	}
+	held, err := h.dir.AppRoleAssignments(r.Context(), c.TenantID, sp.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	resource := ""
+	for _, a := range held {
+		if strings.EqualFold(a.ID, r.PathValue("assignment")) {
+			resource = a.ResourceID
+		}
+	}
+	if resource == "" {
+		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(r.PathValue("assignment")))
+		return
+	}
+	if !h.authorize(w, r, c, directory.OpAssignAppRole, resource, "servicePrincipal.appRoleAssignment.delete") {
+		return
+	}
+	_, err = h.dir.RemoveAppRoleAssignment(r.Context(), c.TenantID, sp.ID, r.PathValue("assignment"))
+	h.recordChange(r, c, "servicePrincipal.appRoleAssignment.delete", sp.ID, err, "assignment", r.PathValue("assignment"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- owners ---
+
+// refID reads the object id out of an "@odata.id" reference:
+// {graph}/v1.0/directoryObjects/{id}, .../users/{id}, directoryObjects('{id}'), or a bare id.
+func refID(ref string) (string, bool) {
+	ref = strings.TrimRight(strings.TrimSpace(ref), "/")
+	last := ref[strings.LastIndexByte(ref, '/')+1:]
+	if open := strings.IndexByte(last, '('); open >= 0 && strings.HasSuffix(last, ")") {
+		last = strings.Trim(last[open+1:len(last)-1], "'")
+	}
+	return last, directory.IsGUID(last)
+}
+
+func (h *Handler) decodeRef(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var b struct {
+		ODataID string `json:"@odata.id"`
+	}
+	if !h.decode(w, r, &b) {
+		return "", false
+	}
+	id, ok := refID(b.ODataID)
+	if !ok {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Invalid object identifier '"+b.ODataID+"'.")
+		return "", false
+	}
+	return id, true
+}
+
+// manageOwned resolves an application or service principal and checks the
+// caller may manage it, returning its object id.
+func (h *Handler) manageOwned(w http.ResponseWriter, r *http.Request, c caller, kind principalKind, action string) (string, bool) {
+	if kind == kindApp {
+		app, ok := h.manageApplication(w, r, c, action)
+		return app.ID, ok
+	}
+	sp, ok := h.manageServicePrincipal(w, r, c, action)
+	return sp.ID, ok
+}
+
+func ownerAction(kind principalKind, verb string) string {
+	if kind == kindApp {
+		return "application.owner." + verb
+	}
+	return "servicePrincipal.owner." + verb
+}
+
+func (h *Handler) listOwners(kind principalKind) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		q, ok := h.query(w, r, directoryObjectsSet)
+		if !ok {
+			return
+		}
+		id, err := h.principalRef(r.Context(), c, kind, r.PathValue("id"))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		owners, err := h.dir.Owners(r.Context(), c.TenantID, id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.writeObjects(w, r, q, owners)
+	}
+}
+
+func (h *Handler) addOwner(kind principalKind) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		id, ok := h.manageOwned(w, r, c, kind, ownerAction(kind, "add"))
+		if !ok {
+			return
+		}
+		owner, ok := h.decodeRef(w, r)
+		if !ok {
+			return
+		}
+		err := h.dir.AddOwner(r.Context(), c.TenantID, id, owner)
+		h.recordChange(r, c, ownerAction(kind, "add"), id, err, "owner", owner)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (h *Handler) removeOwner(kind principalKind) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		id, ok := h.manageOwned(w, r, c, kind, ownerAction(kind, "remove"))
+		if !ok {
+			return
+		}
+		owner := r.PathValue("owner")
+		err := h.dir.RemoveOwner(r.Context(), c.TenantID, id, owner)
+		h.recordChange(r, c, ownerAction(kind, "remove"), id, err, "owner", owner)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
