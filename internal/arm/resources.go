@@ -196,13 +196,13 @@ func (h *Handler) resource(w http.ResponseWriter, r *http.Request, c caller, pat
 	}
 	switch r.Method {
 	case http.MethodGet:
-		doc, stored, err := h.res.Get(ctx, c.TenantID, id, path)
+		stored, err := h.res.GetStored(ctx, c.TenantID, id, path)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		w.Header().Set("ETag", stored.ETag)
-		wire.WriteJSON(w, http.StatusOK, doc)
+		wire.WriteRawJSON(w, http.StatusOK, stored.Body)
 	case http.MethodPut, http.MethodPatch:
 		var body resources.Document
 		if !h.readJSON(w, r, &body) {

@@ -43,21 +43,31 @@ func docOf(r domain.Resource) (Document, error) {
 
 // Get returns the resource with id (any casing), or a 404 in ARM's words.
 func (s *Service) Get(ctx context.Context, tenantID string, id domain.ResourceID, rawID string) (Document, domain.Resource, error) {
-	if _, ok := lookupType(id.OperationType()); !ok {
-		return nil, domain.Resource{}, invalidType(id)
-	}
-	if _, err := s.Subscription(ctx, tenantID, id.SubscriptionID); err != nil {
-		return nil, domain.Resource{}, err
-	}
-	r, err := s.store.GetResource(ctx, rawID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && r.TenantID != tenantID) {
-		return nil, domain.Resource{}, s.notFound(ctx, id)
-	}
+	r, err := s.GetStored(ctx, tenantID, id, rawID)
 	if err != nil {
-		return nil, domain.Resource{}, fmt.Errorf("load resource %s: %w", rawID, err)
+		return nil, r, err
 	}
 	d, err := docOf(r)
 	return d, r, err
+}
+
+// GetStored is Get without decoding the document, for callers that send the
+// stored JSON as it is.
+func (s *Service) GetStored(ctx context.Context, tenantID string, id domain.ResourceID, rawID string) (domain.Resource, error) {
+	if _, ok := lookupType(id.OperationType()); !ok {
+		return domain.Resource{}, invalidType(id)
+	}
+	if _, err := s.Subscription(ctx, tenantID, id.SubscriptionID); err != nil {
+		return domain.Resource{}, err
+	}
+	r, err := s.store.GetResource(ctx, rawID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && r.TenantID != tenantID) {
+		return domain.Resource{}, s.notFound(ctx, id)
+	}
+	if err != nil {
+		return domain.Resource{}, fmt.Errorf("load resource %s: %w", rawID, err)
+	}
+	return r, nil
 }
 
 // notFound words a 404 the way ARM does: a missing resource group first.

@@ -19,6 +19,11 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"error":"server_error"}`)
 	}
+	WriteRawJSON(w, status, body)
+}
+
+// WriteRawJSON writes an already encoded JSON document.
+func WriteRawJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", ContentTypeJSON)
 	h.Set("Cache-Control", "no-store")
