@@ -68,6 +68,8 @@ type options struct {
 	rate, rateFraction, floorRate         float64
 	floorOnly, floorAfter, v1             bool
 	serverPID                             int
+	interleave                            int
+	slice, floorSlice                     time.Duration
 }
 
 func main() {
@@ -90,6 +92,9 @@ func main() {
 	flag.BoolVar(&o.floorAfter, "floor-after", true, "with -floor: measure the multi-core floor again after the run, to see drift")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the result as JSON to this file (- = stdout)")
 	flag.StringVar(&o.label, "label", "", "name of this run in the output")
+	flag.IntVar(&o.interleave, "interleave", 0, "closed loop only: alternate this many pairs of a floor slice and a load slice instead of one floor then one run (robust on a busy machine); -duration is then ignored")
+	flag.DurationVar(&o.slice, "slice", 2*time.Second, "with -interleave: length of each load slice")
+	flag.DurationVar(&o.floorSlice, "floor-slice", time.Second, "with -interleave: length of each floor slice")
 	flag.IntVar(&o.serverPID, "server-pid", 0, "process id of the server, to report the CPU it used during the run (Linux /proc)")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -125,6 +130,10 @@ type Result struct {
 	Unsent      int            `json:"unsent,omitempty"` // open loop: due but not sent before the end
 	Connections int64          `json:"connections"`
 	TokensPerS  float64        `json:"tokensPerSecond"`
+	// Interleaved mode: pairs of floor and load slices, each pair's ratio.
+	Interleave  int       `json:"interleavePairs,omitempty"`
+	PairRatios  []float64 `json:"pairRatiosPercent,omitempty"`
+	RatioMedian float64   `json:"ratioMedianPercent,omitempty"`
 	// Tokens completed in each second of the measured window: median and
 	// best second, which shrug off short bursts of other load.
 	TokensPerSMedian float64 `json:"tokensPerSecondMedian1s,omitempty"`
@@ -146,6 +155,10 @@ type Result struct {
 	// ServerEfficiencyPct is TokensPerServerCore over FloorPerCPU: the share
 	// of the server's CPU that a bare signature would need.
 	ServerEfficiencyPct float64 `json:"serverEfficiencyPercent,omitempty"`
+	// ProjectedRatioPct is ServerEfficiencyPct × the share of the CPUs the
+	// load generator leaves: the ratio a quiet machine would give if the
+	// server used every CPU cycle left. An estimate for busy machines.
+	ProjectedRatioPct float64 `json:"projectedQuietRatioPercent,omitempty"`
 }
 
 func run(o options) error {
@@ -167,7 +180,18 @@ func run(o options) error {
 	if o.floorProcs < 1 || o.floorProcs > 256 {
 		return errors.New("-floor-procs must be in [1, 256]")
 	}
+	if o.interleave < 0 || o.interleave > 100 || o.slice <= 0 || o.floorSlice <= 0 ||
+		time.Duration(o.interleave)*(o.slice+o.floorSlice) > maxDuration {
+		return fmt.Errorf("-interleave × (-slice + -floor-slice) must be at most %s", maxDuration)
+	}
+	if o.interleave > 0 && (o.rate > 0 || o.rateFraction > 0) {
+		return errors.New("-interleave is for the closed loop only")
+	}
 	res := Result{Label: o.label, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU()}
+	if o.interleave > 0 {
+		o.floor = 0
+		o.duration = time.Duration(o.interleave) * o.slice
+	}
 
 	if o.floor > 0 {
 		res.Floor1 = signRate(1, o.floor/2).rate
@@ -223,6 +247,10 @@ func run(o options) error {
 	// One request first: fail fast on a wrong secret or scope, and check the answer.
 	if err := preflight(client, req); err != nil {
 		return err
+	}
+
+	if o.interleave > 0 {
+		return runInterleaved(client, conns, req, o, res)
 	}
 
 	var s stats
@@ -281,6 +309,7 @@ func run(o options) error {
 	}
 	if res.TokensPerServerCore > 0 && res.FloorPerCPU > 0 {
 		res.ServerEfficiencyPct = 100 * res.TokensPerServerCore / res.FloorPerCPU
+		res.ProjectedRatioPct = projected(res)
 	}
 	if o.floor > 0 && o.floorAfter {
 		client.CloseIdleConnections()
@@ -343,7 +372,11 @@ func printResult(r Result) {
 		fmt.Printf("unsent:      %d due requests could not be sent before the end (server saturated)\n", r.Unsent)
 	}
 	fmt.Printf("connections: %d opened (keep-alive)\n", r.Connections)
-	fmt.Printf("tokens/s:    %.0f (1-second windows: median %.0f, best %.0f)\n", r.TokensPerS, r.TokensPerSMedian, r.TokensPerSMax)
+	fmt.Printf("tokens/s:    %.0f", r.TokensPerS)
+	if r.TokensPerSMax > 0 {
+		fmt.Printf(" (1-second windows: median %.0f, best %.0f)", r.TokensPerSMedian, r.TokensPerSMax)
+	}
+	fmt.Println()
 	fmt.Printf("latency:     p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n", r.P50ms, r.P90ms, r.P99ms, r.P999ms, r.MaxMs)
 	if r.CPUServer > 0 || r.CPULoad > 0 {
 		fmt.Printf("cpu (cores): server %.2f, load generator %.2f, other processes %.2f, idle %.2f", r.CPUServer, r.CPULoad, r.CPUOther, r.CPUIdle)
@@ -355,6 +388,7 @@ func printResult(r Result) {
 	if r.ServerEfficiencyPct > 0 {
 		fmt.Printf("efficiency:  server CPU per token = %.1f%% signing at the floor's cost (%.0f tokens/s per server core vs %.0f signatures per CPU-second)\n",
 			r.ServerEfficiencyPct, r.TokensPerServerCore, r.FloorPerCPU)
+		fmt.Printf("projection:  %.1f%% of the floor on a quiet machine (efficiency × CPUs left by the load generator; an estimate)\n", r.ProjectedRatioPct)
 	}
 	if r.FloorAfter > 0 {
 		fmt.Printf("floor after: %.0f signatures/s (%.1f%% of it; other processes %.2f cores)", r.FloorAfter, r.RatioAfter, r.FloorAfterOther)
@@ -370,19 +404,16 @@ func printResult(r Result) {
 
 // floorSample is one measurement of the RS256 floor.
 type floorSample struct {
-	rate   float64 // signatures per second
-	perCPU float64 // signatures per CPU-second of this process (0 without /proc)
-	other  float64 // cores other processes used meanwhile
+	n, wall float64 // signatures, seconds
+	rate    float64 // signatures per second
+	perCPU  float64 // signatures per CPU-second of this process (0 without /proc)
+	other   float64 // cores other processes used meanwhile
 }
 
 // signRate measures RS256 signatures per second on procs goroutines, with
 // GOMAXPROCS raised to procs meanwhile.
 func signRate(procs int, d time.Duration) floorSample {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	key.Precompute()
+	key := floorKey()
 	// A typical claims payload (~600 bytes) hashed per signature, as a token is.
 	payload := bytes.Repeat([]byte(`{"aud":"https://management.azure.com/","iss":"x"}`), 12)
 	prev := runtime.GOMAXPROCS(procs)
@@ -410,12 +441,22 @@ func signRate(procs int, d time.Duration) floorSample {
 	stop.Store(true)
 	wg.Wait()
 	n, wall := float64(count.Load()), time.Since(start).Seconds()
-	f := floorSample{rate: n / wall}
+	f := floorSample{n: n, wall: wall, rate: n / wall}
 	if u := sampleCPU(0).since(cpu0); u.ok && u.self > 0 {
 		f.perCPU, f.other = n/(u.self*wall), u.other
 	}
 	return f
 }
+
+// floorKey is the 2048-bit key of the floor, generated once.
+var floorKey = sync.OnceValue(func() *rsa.PrivateKey {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	key.Precompute()
+	return key
+})
 
 func readBootstrap(path string) (bootstrap, error) {
 	var b bootstrap
@@ -807,3 +848,116 @@ func (b cpuUse) since(a cpuUse) cpuUse {
 	}
 	return u
 }
+
+// runInterleaved is the closed loop measured in -interleave pairs of a
+// floor slice (workers paused, server idle, signing on -floor-procs
+// goroutines) and a load slice (workers running). Foreign load on a shared
+// machine then weighs on both sides of each pair alike; the result is the
+// aggregate ratio and the median of the pairs' ratios.
+func runInterleaved(client *http.Client, conns *atomic.Int64, r request, o options, res Result) error {
+	var (
+		gate   sync.RWMutex // held for writing: workers wait
+		stop   atomic.Bool
+		inLoad atomic.Bool
+		budget atomic.Int64
+		wg     sync.WaitGroup
+	)
+	budget.Store(int64(o.maxRequests))
+	gate.Lock()
+	recs := make([]*recorder, o.concurrency)
+	for i := range recs {
+		rec := &recorder{latencies: make([]time.Duration, 0, 4096)}
+		recs[i] = rec
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				gate.RLock()
+				if stop.Load() || budget.Add(-1) < 0 {
+					gate.RUnlock()
+					return
+				}
+				t0 := time.Now()
+				class := do(client, r)
+				if inLoad.Load() {
+					rec.add(class, time.Since(t0))
+				}
+				gate.RUnlock()
+			}
+		}()
+	}
+	res.Floor1 = signRate(1, o.floorSlice).rate
+	gate.Unlock() // warm-up, not recorded
+	time.Sleep(o.warmup)
+
+	var sigs, floorWall, floorCPU, toks, loadWall, srv, self, other, idle float64
+	var floorOther float64
+	for i := 0; i < o.interleave; i++ {
+		gate.Lock() // waits for requests in flight
+		f := signRate(o.floorProcs, o.floorSlice)
+		sigs, floorWall, floorOther = sigs+f.n, floorWall+f.wall, floorOther+f.other*f.wall
+		if f.perCPU > 0 {
+			floorCPU += f.n / f.perCPU
+		}
+		a, n0, t0 := sampleCPU(o.serverPID), completed.Load(), time.Now()
+		inLoad.Store(true)
+		gate.Unlock()
+		time.Sleep(o.slice)
+		n1, t1 := completed.Load(), time.Now()
+		inLoad.Store(false)
+		u := sampleCPU(o.serverPID).since(a)
+		w := t1.Sub(t0).Seconds()
+		toks, loadWall = toks+float64(n1-n0), loadWall+w
+		srv, self, other, idle = srv+u.server*w, self+u.self*w, other+u.other*w, idle+u.idle*w
+		res.PairRatios = append(res.PairRatios, round1(100*float64(n1-n0)/w/f.rate))
+	}
+	gate.Lock()
+	stop.Store(true)
+	gate.Unlock()
+	wg.Wait()
+
+	s := merge(recs)
+	res.Mode, res.Interleave, res.Concurrency, res.Duration = "closed", o.interleave, o.concurrency, loadWall
+	res.Requests, res.OK, res.Errors = s.requests, s.ok, s.errors
+	res.FloorN, res.FloorProcs, res.FloorOther = sigs/floorWall, o.floorProcs, floorOther/floorWall
+	if floorCPU > 0 {
+		res.FloorPerCPU = sigs / floorCPU
+	}
+	res.TokensPerS = toks / loadWall
+	res.RatioPct = 100 * res.TokensPerS / res.FloorN
+	pr := append([]float64(nil), res.PairRatios...)
+	sort.Float64s(pr)
+	res.RatioMedian = pr[len(pr)/2]
+	res.CPUServer, res.CPULoad, res.CPUOther, res.CPUIdle = srv/loadWall, self/loadWall, other/loadWall, idle/loadWall
+	if res.CPUServer > 0 {
+		res.TokensPerServerCore = res.TokensPerS / res.CPUServer
+		if res.FloorPerCPU > 0 {
+			res.ServerEfficiencyPct = 100 * res.TokensPerServerCore / res.FloorPerCPU
+			res.ProjectedRatioPct = projected(res)
+		}
+	}
+	res.Connections = conns.Load()
+	lat := s.latencies
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	res.P50ms, res.P90ms, res.P99ms, res.P999ms = pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 99.9)
+	if len(lat) > 0 {
+		res.MaxMs = ms(lat[len(lat)-1])
+	}
+	fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256): %.0f signatures/s on 1 goroutine; over %d slices of %s: %.0f signatures/s on %d goroutines, %.0f per CPU-second; other processes used %.2f cores meanwhile\n",
+		res.Floor1, o.interleave, o.floorSlice, res.FloorN, o.floorProcs, res.FloorPerCPU, res.FloorOther)
+	printResult(res)
+	fmt.Printf("pairs:       %d × (%s floor + %s load); ratio per pair (%%): %v; median %.1f%%\n",
+		o.interleave, o.floorSlice, o.slice, res.PairRatios, res.RatioMedian)
+	return emit(o, res)
+}
+
+// projected is the quiet-machine ratio estimate (see Result.ProjectedRatioPct).
+func projected(r Result) float64 {
+	n := float64(r.FloorProcs)
+	if n == 0 || r.CPULoad >= n {
+		return 0
+	}
+	return r.ServerEfficiencyPct * (n - r.CPULoad) / n
+}
+
+func round1(x float64) float64 { return float64(int(x*10+0.5)) / 10 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,8 +22,13 @@ import (
 
 func main() {
 	root := cli.Root()
-	root.AddCommand(serveCommand(), keysCommand())
+	root.AddCommand(serveCommand(), keysCommand(), tenantCommand())
 	if err := root.Execute(); err != nil {
+		// `tessera compute run` exits with the status of the command it ran.
+		var exit *cli.ExitError
+		if errors.As(err, &exit) {
+			os.Exit(exit.Code)
+		}
 		fmt.Fprintln(os.Stderr, "tessera:", err)
 		os.Exit(1)
 	}

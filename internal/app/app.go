@@ -32,6 +32,7 @@ import (
 	"github.com/tessera-id/tessera/internal/store/sqlite"
 	"github.com/tessera-id/tessera/internal/sts"
 	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/web"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
@@ -123,14 +124,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.audit = audit.New(s.store, log)
 	m := metrics.New()
 	base := httpx.NewBaseURLs(cfg.PublicURL, s.hostNames())
+	res := resources.NewService(s.store, s.rbac.Index(), time.Now)
+	ix := newInteractive(dir, s.store, s.audit, log)
 	tokens := token.NewService(dir, s.keys, s.store,
-		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{}),
-		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log},
-		token.ClientCredentials{})
+		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
+		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res},
+		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode())
 
 	mux := http.NewServeMux()
-	sts.New(tokens, sts.NewTenants(s.store, s.tenant.ID), base, sts.Options{Logger: log, Observe: m.ObserveToken}).Register(mux)
-	graph.New(dir, s.store, s.keys, base, s.audit, graph.Options{Logger: log, ResourcesChanged: tokens.InvalidateResources}).Register(mux)
+	tenants := sts.NewTenants(s.store, s.tenant.ID)
+	stsHandler := sts.New(tokens, tenants, base, sts.Options{Logger: log, Observe: m.ObserveToken})
+	stsHandler.Register(mux)
+	sts.NewInteractive(stsHandler, ix, web.MustNew()).Register(mux)
+	sts.NewManagedIdentity(tokens, res, tenants, base, sts.Options{Logger: log}).Register(mux)
+	graphHandler := graph.New(dir, s.store, s.keys, base, s.audit, graph.Options{Logger: log, ResourcesChanged: tokens.InvalidateResources})
+	graphHandler.Register(mux)
+	graph.NewConditionalAccess(graphHandler, ix.SignIns()).Register(mux)
 	arm.NewMetadata(base, "Tessera").Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		wire.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -146,7 +155,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	})
 	mux.Handle("GET /metrics", m.Handler())
 
-	armHandler := arm.New(s.keys, s.rbac, resources.NewService(s.store, s.rbac.Index(), time.Now), base, s.audit, arm.Options{Logger: log})
+	armHandler := arm.New(s.keys, s.rbac, res, base, s.audit, arm.Options{Logger: log})
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if arm.Owns(r.URL.Path) {
 			armHandler.ServeHTTP(w, r)
@@ -289,6 +298,7 @@ func (s *Server) maintain(ctx context.Context) {
 		if err := s.rbac.Load(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("reload role assignments", "err", err)
 		}
+		s.purgeSignIn(ctx)
 		if n, err := s.store.PurgeExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			s.log.Error("purge replay records", "err", err)
 		} else if n > 0 {

@@ -220,6 +220,9 @@ func (h *Handler) resource(w http.ResponseWriter, r *http.Request, c caller, pat
 				ifMatch = stored.ETag
 			}
 		}
+		if !h.authorizeIdentityAssignment(w, c, action, path, body) {
+			return
+		}
 		res, err := h.res.Put(ctx, actorOf(c), id, body, ifMatch)
 		h.recordChange(r, c, action, path, err)
 		if err != nil {
@@ -287,6 +290,9 @@ func (h *Handler) resourceAction(w http.ResponseWriter, r *http.Request, c calle
 	resPath := path[:strings.LastIndex(path, "/")]
 	action := target.OperationType() + "/" + actionName + "/action"
 	if !h.authorize(w, r, c, action, resPath) {
+		return
+	}
+	if h.nodeAction(w, r, c, target, resPath, actionName, action) {
 		return
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))

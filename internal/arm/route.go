@@ -24,7 +24,7 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, c caller) {
 			"The api-version '"+apiVersion+"' is invalid. The supported versions are 'yyyy-mm-dd' or 'yyyy-mm-dd-preview'.")
 		return
 	}
-	path := strings.TrimRight(r.URL.Path, "/")
+	path := cleanPath(r.URL.Path)
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	low := make([]string, len(segs))
 	for i, s := range segs {

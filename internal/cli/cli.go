@@ -22,7 +22,9 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(envCommand(), roleCommand())
+	root.AddCommand(envCommand(), roleCommand(), adCommand())
+	root.AddCommand(computeCommand(), nodeCommand())
+	root.AddCommand(loginCommand(), logoutCommand(), accountCommand(), caCommand(), signinsCommand())
 	return root
 }
 

@@ -75,6 +75,11 @@ func (c *completion) build() (Document, error) {
 			return nil, err
 		}
 	}
+	if c.spec.prepare != nil {
+		if err := c.spec.prepare(c); err != nil {
+			return nil, err
+		}
+	}
 	if c.spec.complete != nil {
 		c.spec.complete(c)
 	}
@@ -107,7 +112,8 @@ func (c *completion) keep(k string, def any) {
 
 // identity handles identity.type: a system-assigned identity becomes a
 // service principal of type ManagedIdentity, created once and deleted when
-// the resource drops it. User-assigned identities are kept as given.
+// the resource drops it. User-assigned identities must exist and are echoed
+// with their ids (see userAssignedIdentities).
 func (c *completion) identity() error {
 	req, _ := c.body["identity"].(map[string]any)
 	var prevID map[string]any
@@ -149,12 +155,7 @@ func (c *completion) identity() error {
 			c.doc["identity"] = map[string]any{"type": typ}
 		}
 	}
-	if req != nil {
-		if ua, ok := req["userAssignedIdentities"]; ok {
-			c.doc["identity"].(map[string]any)["userAssignedIdentities"] = ua
-		}
-	}
-	return nil
+	return c.userAssignedIdentities(typ, req, prevID)
 }
 
 func completeWorkspace(c *completion) {

@@ -294,8 +294,8 @@ func (s *Service) Delete(ctx context.Context, a Actor, id domain.ResourceID, raw
 	return op, err
 }
 
-// deleteTree removes id and its descendants, their identities, and the role
-// assignments at their scopes or held by their identities.
+// deleteTree removes id and its descendants, their identities and nodes, and
+// the role assignments at their scopes or held by their identities.
 func (s *Service) deleteTree(ctx context.Context, tx store.Store, id, sub, rg string) error {
 	in, err := tx.ListResourcesIn(ctx, sub, rg)
 	if err != nil {
@@ -315,6 +315,10 @@ func (s *Service) deleteTree(ctx context.Context, tx store.Store, id, sub, rg st
 		}
 	}
 	if _, err := tx.DeleteResourceTree(ctx, id); err != nil {
+		return err
+	}
+	// Nodes of deleted computes lose their registration with them.
+	if _, err := tx.DeleteNodeTree(ctx, id); err != nil {
 		return err
 	}
 	return s.deleteIdentitiesAndAssignments(ctx, tx, sub, id, identities)
@@ -355,7 +359,14 @@ func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.S
 	return nil
 }
 
+// identityPrincipal is the principal a document's deletion takes along: its
+// system-assigned identity, or the identity a user-assigned identity
+// resource is.
 func identityPrincipal(d Document) string {
+	if strings.EqualFold(str(d["type"]), TypeUserAssignedIdentity) {
+		p, _ := d["properties"].(map[string]any)
+		return str(p["principalId"])
+	}
 	idn, _ := d["identity"].(map[string]any)
 	if idn == nil {
 		return ""

@@ -24,6 +24,7 @@ type Store interface {
 	store.Resources
 	store.RoleAssignments
 	store.Apps
+	store.Nodes
 	InTx(ctx context.Context, fn func(tx store.Store) error) error
 }
 

@@ -5,6 +5,9 @@ import "strings"
 // ProviderML is the Machine Learning resource provider namespace.
 const ProviderML = "Microsoft.MachineLearningServices"
 
+// ProviderManagedIdentity is the namespace of user-assigned identities.
+const ProviderManagedIdentity = "Microsoft.ManagedIdentity"
+
 // typeSpec describes a resource type the resource manager serves.
 type typeSpec struct {
 	// Type is the full type as ARM spells it.
@@ -17,6 +20,9 @@ type typeSpec struct {
 	Async bool
 	// Versioned containers (models, environments, ...) have a "versions" child.
 	complete func(c *completion)
+	// prepare runs before complete for types whose document needs checks or
+	// writes that can fail (a user-assigned identity's service principal).
+	prepare func(c *completion) error
 }
 
 // registered lists the types of Microsoft.MachineLearningServices that
@@ -35,6 +41,8 @@ func init() {
 	register(typeSpec{Type: ml("workspaces/connections"), complete: completeConnection})
 	register(typeSpec{Type: ml("workspaces/onlineEndpoints"), Tracked: true, Identity: true, Async: true, complete: completeEndpoint})
 	register(typeSpec{Type: ml("workspaces/onlineEndpoints/deployments"), Tracked: true, Async: true, complete: completeDeployment})
+	register(typeSpec{Type: TypeUserAssignedIdentity, Tracked: true, prepare: prepareUserAssignedIdentity})
+	register(typeSpec{Type: TypeFederatedIdentityCredential, prepare: prepareFederatedCredential})
 	for _, c := range []string{"models", "environments", "codes", "components", "data"} {
 		register(typeSpec{Type: ml("workspaces/" + c)})
 		register(typeSpec{Type: ml("workspaces/" + c + "/versions"), complete: completeVersion})

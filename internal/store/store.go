@@ -139,6 +139,8 @@ type Store interface {
 	Groups
 	RoleDefinitions
 	Resources
+	Nodes
+	SignIn
 	// InTx runs fn in one transaction: fn's writes commit together or not at
 	// all. fn must use the Store it is given, not the outer one.
 	InTx(ctx context.Context, fn func(tx Store) error) error

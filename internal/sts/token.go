@@ -5,7 +5,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/domain"
@@ -41,18 +40,20 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, version int) {
 	h.observeToken(req.GrantType, "success")
 	w.Header().Set("Pragma", "no-cache")
 	if version == 1 {
+		num := v1Numbers(req.Segment)
 		wire.WriteJSON(w, http.StatusOK, v1Response{
-			TokenType: "Bearer", ExpiresIn: strconv.FormatInt(issued.ExpiresIn, 10),
-			ExtExpiresIn: strconv.FormatInt(issued.ExpiresIn, 10),
-			ExpiresOn:    strconv.FormatInt(issued.ExpiresOn.Unix(), 10),
-			NotBefore:    strconv.FormatInt(issued.NotBefore.Unix(), 10),
+			TokenType: "Bearer", ExpiresIn: num(issued.ExpiresIn),
+			ExtExpiresIn: num(issued.ExpiresIn),
+			ExpiresOn:    num(issued.ExpiresOn.Unix()),
+			NotBefore:    num(issued.NotBefore.Unix()),
 			Resource:     issued.Resource, AccessToken: issued.AccessToken,
+			userFields: userFieldsOf(issued, true),
 		})
 		return
 	}
 	wire.WriteJSON(w, http.StatusOK, v2Response{
 		TokenType: "Bearer", ExpiresIn: issued.ExpiresIn, ExtExpiresIn: issued.ExpiresIn,
-		Scope: issued.Scope, AccessToken: issued.AccessToken,
+		Scope: issued.Scope, AccessToken: issued.AccessToken, userFields: userFieldsOf(issued, false),
 	})
 }
 
@@ -75,16 +76,18 @@ type v2Response struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	ExtExpiresIn int64  `json:"ext_expires_in"`
 	AccessToken  string `json:"access_token"`
+	userFields
 }
 
 type v1Response struct {
-	TokenType    string `json:"token_type"`
-	ExpiresIn    string `json:"expires_in"`
-	ExtExpiresIn string `json:"ext_expires_in"`
-	ExpiresOn    string `json:"expires_on"`
-	NotBefore    string `json:"not_before"`
-	Resource     string `json:"resource"`
-	AccessToken  string `json:"access_token"`
+	TokenType    string   `json:"token_type"`
+	ExpiresIn    v1Number `json:"expires_in"`
+	ExtExpiresIn v1Number `json:"ext_expires_in"`
+	ExpiresOn    v1Number `json:"expires_on"`
+	NotBefore    v1Number `json:"not_before"`
+	Resource     string   `json:"resource"`
+	AccessToken  string   `json:"access_token"`
+	userFields
 }
 
 // parseTokenRequest reads the form once into a token.Request.

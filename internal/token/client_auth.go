@@ -62,6 +62,13 @@ func (s *Service) AuthenticateClient(ctx context.Context, req *Request) (*Authen
 }
 
 func (s *Service) authenticateSecret(req *Request, client directory.Client) (*AuthenticatedClient, error) {
+	if client.ServicePrincipal.ServicePrincipalType == domain.ServicePrincipalTypeManagedIdentity {
+		// A managed identity signs in only from its resource (the managed
+		// identity endpoint) or by federation; a secret added to its service
+		// principal some other way is never accepted.
+		return nil, Errorf(ErrInvalidClient, 7000215,
+			"Managed identity '%s' does not accept client secrets; use the managed identity endpoint or a federated credential.", req.ClientID)
+	}
 	var creds []domain.PasswordCredential
 	if client.Application != nil {
 		creds = append(creds, client.Application.PasswordCredentials...)
@@ -87,6 +94,18 @@ func (s *Service) authenticateAssertion(ctx context.Context, req *Request, clien
 		return nil, err
 	}
 	if client.Application == nil {
+		// A user-assigned identity has no application: its federated
+		// credentials are child resources of the identity.
+		creds, ok, err := s.managedIdentityFederatedCredentials(ctx, client.ServicePrincipal)
+		if err != nil {
+			return nil, err
+		}
+		if ok && s.federated != nil {
+			if _, err := s.federated.Verify(ctx, req.ClientAssertion, creds); err != nil {
+				return nil, err
+			}
+			return &AuthenticatedClient{Client: client, Method: ClientAuthCertificate, Credential: "federated"}, nil
+		}
 		return nil, Errorf(ErrInvalidClient, 700027, "Client assertion failed signature validation: the application has no registered credentials in this tenant.")
 	}
 	if ins.Issuer == req.ClientID && ins.Subject == req.ClientID {

@@ -3,6 +3,8 @@ package token
 import (
 	"context"
 	"strings"
+
+	"github.com/tessera-id/tessera/internal/domain"
 )
 
 // ClientCredentials is the client_credentials grant: an app-only token for a
@@ -36,6 +38,9 @@ func (ClientCredentials) Exchange(ctx context.Context, s *Service, req *Request)
 	}
 	c := s.accessClaimsFor(req, res)
 	c.Oid, c.Sub, c.Idtyp, c.Roles = sp.ID, sp.ID, IdentityTypeApp, roles
+	// A user-assigned identity signing in by workload identity federation
+	// gets the xms_mirid its managed-identity tokens carry.
+	c.XmsMirid = domain.ManagedIdentityResourceID(sp)
 	if c.Ver == "2.0" {
 		c.Azp, c.Azpacr = sp.AppID, client.Method
 	} else {

@@ -48,6 +48,10 @@ type FederatedOptions struct {
 	Now func() time.Time
 	// ClockSkew is tolerated on exp and nbf (default DefaultAssertionClockSkew).
 	ClockSkew time.Duration
+	// LocalKeys, when set, answers for issuers this server is itself (its
+	// compute workload issuer, see LocalWorkloadKeys): their keys are taken
+	// from it instead of being fetched.
+	LocalKeys func(iss string) ([]jose.JSONWebKey, bool)
 }
 
 // FederatedResult is a verified federated assertion and the credential that
@@ -309,6 +313,11 @@ func errFederatedFetch(cause error) *Error {
 // MinRefreshInterval; in between, the cached keys (possibly stale) or the last
 // fetch error are returned.
 func (v *FederatedVerifier) issuerKeys(ctx context.Context, iss string, refresh bool) ([]jose.JSONWebKey, error) {
+	if v.opts.LocalKeys != nil {
+		if keys, ok := v.opts.LocalKeys(iss); ok {
+			return keys, nil
+		}
+	}
 	name := federatedTrimIssuer(iss)
 	v.mu.Lock()
 	st := v.issuers[name]

@@ -57,6 +57,12 @@ type Issued struct {
 	Resource string
 	// Scope is echoed in v2 responses of user flows; empty for app-only tokens.
 	Scope string
+	// RefreshToken, IDToken and ClientInfo are set by user flows only;
+	// FOCI is "1" for Microsoft's family of first-party public clients.
+	RefreshToken string
+	IDToken      string
+	ClientInfo   string
+	FOCI         string
 }
 
 // Grant handles one grant_type. Grants are registered by an explicit list.
@@ -83,6 +89,10 @@ type Options struct {
 	AccessTokenLifetime time.Duration
 	Now                 func() time.Time
 	Logger              *slog.Logger
+	// ManagedIdentities finds the federated credentials of user-assigned
+	// identities (see managed_identity.go); nil disables workload identity
+	// federation for managed identities.
+	ManagedIdentities ManagedIdentityCredentials
 }
 
 // Service is the token service: it authenticates clients, resolves the
@@ -97,6 +107,9 @@ type Service struct {
 	lifetime  time.Duration
 	now       func() time.Time
 	log       *slog.Logger
+
+	// managedIdentities: see Options.ManagedIdentities.
+	managedIdentities ManagedIdentityCredentials
 
 	resMu     sync.Mutex
 	resources map[string]*resourceIndex // tenant id → index
@@ -121,6 +134,7 @@ func NewService(dir *directory.Service, keys *KeyManager, replay store.Replay, f
 		dir: dir, keys: keys, replay: replay, federated: federated, audit: audit,
 		grants: map[string]Grant{}, lifetime: opts.AccessTokenLifetime, now: opts.Now, log: opts.Logger,
 		resources: map[string]*resourceIndex{}, bindings: map[string]binding{},
+		managedIdentities: opts.ManagedIdentities,
 	}
 	if s.lifetime <= 0 {
 		s.lifetime = time.Hour

@@ -54,7 +54,10 @@ func Resolve(o *Options) (Config, error) {
 		opts.URL = firstEnv("TESSERA_URL", "AZURE_AUTHORITY_HOST")
 	}
 	if opts.URL == "" {
-		return Config{}, errors.New("no Tessera URL: set TESSERA_URL (eval \"$(tessera env)\" does)")
+		opts.URL, opts.CAFile = loggedInURL(opts.CAFile)
+	}
+	if opts.URL == "" {
+		return Config{}, errors.New("no Tessera URL: set TESSERA_URL (eval \"$(tessera env)\" does) or run `tessera login`")
 	}
 	if opts.TenantID == "" {
 		opts.TenantID = firstEnv("AZURE_TENANT_ID")
@@ -140,6 +143,9 @@ func NewDefault(o *Options) (azcore.TokenCredential, Config, error) {
 		} else {
 			errs = append(errs, fmt.Errorf("managed identity: %w", err))
 		}
+	}
+	if cc, err := NewCacheCredential("", nil); err == nil { // `tessera login`
+		chain = append(chain, cc)
 	}
 	if cli, err := azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenantForCLI(cfg.TenantID)}); err == nil {
 		chain = append(chain, cli)

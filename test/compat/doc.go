@@ -19,6 +19,13 @@
 // small shim (python/shim/pydash: get, omit, set_) on PYTHONPATH for those
 // scripts only.
 //
+// The Azure CLI tests (azcli_test.go) drive Debian's az 2.45 (apt-get install
+// azure-cli) through the guide's service-principal scenario, each az
+// invocation with its own configuration directory; azcli/sitecustomize.py is
+// the import shim for that build's `az role` defect (AZURE_CLI.md §7):
+//
+//	go test ./test/compat/ -run AzCLI -count=1 -v
+//
 // The package is importable only by Debian's own interpreter, so the tests
 // run /usr/bin/python3 unless TESSERA_PYTHON names another interpreter that
 // can import azure.identity. When the client is missing the tests skip, so a

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Groups", testGroups},
 		{"RoleDefinitions", testRoleDefinitions},
 		{"Resources", testResources},
+		{"Nodes", testNodes},
 		{"SigningKeys", testSigningKeys},
 		{"Replay", testReplay},
 		{"Audit", testAudit},
@@ -46,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Concurrency", testConcurrency},
 		{"ResourceConcurrency", testResourceConcurrency},
 		{"RBACInTx", testRBACInTx},
+		{"SignIn", testSignIn},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {

@@ -1,0 +1,271 @@
+// Package signin holds the rules of a person signing in: password checks
+// with smart lockout, browser sessions, the authenticator-app second factor
+// (TOTP) and Conditional Access. It never sees HTTP: the token service's
+// password grant and the login pages of package sts both call it, so a
+// browser and a script meet the same rules.
+//
+//	password ──► Authenticate ─► lockout counter (per account name, known or not)
+//	                 │
+//	                 ▼
+//	             Evaluate ─► per-user MFA, Conditional Access policies
+//	                 │             (block / require MFA / report-only)
+//	                 ▼
+//	     MFA needed? ─► VerifyTOTP (or EnrollTOTP first) ─► amr: pwd, mfa
+//	                 │
+//	                 ▼
+//	   browser: NewSession (cookie) · token service: issue tokens
+//
+// Errors a person may see never tell whether an account exists: an unknown
+// name and a wrong password fail alike (ErrInvalidCredentials), cost the
+// same password hash, and count toward the same lockout.
+package signin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/directory"
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/store"
+)
+
+// Store is the storage sign-in needs.
+type Store interface {
+	store.Users
+	store.SignIn
+}
+
+// Auditor records sign-in events.
+type Auditor interface {
+	Record(ctx context.Context, ev domain.AuditEvent) error
+}
+
+// Options tune a Service; zero values take the defaults.
+type Options struct {
+	// LockoutThreshold is how many failed sign-ins within LockoutWindow lock
+	// an account name (default 10, Entra's smart lockout default).
+	LockoutThreshold int
+	LockoutWindow    time.Duration // default 10 minutes
+	// LockoutDuration is the first lockout's length (default one minute);
+	// each further lockout doubles it, up to MaxLockoutDuration (30 minutes).
+	LockoutDuration    time.Duration
+	MaxLockoutDuration time.Duration
+	// SessionLifetime bounds a browser session (default 12 hours).
+	SessionLifetime time.Duration
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Service applies sign-in rules.
+type Service struct {
+	dir   *directory.Service
+	st    Store
+	audit Auditor
+	opts  Options
+	now   func() time.Time
+	log   *slog.Logger
+
+	dummyOnce sync.Once
+	dummyHash string
+}
+
+// New returns a sign-in service.
+func New(dir *directory.Service, st Store, audit Auditor, opts Options) *Service {
+	if opts.LockoutThreshold <= 0 {
+		opts.LockoutThreshold = 10
+	}
+	if opts.LockoutWindow <= 0 {
+		opts.LockoutWindow = 10 * time.Minute
+	}
+	if opts.LockoutDuration <= 0 {
+		opts.LockoutDuration = time.Minute
+	}
+	if opts.MaxLockoutDuration <= 0 {
+		opts.MaxLockoutDuration = 30 * time.Minute
+	}
+	if opts.SessionLifetime <= 0 {
+		opts.SessionLifetime = 12 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Service{dir: dir, st: st, audit: audit, opts: opts, now: opts.Now, log: opts.Logger}
+}
+
+// Directory is the directory service sign-in reads users and groups from.
+func (s *Service) Directory() *directory.Service { return s.dir }
+
+// Now is the service clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Sign-in failures. Callers map them to AADSTS codes (token service) or to
+// page messages (login pages).
+var (
+	// ErrInvalidCredentials: unknown account name or wrong password (AADSTS50126).
+	ErrInvalidCredentials = errors.New("invalid username or password")
+	// ErrUserDisabled: the password was right but the account is disabled (AADSTS50057).
+	ErrUserDisabled = errors.New("the user account is disabled")
+	// ErrInvalidCode: a wrong, expired or reused verification code.
+	ErrInvalidCode = errors.New("the verification code is not valid")
+	// ErrNoMFAMethod: the user has no confirmed authenticator app.
+	ErrNoMFAMethod = errors.New("the user has no authenticator app registered")
+)
+
+// LockedError: the account name is locked after repeated failures (AADSTS50053).
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return "the account is locked after repeated sign-in failures until " + e.Until.UTC().Format(time.RFC3339)
+}
+
+// IsLocked reports whether err is a *LockedError.
+func IsLocked(err error) (*LockedError, bool) {
+	var le *LockedError
+	ok := errors.As(err, &le)
+	return le, ok
+}
+
+// throttleKey is the lockout counter of an account name in a tenant. It is
+// derived from the name as typed (case-folded), not from a user object, so
+// names that do not exist are throttled exactly like names that do.
+func throttleKey(tenantID, upn string) string {
+	return tenantID + "|" + strings.ToLower(strings.TrimSpace(upn))
+}
+
+// Authenticate checks a user's password with smart lockout: a locked name
+// is refused before its password is checked; an unknown name costs the same
+// hash as a known one and counts toward lockout the same way.
+func (s *Service) Authenticate(ctx context.Context, tenant domain.Tenant, upn, password string) (domain.User, error) {
+	key := throttleKey(tenant.ID, upn)
+	now := s.now()
+	th, err := s.st.GetSignInThrottle(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		th = domain.SignInThrottle{}
+	case err != nil:
+		return domain.User{}, fmt.Errorf("read sign-in throttle: %w", err)
+	}
+	if now.Before(th.LockedUntil) {
+		return domain.User{}, &LockedError{Until: th.LockedUntil}
+	}
+	u, err := s.st.GetUserByUPN(ctx, tenant.ID, strings.TrimSpace(upn))
+	var verr error
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Spend the same work as a real check so timing does not tell.
+		_ = directory.VerifyPassword(s.dummy(), password)
+		verr = ErrInvalidCredentials
+	case err != nil:
+		return domain.User{}, fmt.Errorf("load user: %w", err)
+	case password == "":
+		verr = ErrInvalidCredentials
+	default:
+		if err := directory.VerifyPassword(u.PasswordHash, password); err != nil {
+			if !errors.Is(err, directory.ErrPasswordMismatch) {
+				s.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", err)
+			}
+			verr = ErrInvalidCredentials
+		}
+	}
+	if verr != nil {
+		return domain.User{}, s.fail(ctx, key, th, now)
+	}
+	if th.Failures > 0 {
+		if err := s.st.ClearSignInFailures(ctx, key); err != nil {
+			s.log.ErrorContext(ctx, "clear sign-in failures", "err", err)
+		}
+	}
+	if !u.AccountEnabled {
+		return domain.User{}, ErrUserDisabled
+	}
+	return u, nil
+}
+
+// fail counts a failed sign-in and locks the name once the threshold is
+// reached; the failure that reaches it already reports the lockout.
+func (s *Service) fail(ctx context.Context, key string, prev domain.SignInThrottle, now time.Time) error {
+	th, err := s.st.RecordSignInFailure(ctx, key, now, s.opts.LockoutWindow)
+	if err != nil {
+		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	if th.Failures < s.opts.LockoutThreshold {
+		return ErrInvalidCredentials
+	}
+	d := s.opts.LockoutDuration
+	for i := 0; i < prev.Lockouts && d < s.opts.MaxLockoutDuration; i++ {
+		d *= 2
+	}
+	d = min(d, s.opts.MaxLockoutDuration)
+	until := now.Add(d)
+	if err := s.st.LockSignIn(ctx, key, until); err != nil {
+		return fmt.Errorf("lock sign-in: %w", err)
+	}
+	return &LockedError{Until: until}
+}
+
+// dummy is a password hash no password matches, computed once.
+func (s *Service) dummy() string {
+	s.dummyOnce.Do(func() {
+		h, err := directory.HashPassword(rand.Text())
+		if err != nil {
+			h = "$argon2id$v=19$m=65536,t=3,p=2$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		}
+		s.dummyHash = h
+	})
+	return s.dummyHash
+}
+
+// UserValid reports whether a sign-in made at authTime for userID still
+// holds: the user exists, is enabled and has not had the password reset
+// since. Sessions and refresh tokens are checked with it on every use.
+func (s *Service) UserValid(ctx context.Context, tenantID, userID string, authTime time.Time) (domain.User, bool, error) {
+	u, err := s.st.GetUser(ctx, tenantID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return domain.User{}, false, nil
+	}
+	if err != nil {
+		return domain.User{}, false, fmt.Errorf("load user: %w", err)
+	}
+	return u, directory.SessionValid(u, authTime), nil
+}
+
+// Record writes a sign-in event to the audit log (failures are logged, not
+// returned: a sign-in does not fail because its record could not be kept).
+func (s *Service) Record(ctx context.Context, ev domain.AuditEvent) {
+	if s.audit == nil {
+		return
+	}
+	if ev.Kind == "" {
+		ev.Kind = domain.AuditSignIn
+	}
+	if ev.Time.IsZero() {
+		ev.Time = s.now().UTC()
+	}
+	if err := s.audit.Record(ctx, ev); err != nil {
+		s.log.ErrorContext(ctx, "record sign-in", "err", err)
+	}
+}
+
+// Hash is the store key of a secret handed to a client or browser.
+func Hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewSecret returns 32 random bytes in base64url: a code, token or cookie value.
+func NewSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return encodeB64(b)
+}

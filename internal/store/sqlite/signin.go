@@ -1,0 +1,535 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/store"
+)
+
+// The sign-in state of store.SignIn. One-time values are consumed by
+// conditional updates; the multi-statement operations run in atomic, which
+// on SQLite holds the single write connection, so they are serialised with
+// every other writer.
+
+// --- authorization codes ---
+
+func (s *Store) CreateAuthCode(ctx context.Context, c domain.AuthCode) error {
+	doc, err := encodeAuthCode(c)
+	if err != nil {
+		return fmt.Errorf("create auth code: %w", err)
+	}
+	if _, err := s.exec(ctx, `INSERT INTO auth_codes (hash, expires_at, redeemed_at, doc) VALUES (?, ?, ?, ?)`,
+		c.Hash, c.ExpiresAt.UnixMicro(), toMicros(c.RedeemedAt), string(doc)); err != nil {
+		return fmt.Errorf("create auth code: %w", err)
+	}
+	return nil
+}
+
+const authCodeSelect = `SELECT hash, expires_at, redeemed_at, doc FROM auth_codes WHERE hash = ?`
+
+func (s *Store) GetAuthCode(ctx context.Context, hash string) (domain.AuthCode, error) {
+	var (
+		c        domain.AuthCode
+		exp      int64
+		redeemed sql.NullInt64
+		doc      string
+	)
+	if err := s.queryRow(ctx, authCodeSelect, []any{hash}, &c.Hash, &exp, &redeemed, &doc); err != nil {
+		return domain.AuthCode{}, fmt.Errorf("get auth code: %w", err)
+	}
+	c.ExpiresAt, c.RedeemedAt = time.UnixMicro(exp).UTC(), fromMicros(redeemed)
+	if err := decodeAuthCode([]byte(doc), &c); err != nil {
+		return domain.AuthCode{}, fmt.Errorf("get auth code: decode: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) (domain.AuthCode, error) {
+	res, err := s.exec(ctx, `UPDATE auth_codes SET redeemed_at = ? WHERE hash = ? AND redeemed_at IS NULL`, now.UnixMicro(), hash)
+	if err != nil {
+		return domain.AuthCode{}, fmt.Errorf("redeem auth code: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return domain.AuthCode{}, fmt.Errorf("redeem auth code: %w", err)
+	}
+	c, err := s.GetAuthCode(ctx, hash)
+	if err != nil {
+		return domain.AuthCode{}, err
+	}
+	if n == 0 {
+		return c, fmt.Errorf("redeem auth code: already redeemed: %w", store.ErrConflict)
+	}
+	return c, nil
+}
+
+// --- refresh tokens ---
+
+func (s *Store) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily, first domain.RefreshToken) error {
+	fdoc, err := encodeRefreshFamily(f)
+	if err != nil {
+		return fmt.Errorf("create refresh family: %w", err)
+	}
+	tdoc, err := encodeRefreshToken(first)
+	if err != nil {
+		return fmt.Errorf("create refresh family: %w", err)
+	}
+	err = s.atomic(ctx, func(ts *Store) error {
+		if _, err := ts.exec(ctx, `INSERT INTO refresh_families (id, tenant_id, user_id, expires_at, revoked_at, revoked_reason, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, f.TenantID, f.UserID, toMicros(f.ExpiresAt), toMicros(f.RevokedAt), f.RevokedReason, string(fdoc)); err != nil {
+			return err
+		}
+		_, err := ts.exec(ctx, `INSERT INTO refresh_tokens (hash, family_id, expires_at, used_at, doc) VALUES (?, ?, ?, ?, ?)`,
+			first.Hash, f.ID, first.ExpiresAt.UnixMicro(), toMicros(first.UsedAt), string(tdoc))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create refresh family %s: %w", f.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.RefreshToken, domain.RefreshFamily, error) {
+	var (
+		t                   domain.RefreshToken
+		f                   domain.RefreshFamily
+		texp                int64
+		used, fexp, revoked sql.NullInt64
+		tdoc, fdoc          string
+	)
+	err := s.queryRow(ctx, `SELECT t.hash, t.family_id, t.expires_at, t.used_at, t.doc,
+			f.tenant_id, f.user_id, f.expires_at, f.revoked_at, f.revoked_reason, f.doc
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?`, []any{hash},
+		&t.Hash, &t.FamilyID, &texp, &used, &tdoc, &f.TenantID, &f.UserID, &fexp, &revoked, &f.RevokedReason, &fdoc)
+	if err != nil {
+		return t, f, fmt.Errorf("get refresh token: %w", err)
+	}
+	t.ExpiresAt, t.UsedAt = time.UnixMicro(texp).UTC(), fromMicros(used)
+	f.ID, f.ExpiresAt, f.RevokedAt = t.FamilyID, fromMicros(fexp), fromMicros(revoked)
+	if err := decodeRefreshToken([]byte(tdoc), &t); err != nil {
+		return t, f, fmt.Errorf("get refresh token: decode: %w", err)
+	}
+	if err := decodeRefreshFamily([]byte(fdoc), &f); err != nil {
+		return t, f, fmt.Errorf("get refresh token: decode family: %w", err)
+	}
+	return t, f, nil
+}
+
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next domain.RefreshToken, now time.Time) error {
+	doc, err := encodeRefreshToken(next)
+	if err != nil {
+		return fmt.Errorf("rotate refresh token: %w", err)
+	}
+	err = s.atomic(ctx, func(ts *Store) error {
+		var (
+			family  string
+			used    sql.NullInt64
+			revoked sql.NullInt64
+		)
+		if err := ts.queryRow(ctx, `SELECT t.family_id, t.used_at, f.revoked_at FROM refresh_tokens t
+			JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?`, []any{oldHash}, &family, &used, &revoked); err != nil {
+			return err
+		}
+		switch {
+		case revoked.Valid:
+			return fmt.Errorf("family revoked: %w", store.ErrPrecondition)
+		case used.Valid:
+			return fmt.Errorf("already used: %w", store.ErrConflict)
+		}
+		if _, err := ts.exec(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, now.UnixMicro(), oldHash); err != nil {
+			return err
+		}
+		_, err := ts.exec(ctx, `INSERT INTO refresh_tokens (hash, family_id, expires_at, used_at, doc) VALUES (?, ?, ?, ?, ?)`,
+			next.Hash, family, next.ExpiresAt.UnixMicro(), toMicros(next.UsedAt), string(doc))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID, tenantID string, now time.Time, reason string) error {
+	if _, err := s.exec(ctx, `INSERT INTO refresh_families (id, tenant_id, user_id, expires_at, revoked_at, revoked_reason, doc)
+		VALUES (?, ?, '', NULL, ?, ?, '{}')
+		ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at, revoked_reason = excluded.revoked_reason
+		WHERE refresh_families.revoked_at IS NULL`, familyID, tenantID, now.UnixMicro(), reason); err != nil {
+		return fmt.Errorf("revoke refresh family %s: %w", familyID, err)
+	}
+	return nil
+}
+
+func (s *Store) RevokeUserRefreshFamilies(ctx context.Context, tenantID, userID string, now time.Time, reason string) (int64, error) {
+	res, err := s.exec(ctx, `UPDATE refresh_families SET revoked_at = ?, revoked_reason = ?
+		WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL`, now.UnixMicro(), reason, tenantID, userID)
+	if err != nil {
+		return 0, fmt.Errorf("revoke refresh families of %s: %w", userID, err)
+	}
+	return res.RowsAffected()
+}
+
+// --- device codes ---
+
+func (s *Store) CreateDeviceCode(ctx context.Context, d domain.DeviceCode) error {
+	doc, err := encodeDeviceCode(d)
+	if err != nil {
+		return fmt.Errorf("create device code: %w", err)
+	}
+	if _, err := s.exec(ctx, `INSERT INTO device_codes (hash, user_code, expires_at, last_polled_at, status, user_id, auth_time, amr, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.UserCode, d.ExpiresAt.UnixMicro(), toMicros(d.LastPolledAt), d.Status,
+		d.UserID, toMicros(d.AuthTime), encodeAMR(d.AMR), string(doc)); err != nil {
+		return fmt.Errorf("create device code: %w", err)
+	}
+	return nil
+}
+
+const deviceCodeColumns = `hash, user_code, expires_at, last_polled_at, status, user_id, auth_time, amr, doc`
+
+func scanDeviceCode(scan func(...any) error) (domain.DeviceCode, error) {
+	var (
+		d              domain.DeviceCode
+		exp            int64
+		polled, authAt sql.NullInt64
+		amr, doc       string
+	)
+	if err := scan(&d.Hash, &d.UserCode, &exp, &polled, &d.Status, &d.UserID, &authAt, &amr, &doc); err != nil {
+		return d, translate(err)
+	}
+	d.ExpiresAt, d.LastPolledAt, d.AuthTime = time.UnixMicro(exp).UTC(), fromMicros(polled), fromMicros(authAt)
+	var err error
+	if d.AMR, err = decodeAMR(amr); err != nil {
+		return d, err
+	}
+	return d, decodeDeviceCode([]byte(doc), &d)
+}
+
+func (s *Store) deviceCode(ctx context.Context, where string, arg any) (domain.DeviceCode, error) {
+	row, err := s.row(ctx, `SELECT `+deviceCodeColumns+` FROM device_codes WHERE `+where+` = ?`, arg)
+	if err != nil {
+		return domain.DeviceCode{}, err
+	}
+	return scanDeviceCode(row.Scan)
+}
+
+func (s *Store) GetDeviceCodeByUserCode(ctx context.Context, userCode string) (domain.DeviceCode, error) {
+	d, err := s.deviceCode(ctx, "user_code", userCode)
+	if err != nil {
+		return d, fmt.Errorf("get device code: %w", err)
+	}
+	return d, nil
+}
+
+func (s *Store) DecideDeviceCode(ctx context.Context, userCode string, approve bool, userID string, authTime time.Time, amr []string, now time.Time) error {
+	status := domain.DeviceCodeDeclined
+	if approve {
+		status = domain.DeviceCodeApproved
+	}
+	res, err := s.exec(ctx, `UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?, amr = ?
+		WHERE user_code = ? AND status = ? AND expires_at > ?`, status, userID, toMicros(authTime), encodeAMR(amr),
+		userCode, domain.DeviceCodePending, now.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("decide device code: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	if _, err := s.GetDeviceCodeByUserCode(ctx, userCode); err != nil {
+		return err
+	}
+	return fmt.Errorf("decide device code: not pending: %w", store.ErrPrecondition)
+}
+
+func (s *Store) PollDeviceCode(ctx context.Context, hash string, now time.Time) (domain.DeviceCode, error) {
+	var before domain.DeviceCode
+	err := s.atomic(ctx, func(ts *Store) error {
+		var err error
+		if before, err = ts.deviceCode(ctx, "hash", hash); err != nil {
+			return err
+		}
+		_, err = ts.exec(ctx, `UPDATE device_codes SET last_polled_at = ?,
+			status = CASE WHEN status = ? THEN ? ELSE status END WHERE hash = ?`,
+			now.UnixMicro(), domain.DeviceCodeApproved, domain.DeviceCodeRedeemed, hash)
+		return err
+	})
+	if err != nil {
+		return domain.DeviceCode{}, fmt.Errorf("poll device code: %w", err)
+	}
+	return before, nil
+}
+
+// --- browser sessions ---
+
+func (s *Store) CreateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
+	if _, err := s.exec(ctx, `INSERT INTO browser_sessions (hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.Hash, b.TenantID, b.UserID, toMicros(b.AuthTime), encodeAMR(b.AMR),
+		toMicros(b.CreatedAt), b.ExpiresAt.UnixMicro(), toMicros(b.LastSeenAt)); err != nil {
+		return fmt.Errorf("create browser session: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) GetBrowserSession(ctx context.Context, hash string) (domain.BrowserSession, error) {
+	var (
+		b                     domain.BrowserSession
+		authAt, created, seen sql.NullInt64
+		exp                   int64
+		amr                   string
+	)
+	if err := s.queryRow(ctx, `SELECT hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at
+		FROM browser_sessions WHERE hash = ?`, []any{hash}, &b.Hash, &b.TenantID, &b.UserID, &authAt, &amr, &created, &exp, &seen); err != nil {
+		return b, fmt.Errorf("get browser session: %w", err)
+	}
+	b.AuthTime, b.CreatedAt, b.ExpiresAt, b.LastSeenAt = fromMicros(authAt), fromMicros(created), time.UnixMicro(exp).UTC(), fromMicros(seen)
+	var err error
+	b.AMR, err = decodeAMR(amr)
+	return b, err
+}
+
+func (s *Store) UpdateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
+	if err := s.execOne(ctx, `UPDATE browser_sessions SET auth_time = ?, amr = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?`,
+		toMicros(b.AuthTime), encodeAMR(b.AMR), b.ExpiresAt.UnixMicro(), toMicros(b.LastSeenAt), b.Hash); err != nil {
+		return fmt.Errorf("update browser session: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) DeleteBrowserSession(ctx context.Context, hash string) error {
+	if err := s.execOne(ctx, `DELETE FROM browser_sessions WHERE hash = ?`, hash); err != nil {
+		return fmt.Errorf("delete browser session: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) DeleteUserBrowserSessions(ctx context.Context, tenantID, userID string) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM browser_sessions WHERE tenant_id = ? AND user_id = ?`, tenantID, userID)
+	if err != nil {
+		return 0, fmt.Errorf("delete browser sessions of %s: %w", userID, err)
+	}
+	return res.RowsAffected()
+}
+
+// --- smart lockout ---
+
+const throttleColumns = `key, failures, window_start, locked_until, lockouts`
+
+func scanThrottle(scan func(...any) error) (domain.SignInThrottle, error) {
+	var (
+		t             domain.SignInThrottle
+		start, locked sql.NullInt64
+	)
+	if err := scan(&t.Key, &t.Failures, &start, &locked, &t.Lockouts); err != nil {
+		return t, translate(err)
+	}
+	t.WindowStart, t.LockedUntil = fromMicros(start), fromMicros(locked)
+	return t, nil
+}
+
+func (s *Store) GetSignInThrottle(ctx context.Context, key string) (domain.SignInThrottle, error) {
+	row, err := s.row(ctx, `SELECT `+throttleColumns+` FROM signin_throttles WHERE key = ?`, key)
+	if err != nil {
+		return domain.SignInThrottle{}, err
+	}
+	t, err := scanThrottle(row.Scan)
+	if err != nil {
+		return t, fmt.Errorf("get sign-in throttle: %w", err)
+	}
+	return t, nil
+}
+
+func (s *Store) RecordSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration) (domain.SignInThrottle, error) {
+	var out domain.SignInThrottle
+	// One statement: the upsert reads and writes the counter atomically.
+	err := s.atomic(ctx, func(ts *Store) error {
+		row := ts.tx.QueryRowContext(ctx, `INSERT INTO signin_throttles (key, failures, window_start, locked_until, lockouts)
+			VALUES (?, 1, ?, NULL, 0)
+			ON CONFLICT (key) DO UPDATE SET
+				failures = CASE WHEN signin_throttles.window_start IS NULL OR signin_throttles.window_start < ? THEN 1
+					ELSE signin_throttles.failures + 1 END,
+				window_start = CASE WHEN signin_throttles.window_start IS NULL OR signin_throttles.window_start < ? THEN excluded.window_start
+					ELSE signin_throttles.window_start END
+			RETURNING `+throttleColumns, key, now.UnixMicro(), now.Add(-window).UnixMicro(), now.Add(-window).UnixMicro())
+		var err error
+		out, err = scanThrottle(row.Scan)
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("record sign-in failure: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) LockSignIn(ctx context.Context, key string, until time.Time) error {
+	if _, err := s.exec(ctx, `INSERT INTO signin_throttles (key, failures, window_start, locked_until, lockouts)
+		VALUES (?, 0, NULL, ?, 1)
+		ON CONFLICT (key) DO UPDATE SET failures = 0, window_start = NULL, locked_until = excluded.locked_until,
+			lockouts = signin_throttles.lockouts + 1`, key, until.UnixMicro()); err != nil {
+		return fmt.Errorf("lock sign-in: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) ClearSignInFailures(ctx context.Context, key string) error {
+	if _, err := s.exec(ctx, `UPDATE signin_throttles SET failures = 0, window_start = NULL WHERE key = ?`, key); err != nil {
+		return fmt.Errorf("clear sign-in failures: %w", err)
+	}
+	return nil
+}
+
+// --- authenticator apps ---
+
+func (s *Store) PutTOTPMethod(ctx context.Context, m domain.TOTPMethod) error {
+	res, err := s.exec(ctx, `INSERT INTO totp_methods (tenant_id, user_id, secret, confirmed, created_at, last_step)
+		VALUES (?, ?, ?, 0, ?, ?)
+		ON CONFLICT (tenant_id, user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at,
+			last_step = excluded.last_step WHERE totp_methods.confirmed = 0`,
+		m.TenantID, m.UserID, m.Secret, toMicros(m.CreatedAt), m.LastStep)
+	if err != nil {
+		return fmt.Errorf("put totp method: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("put totp method: a confirmed method exists: %w", store.ErrConflict)
+	}
+	return nil
+}
+
+func (s *Store) GetTOTPMethod(ctx context.Context, tenantID, userID string) (domain.TOTPMethod, error) {
+	var (
+		m       domain.TOTPMethod
+		created sql.NullInt64
+	)
+	if err := s.queryRow(ctx, `SELECT tenant_id, user_id, secret, confirmed, created_at, last_step FROM totp_methods
+		WHERE tenant_id = ? AND user_id = ?`, []any{tenantID, userID}, &m.TenantID, &m.UserID, &m.Secret, &m.Confirmed, &created, &m.LastStep); err != nil {
+		return m, fmt.Errorf("get totp method: %w", err)
+	}
+	m.CreatedAt = fromMicros(created)
+	return m, nil
+}
+
+func (s *Store) ConfirmTOTPMethod(ctx context.Context, tenantID, userID string) error {
+	if err := s.execOne(ctx, `UPDATE totp_methods SET confirmed = 1 WHERE tenant_id = ? AND user_id = ?`, tenantID, userID); err != nil {
+		return fmt.Errorf("confirm totp method: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) UseTOTPStep(ctx context.Context, tenantID, userID string, step int64) error {
+	res, err := s.exec(ctx, `UPDATE totp_methods SET last_step = ? WHERE tenant_id = ? AND user_id = ? AND last_step < ?`,
+		step, tenantID, userID, step)
+	if err != nil {
+		return fmt.Errorf("use totp step: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	if _, err := s.GetTOTPMethod(ctx, tenantID, userID); err != nil {
+		return err
+	}
+	return fmt.Errorf("use totp step: code already used: %w", store.ErrConflict)
+}
+
+func (s *Store) DeleteTOTPMethod(ctx context.Context, tenantID, userID string) error {
+	if err := s.execOne(ctx, `DELETE FROM totp_methods WHERE tenant_id = ? AND user_id = ?`, tenantID, userID); err != nil {
+		return fmt.Errorf("delete totp method: %w", err)
+	}
+	return nil
+}
+
+// --- Conditional Access ---
+
+func (s *Store) PutCAObject(ctx context.Context, o domain.ConditionalAccessObject) error {
+	if _, err := s.exec(ctx, `INSERT INTO ca_objects (tenant_id, kind, id, doc, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, kind, id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at`,
+		o.TenantID, o.Kind, o.ID, o.Doc, toMicros(o.CreatedAt), toMicros(o.ModifiedAt)); err != nil {
+		return fmt.Errorf("put conditional access %s %s: %w", o.Kind, o.ID, err)
+	}
+	return nil
+}
+
+const caColumns = `tenant_id, kind, id, doc, created_at, modified_at`
+
+func scanCA(scan func(...any) error) (domain.ConditionalAccessObject, error) {
+	var (
+		o                 domain.ConditionalAccessObject
+		created, modified sql.NullInt64
+	)
+	if err := scan(&o.TenantID, &o.Kind, &o.ID, &o.Doc, &created, &modified); err != nil {
+		return o, translate(err)
+	}
+	o.CreatedAt, o.ModifiedAt = fromMicros(created), fromMicros(modified)
+	return o, nil
+}
+
+func (s *Store) GetCAObject(ctx context.Context, tenantID, kind, id string) (domain.ConditionalAccessObject, error) {
+	row, err := s.row(ctx, `SELECT `+caColumns+` FROM ca_objects WHERE tenant_id = ? AND kind = ? AND id = ?`, tenantID, kind, id)
+	if err != nil {
+		return domain.ConditionalAccessObject{}, err
+	}
+	o, err := scanCA(row.Scan)
+	if err != nil {
+		return o, fmt.Errorf("get conditional access %s %s: %w", kind, id, err)
+	}
+	return o, nil
+}
+
+func (s *Store) ListCAObjects(ctx context.Context, tenantID, kind string) ([]domain.ConditionalAccessObject, error) {
+	out := []domain.ConditionalAccessObject{}
+	err := s.queryAll(ctx, `SELECT `+caColumns+` FROM ca_objects WHERE tenant_id = ? AND kind = ? ORDER BY created_at, id`,
+		[]any{tenantID, kind}, func(r *sql.Rows) error {
+			o, err := scanCA(r.Scan)
+			out = append(out, o)
+			return err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("list conditional access %s: %w", kind, err)
+	}
+	return out, nil
+}
+
+func (s *Store) DeleteCAObject(ctx context.Context, tenantID, kind, id string) error {
+	if err := s.execOne(ctx, `DELETE FROM ca_objects WHERE tenant_id = ? AND kind = ? AND id = ?`, tenantID, kind, id); err != nil {
+		return fmt.Errorf("delete conditional access %s %s: %w", kind, id, err)
+	}
+	return nil
+}
+
+// --- housekeeping ---
+
+// codeReplayGrace keeps redeemed authorization codes a day past their
+// expiry, so that a replay in that time still revokes what the code issued.
+const codeReplayGrace = 24 * time.Hour
+
+func (s *Store) PurgeExpiredSignIn(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	err := s.atomic(ctx, func(ts *Store) error {
+		for _, q := range []struct {
+			sql string
+			at  time.Time
+		}{
+			{`DELETE FROM auth_codes WHERE expires_at < ?`, now.Add(-codeReplayGrace)},
+			{`DELETE FROM device_codes WHERE expires_at < ?`, now.Add(-time.Hour)},
+			{`DELETE FROM browser_sessions WHERE expires_at < ?`, now},
+			{`DELETE FROM refresh_tokens WHERE expires_at < ?`, now},
+			{`DELETE FROM refresh_families WHERE (expires_at IS NOT NULL AND expires_at < ?)`, now},
+			{`DELETE FROM refresh_families WHERE expires_at IS NULL AND revoked_at < ?`, now.Add(-codeReplayGrace)},
+			{`DELETE FROM signin_throttles WHERE coalesce(max(coalesce(window_start, 0), coalesce(locked_until, 0)), 0) < ?`, now.Add(-24 * time.Hour)},
+		} {
+			res, err := ts.exec(ctx, q.sql, q.at.UnixMicro())
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge expired sign-in state: %w", err)
+	}
+	return total, nil
+}

@@ -1,0 +1,258 @@
+package sts
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/httpx"
+	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/web"
+	"github.com/tessera-id/tessera/internal/wire"
+)
+
+// templateURL marks a URL Tessera built itself (the otpauth:// link) as
+// safe for an href; html/template would otherwise blank the scheme.
+func templateURL(u string) template.URL { return template.URL(u) }
+
+// authorize serves /authorize (v1 and v2, every tenant segment including
+// "adfs"). Its parameters always come from the query string: the pages post
+// back to the same URL, so every step re-validates the whole request.
+func (in *Interactive) authorize(version int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		pc := in.newPage(w, r)
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid", "The sign-in request's query string is not valid.", "AADSTS90014")
+			return
+		}
+		for k, v := range q {
+			if len(v) > 1 {
+				in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid",
+					"The sign-in request has a duplicate parameter '"+printable(k)+"'.", "AADSTS90015")
+				return
+			}
+		}
+		tenant, err := in.h.tenants.Resolve(ctx, r.PathValue("tenant"))
+		if err != nil {
+			te, ok := token.AsError(err)
+			if !ok {
+				in.internalError(pc, err)
+				return
+			}
+			in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid", te.Description, aadsts(te))
+			return
+		}
+		pc.tenant = tenant
+		ar := token.AuthorizeRequest{
+			Version: version, Tenant: tenant, Segment: strings.ToLower(r.PathValue("tenant")), BaseURL: in.h.base.For(r),
+			ClientIP: httpx.ClientIP(r), ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
+			ResponseType: q.Get("response_type"), ResponseMode: q.Get("response_mode"), Scope: q.Get("scope"),
+			Resource: q.Get("resource"), State: q.Get("state"), Nonce: q.Get("nonce"),
+			CodeChallenge: q.Get("code_challenge"), CodeChallengeMethod: q.Get("code_challenge_method"),
+			Prompt: q.Get("prompt"), LoginHint: q.Get("login_hint"), DomainHint: q.Get("domain_hint"),
+		}
+		az, err := in.ix.ValidateAuthorize(ctx, in.h.tokens, ar)
+		if err != nil {
+			ae, ok := err.(*token.AuthorizeError)
+			switch {
+			case !ok:
+				in.internalError(pc, err)
+			case ae.Redirect:
+				in.respondError(pc, az, ae.Err)
+			default:
+				// Not sent to the redirect URI: it is not known to be the client's.
+				in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid", ae.Err.Description, aadsts(ae.Err))
+			}
+			return
+		}
+		pc.action = r.URL.RequestURI()
+		pc.clientID, pc.clientName, pc.clientAppType = ar.ClientID, az.ClientName, az.ClientAppType
+		pc.resourceAppID, pc.loginHint, pc.kind = az.Resource.ServicePrincipal.AppID, ar.LoginHint, "authorize"
+		if !in.readForm(pc) {
+			return
+		}
+		if az.HasPrompt(token.PromptNone) {
+			in.silent(pc, az)
+			return
+		}
+		forceLogin := az.HasPrompt(token.PromptLogin) && r.Method == http.MethodGet
+		sess, user, ok := in.signIn(pc, forceLogin, az.HasPrompt(token.PromptSelectAccount))
+		if !ok {
+			return
+		}
+		if az.HasPrompt(token.PromptConsent) {
+			switch pc.step {
+			case "decline":
+				in.respondError(pc, az, token.Errorf("access_denied", 65004, "User declined to consent to access the app."))
+				return
+			case "consent":
+			default:
+				in.render(pc, http.StatusOK, web.PageConsent, web.Page{Title: "Permissions requested", Account: user.UserPrincipalName,
+					Scopes: consentLines(az)})
+				return
+			}
+		}
+		in.issue(pc, az, user, sess)
+	}
+}
+
+// silent answers prompt=none: a code from the existing session, or an
+// error telling the client that interaction is needed.
+func (in *Interactive) silent(pc *pageCtx, az *token.Authorization) {
+	ctx := pc.r.Context()
+	sess, user, err := in.silentSession(ctx, pc.tenant.ID, pc.r)
+	if err != nil || pc.loginHint != "" && !strings.EqualFold(pc.loginHint, user.UserPrincipalName) {
+		in.respondError(pc, az, token.Errorf("login_required", 50058, "A silent sign-in request was sent but no user is signed in."))
+		return
+	}
+	d, err := in.signins.Evaluate(ctx, signinContext(pc, user, sess.AMR))
+	if err != nil {
+		in.internalError(pc, err)
+		return
+	}
+	switch {
+	case d.Block:
+		in.record(pc, user, "failure", "AADSTS53003: Access has been blocked by Conditional Access policies.", sess.AMR, d.Details())
+		in.respondError(pc, az, token.Errorf("access_denied", 53003, "Access has been blocked by Conditional Access policies."))
+		return
+	case d.NeedMFA:
+		in.respondError(pc, az, token.Errorf("interaction_required", 50076,
+			"Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication."))
+		return
+	}
+	in.record(pc, user, "success", "", sess.AMR, d.Details())
+	in.issue(pc, az, user, sess)
+}
+
+func (in *Interactive) issue(pc *pageCtx, az *token.Authorization, user domain.User, sess domain.BrowserSession) {
+	code, err := in.ix.IssueCode(pc.r.Context(), az, user, sess)
+	if err != nil {
+		in.internalError(pc, err)
+		return
+	}
+	params := url.Values{"code": {code}, "client_info": {token.ClientInfo(user.ID, pc.tenant.ID)},
+		"session_state": {sess.Hash[:32]}}
+	if az.Request.State != "" {
+		params.Set("state", az.Request.State)
+	}
+	in.respond(pc, az, params)
+}
+
+// respondError sends an OAuth error to the client's redirect URI.
+func (in *Interactive) respondError(pc *pageCtx, az *token.Authorization, e *token.Error) {
+	params := url.Values{"error": {e.OAuth}, "error_description": {
+		wire.NewOAuthError(e.OAuth, e.AADSTS, e.Description, httpx.RequestID(pc.r.Context()), httpx.CorrelationID(pc.r.Context()), "", in.h.now()).ErrorDescription,
+	}, "error_codes": {aadsts(e)[len("AADSTS"):]}}
+	if az.Request.State != "" {
+		params.Set("state", az.Request.State)
+	}
+	in.respond(pc, az, params)
+}
+
+// respond delivers params to the redirect URI in the response mode asked
+// for: a 302 with a query (MSAL Python, az) or fragment, or an
+// auto-submitted form (form_post, which MSAL Go requires).
+func (in *Interactive) respond(pc *pageCtx, az *token.Authorization, params url.Values) {
+	target := az.Request.RedirectURI
+	u, err := url.Parse(target)
+	if err != nil {
+		in.internalError(pc, err)
+		return
+	}
+	switch az.ResponseMode {
+	case token.ResponseModeFormPost:
+		keys := make([]string, 0, len(params))
+		for k := range params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fields := make([]web.Field, 0, len(keys))
+		for _, k := range keys {
+			fields = append(fields, web.Field{Name: k, Value: params.Get(k)})
+		}
+		in.pages.Render(pc.w, http.StatusOK, web.PageFormPost, web.Page{Title: "Finishing sign-in", PostURL: target, Fields: fields}, web.Origin(target))
+		return
+	case token.ResponseModeFragment:
+		u.Fragment, u.RawFragment = "", params.Encode()
+		target = u.String()
+		if !strings.Contains(target, "#") {
+			target += "#" + params.Encode()
+		}
+	default:
+		qs := u.Query()
+		for k, v := range params {
+			qs[k] = v
+		}
+		u.RawQuery = qs.Encode()
+		target = u.String()
+	}
+	h := pc.w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Location", target)
+	pc.w.WriteHeader(http.StatusFound)
+}
+
+// consentLines describe what the client asks for.
+func consentLines(az *token.Authorization) []string {
+	lines := []string{"Sign you in and read your profile"}
+	if az.Scope.Offline {
+		lines = append(lines, "Keep access to what you allow until you sign out or revoke it")
+	}
+	res := az.Resource.ServicePrincipal.DisplayName
+	if res == "" {
+		res = az.Scope.Resource
+	}
+	return append(lines, "Access "+res+" as you ("+az.Scope.DelegatedScp()+")")
+}
+
+func aadsts(e *token.Error) string { return "AADSTS" + itoa(e.AADSTS) }
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// logout ends the browser session. It returns to post_logout_redirect_uri
+// only when that is a redirect URI of the client named (client_id), so it
+// cannot be used to send people elsewhere.
+func (in *Interactive) logout(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	pc := in.newPage(w, r)
+	_ = r.ParseForm()
+	if err := in.signins.EndSession(ctx, in.sessionValue(r)); err != nil {
+		in.internalError(pc, err)
+		return
+	}
+	in.clearSession(w)
+	target := r.Form.Get("post_logout_redirect_uri")
+	if tenant, err := in.h.tenants.Resolve(ctx, r.PathValue("tenant")); err == nil && target != "" &&
+		in.ix.PostLogoutRedirectAllowed(ctx, in.h.tokens, tenant, r.Form.Get("client_id"), target) {
+		if u, err := url.Parse(target); err == nil {
+			if st := r.Form.Get("state"); st != "" {
+				qs := u.Query()
+				qs.Set("state", st)
+				u.RawQuery = qs.Encode()
+			}
+			w.Header().Set("Location", u.String())
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+	}
+	in.pages.Render(w, http.StatusOK, web.PageMessage, web.Page{Title: "Signed out", Heading: "You signed out of your account",
+		Info: "It's a good idea to close all browser windows."}, "")
+}

@@ -1,0 +1,375 @@
+package sts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/httpx"
+	"github.com/tessera-id/tessera/internal/signin"
+	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/web"
+)
+
+// Interactive serves the routes people (and their browsers) use to sign
+// in: /authorize with Tessera's login pages, logout, the device
+// authorization endpoints and the device-code verification page.
+//
+//	GET  /{tenant}/oauth2/v2.0/authorize ─ validate client, redirect URI, PKCE
+//	   ├─ session cookie? ─ prompt=none: silent code or login_required
+//	   │                  └ select_account: account picker
+//	   └─ login page ─POST─► password (smart lockout)
+//	        └─ Conditional Access ─► block page | MFA (or enrollment) page
+//	             └─ consent page (prompt=consent)
+//	                  └─ code ─► 302 (query/fragment) or auto-submitted form_post
+//
+// Every page posts back to the URL it was served from (the authorize
+// request's query string is kept in the form action), so no flow state is
+// kept on the server besides the session: any replica can serve any step.
+type Interactive struct {
+	h       *Handler
+	ix      *token.Interactive
+	signins *signin.Service
+	pages   *web.Pages
+}
+
+// NewInteractive returns the interactive sign-in routes of h.
+func NewInteractive(h *Handler, ix *token.Interactive, pages *web.Pages) *Interactive {
+	return &Interactive{h: h, ix: ix, signins: ix.SignIns(), pages: pages}
+}
+
+// Register mounts the routes on mux.
+func (in *Interactive) Register(mux *http.ServeMux) {
+	for _, v := range []struct {
+		path    string
+		version int
+	}{{"/{tenant}/oauth2/v2.0", 2}, {"/{tenant}/oauth2", 1}} {
+		mux.HandleFunc("GET "+v.path+"/authorize", in.authorize(v.version))
+		mux.HandleFunc("POST "+v.path+"/authorize", in.authorize(v.version))
+		mux.HandleFunc("POST "+v.path+"/devicecode", in.deviceCode(v.version))
+		mux.HandleFunc("GET "+v.path+"/logout", in.logout)
+		mux.HandleFunc("POST "+v.path+"/logout", in.logout)
+	}
+	mux.HandleFunc("GET "+DeviceLoginPath, in.deviceLogin)
+	mux.HandleFunc("POST "+DeviceLoginPath, in.deviceLogin)
+	mux.HandleFunc("GET "+web.StaticPath, web.ServeStylesheet)
+}
+
+// DeviceLoginPath is the verification page of device authorization.
+const DeviceLoginPath = "/devicelogin"
+
+// Cookie names. The __Host- prefix makes browsers refuse them unless
+// Secure, host-only and for path "/": no sibling host can plant one.
+const (
+	sessionCookie = "__Host-tessera-session"
+	csrfCookie    = "__Host-tessera-csrf"
+)
+
+// maxPageForm bounds a login form body.
+const maxPageForm = 16 << 10
+
+// pageCtx is one request to a sign-in page.
+type pageCtx struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	tenant domain.Tenant
+	csrf   string
+	// action is the URL the page's forms post to; hidden are carried along.
+	action string
+	hidden []web.Field
+	step   string
+
+	clientID, clientName, resourceAppID, clientAppType string
+	loginHint                                          string
+	// kind names the flow in the sign-in log ("authorize", "devicecode").
+	kind string
+}
+
+func (in *Interactive) newPage(w http.ResponseWriter, r *http.Request) *pageCtx {
+	pc := &pageCtx{w: w, r: r}
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		pc.csrf = c.Value
+	} else {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		pc.csrf = base64.RawURLEncoding.EncodeToString(b)
+		// Strict: the token is only needed on this server's own form posts.
+		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: pc.csrf, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	}
+	return pc
+}
+
+// readForm parses a page's POST body and checks its CSRF token against the
+// cookie (double submit): a form posted from another site carries neither.
+func (in *Interactive) readForm(pc *pageCtx) bool {
+	if pc.r.Method != http.MethodPost {
+		return true
+	}
+	pc.r.Body = http.MaxBytesReader(pc.w, pc.r.Body, maxPageForm)
+	if err := pc.r.ParseForm(); err != nil {
+		in.errorPage(pc, http.StatusBadRequest, "We couldn't read that form", "The form could not be read. Go back to the application and sign in again.", "")
+		return false
+	}
+	c, err := pc.r.Cookie(csrfCookie)
+	sent := pc.r.PostForm.Get("csrf")
+	if err != nil || sent == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(sent)) != 1 {
+		in.errorPage(pc, http.StatusBadRequest, "This page has expired",
+			"The sign-in page expired or was opened from somewhere else. Go back to the application and sign in again.", "")
+		return false
+	}
+	pc.step = pc.r.PostForm.Get("step")
+	return true
+}
+
+func (in *Interactive) page(pc *pageCtx, p web.Page) web.Page {
+	p.Action, p.CSRF, p.Hidden = pc.action, pc.csrf, pc.hidden
+	if p.ClientName == "" {
+		p.ClientName = pc.clientName
+	}
+	p.Correlation = httpx.CorrelationID(pc.r.Context())
+	return p
+}
+
+func (in *Interactive) render(pc *pageCtx, status int, name string, p web.Page) {
+	in.pages.Render(pc.w, status, name, in.page(pc, p), "")
+}
+
+func (in *Interactive) errorPage(pc *pageCtx, status int, heading, msg, code string) {
+	in.pages.Render(pc.w, status, web.PageError, web.Page{Title: heading, Heading: heading, Error: msg, ErrorCode: code,
+		Correlation: httpx.CorrelationID(pc.r.Context())}, "")
+}
+
+func (in *Interactive) sessionValue(r *http.Request) string {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+func (in *Interactive) setSession(w http.ResponseWriter, value string) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/", Secure: true, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(in.signins.SessionLifetime().Seconds())})
+}
+
+func (in *Interactive) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", Secure: true, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// signIn runs the person through sign-in for a flow: the session or the
+// password, then Conditional Access and the second factor. It returns the
+// session and user when sign-in is complete; otherwise it has written the
+// next page and returns false.
+//
+// forceLogin (prompt=login) ignores an existing session on the first page;
+// pick (prompt=select_account) offers it as a choice instead of using it.
+func (in *Interactive) signIn(pc *pageCtx, forceLogin, pick bool) (domain.BrowserSession, domain.User, bool) {
+	ctx := pc.r.Context()
+	sess, user, err := in.signins.Session(ctx, pc.tenant.ID, in.sessionValue(pc.r))
+	switch {
+	case errors.Is(err, signin.ErrNoSession):
+	case err != nil:
+		in.internalError(pc, err)
+		return sess, user, false
+	}
+	has := err == nil
+	login := func(username, msg string, status int) {
+		if username == "" {
+			username = pc.loginHint
+		}
+		in.render(pc, status, web.PageLogin, web.Page{Title: "Sign in", Username: username, Error: msg})
+	}
+	switch pc.step {
+	case "password":
+		username := strings.TrimSpace(pc.r.PostForm.Get("username"))
+		u, err := in.signins.Authenticate(ctx, pc.tenant, username, pc.r.PostForm.Get("password"))
+		if err != nil {
+			in.recordFailure(pc, username, "password", err)
+			msg, status := passwordMessage(err)
+			if status == 0 {
+				in.internalError(pc, err)
+				return sess, user, false
+			}
+			login(username, msg, status)
+			return sess, user, false
+		}
+		// A new sign-in replaces the browser's previous session.
+		_ = in.signins.EndSession(ctx, in.sessionValue(pc.r))
+		cookie, b, err := in.signins.NewSession(ctx, pc.tenant.ID, u, []string{signin.AMRPassword})
+		if err != nil {
+			in.internalError(pc, err)
+			return sess, user, false
+		}
+		in.setSession(pc.w, cookie)
+		sess, user, has = b, u, true
+	case "another":
+		login("", "", http.StatusOK)
+		return sess, user, false
+	case "mfa", "enroll":
+		if !has {
+			login("", "Your sign-in session has expired. Sign in again.", http.StatusOK)
+			return sess, user, false
+		}
+		code := pc.r.PostForm.Get("otp")
+		var verr error
+		if pc.step == "mfa" {
+			verr = in.signins.VerifyTOTP(ctx, pc.tenant.ID, user.ID, code)
+		} else {
+			verr = in.signins.ConfirmTOTP(ctx, pc.tenant.ID, user.ID, code)
+		}
+		if verr != nil {
+			in.recordFailure(pc, user.UserPrincipalName, "mfa", verr)
+			msg := "That code didn't work. Check the code in your authenticator app and try again."
+			status := http.StatusOK
+			if _, locked := signin.IsLocked(verr); locked {
+				msg, status = "Too many wrong codes. Your second sign-in step is temporarily locked; try again later.", http.StatusTooManyRequests
+			} else if !errors.Is(verr, signin.ErrInvalidCode) && !errors.Is(verr, signin.ErrNoMFAMethod) {
+				in.internalError(pc, verr)
+				return sess, user, false
+			}
+			if pc.step == "mfa" {
+				in.render(pc, status, web.PageMFA, web.Page{Title: "Enter code", Account: user.UserPrincipalName, Error: msg})
+			} else {
+				in.renderEnroll(pc, user, msg, status)
+			}
+			return sess, user, false
+		}
+		if sess, err = in.signins.AddMFA(ctx, sess); err != nil {
+			in.internalError(pc, err)
+			return sess, user, false
+		}
+	case "continue", "consent", "decline", "approve":
+		if !has {
+			login("", "Your sign-in session has expired. Sign in again.", http.StatusOK)
+			return sess, user, false
+		}
+		if pc.step == "continue" && forceLogin {
+			login(user.UserPrincipalName, "", http.StatusOK)
+			return sess, user, false
+		}
+	default:
+		if !has || forceLogin {
+			login("", "", http.StatusOK)
+			return sess, user, false
+		}
+		if pc.loginHint != "" && !strings.EqualFold(pc.loginHint, user.UserPrincipalName) {
+			login(pc.loginHint, "", http.StatusOK)
+			return sess, user, false
+		}
+		if pick {
+			in.render(pc, http.StatusOK, web.PagePick, web.Page{Title: "Pick an account", Account: user.UserPrincipalName})
+			return sess, user, false
+		}
+	}
+	return in.checkPolicies(pc, sess, user)
+}
+
+// checkPolicies evaluates Conditional Access for a signed-in person and
+// shows the block or second-factor page when needed.
+func (in *Interactive) checkPolicies(pc *pageCtx, sess domain.BrowserSession, user domain.User) (domain.BrowserSession, domain.User, bool) {
+	ctx := pc.r.Context()
+	d, err := in.signins.Evaluate(ctx, signin.SignInContext{Tenant: pc.tenant, User: user, ClientAppID: pc.clientID,
+		ResourceAppID: pc.resourceAppID, ClientIP: httpx.ClientIP(pc.r), ClientAppType: pc.clientAppType, AMR: sess.AMR})
+	if err != nil {
+		in.internalError(pc, err)
+		return sess, user, false
+	}
+	switch {
+	case d.Block:
+		in.record(pc, user, "failure", "AADSTS53003: Access has been blocked by Conditional Access policies.", sess.AMR, d.Details())
+		in.pages.Render(pc.w, http.StatusForbidden, web.PageError, web.Page{
+			Title: "You cannot access this right now", Heading: "You cannot access this right now",
+			Error: "Your sign-in was successful, but your organization's Conditional Access policy (" + strings.Join(d.BlockedBy, ", ") +
+				") does not allow you to access " + pc.clientName + " from here.",
+			Info:      "Contact your administrator if you think you should have access.",
+			ErrorCode: "AADSTS53003", Correlation: httpx.CorrelationID(ctx),
+		}, "")
+		return sess, user, false
+	case d.NeedMFA && d.MFAEnrolled:
+		in.render(pc, http.StatusOK, web.PageMFA, web.Page{Title: "Enter code", Account: user.UserPrincipalName})
+		return sess, user, false
+	case d.NeedMFA:
+		in.renderEnroll(pc, user, "", http.StatusOK)
+		return sess, user, false
+	}
+	in.record(pc, user, "success", "", sess.AMR, d.Details())
+	return sess, user, true
+}
+
+// renderEnroll shows the authenticator registration page, reusing a
+// registration already started so the person's app keeps working.
+func (in *Interactive) renderEnroll(pc *pageCtx, user domain.User, msg string, status int) {
+	ctx := pc.r.Context()
+	e, ok, err := in.signins.PendingEnrollment(ctx, pc.tenant.ID, user)
+	if err == nil && !ok {
+		e, err = in.signins.EnrollTOTP(ctx, pc.tenant, user)
+	}
+	if err != nil {
+		in.internalError(pc, err)
+		return
+	}
+	in.render(pc, status, web.PageEnroll, web.Page{Title: "Set up your authenticator app", Account: user.UserPrincipalName,
+		Secret: e.Secret, OTPAuthURI: templateURL(e.URI), Error: msg})
+}
+
+// passwordMessage is what the login page says about a failed password
+// check. It never tells an unknown account from a wrong password.
+func passwordMessage(err error) (string, int) {
+	if _, ok := signin.IsLocked(err); ok {
+		return "Your account is temporarily locked to prevent unauthorized use. Try again later.", http.StatusTooManyRequests
+	}
+	switch {
+	case errors.Is(err, signin.ErrInvalidCredentials):
+		return "Your account or password is incorrect.", http.StatusOK
+	case errors.Is(err, signin.ErrUserDisabled):
+		return "Your account has been disabled. Contact your administrator.", http.StatusOK
+	}
+	return "", 0
+}
+
+func (in *Interactive) internalError(pc *pageCtx, err error) {
+	in.h.log.ErrorContext(pc.r.Context(), "sign-in page", "err", err, "request_id", httpx.RequestID(pc.r.Context()))
+	in.errorPage(pc, http.StatusInternalServerError, "Something went wrong",
+		"A transient error occurred. Please try again.", "AADSTS90033")
+}
+
+// record writes an interactive sign-in to the sign-in log.
+func (in *Interactive) record(pc *pageCtx, u domain.User, result, reason string, amr []string, details map[string]string) {
+	d := map[string]string{"clientId": pc.clientID, "flow": pc.kind, "amr": strings.Join(amr, " "), "principalType": "User"}
+	for k, v := range details {
+		d[k] = v
+	}
+	in.signins.Record(pc.r.Context(), domain.AuditEvent{
+		TenantID: pc.tenant.ID, ActorID: u.ID, ActorName: u.UserPrincipalName, Action: pc.kind + ".interactive",
+		Target: pc.resourceAppID, Result: result, Reason: reason, ClientIP: httpx.ClientIP(pc.r),
+		CorrelationID: httpx.CorrelationID(pc.r.Context()), Details: d,
+	})
+}
+
+func (in *Interactive) recordFailure(pc *pageCtx, username, step string, err error) {
+	reason := "AADSTS50126: Error validating credentials due to invalid username or password."
+	switch {
+	case errors.Is(err, signin.ErrUserDisabled):
+		reason = "AADSTS50057: The user account is disabled."
+	case errors.Is(err, signin.ErrInvalidCode), errors.Is(err, signin.ErrNoMFAMethod):
+		reason = "AADSTS50076: The second-factor code was not valid."
+	}
+	if _, ok := signin.IsLocked(err); ok {
+		reason = "AADSTS50053: The account is locked after repeated failed sign-ins."
+	}
+	in.signins.Record(pc.r.Context(), domain.AuditEvent{
+		TenantID: pc.tenant.ID, ActorName: username, Action: pc.kind + "." + step, Target: pc.resourceAppID,
+		Result: "failure", Reason: reason, ClientIP: httpx.ClientIP(pc.r), CorrelationID: httpx.CorrelationID(pc.r.Context()),
+		Details: map[string]string{"clientId": pc.clientID, "flow": pc.kind},
+	})
+}
+
+// sessionStillValid is for silent (prompt=none) checks.
+func (in *Interactive) silentSession(ctx context.Context, tenantID string, r *http.Request) (domain.BrowserSession, domain.User, error) {
+	return in.signins.Session(ctx, tenantID, in.sessionValue(r))
+}

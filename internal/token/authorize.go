@@ -1,0 +1,211 @@
+package token
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/signin"
+)
+
+// AuthorizeRequest is an /authorize request parsed once at the edge.
+type AuthorizeRequest struct {
+	// Version is 1 for /oauth2/authorize (resource=) and 2 for v2 (scope=).
+	Version  int
+	Tenant   domain.Tenant
+	Segment  string
+	BaseURL  string
+	ClientIP string
+
+	ClientID            string
+	RedirectURI         string
+	ResponseType        string
+	ResponseMode        string
+	Scope               string
+	Resource            string
+	State               string
+	Nonce               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              string
+	LoginHint           string
+	DomainHint          string
+}
+
+// Response modes.
+const (
+	ResponseModeQuery    = "query"
+	ResponseModeFragment = "fragment"
+	ResponseModeFormPost = "form_post"
+)
+
+// Prompt values.
+const (
+	PromptLogin         = "login"
+	PromptNone          = "none"
+	PromptConsent       = "consent"
+	PromptSelectAccount = "select_account"
+)
+
+// AuthorizeError is a refused authorize request. Until the client and its
+// redirect URI are known to be good the error must be shown to the person
+// and never sent to the redirect URI (RFC 6749 §4.1.2.1): that would make
+// Tessera an open redirector. Redirect says which.
+type AuthorizeError struct {
+	Err      *Error
+	Redirect bool
+}
+
+func (e *AuthorizeError) Error() string { return e.Err.Error() }
+
+// Unwrap exposes the protocol error.
+func (e *AuthorizeError) Unwrap() error { return e.Err }
+
+// Authorization is an authorize request whose client and redirect URI
+// were checked: errors from here on go back to the redirect URI.
+type Authorization struct {
+	Request      AuthorizeRequest
+	ClientName   string
+	Public       bool
+	ResponseMode string
+	Scope        UserScope
+	Resource     Resource
+	// ClientAppType classifies the client for Conditional Access.
+	ClientAppType string
+}
+
+// ValidateAuthorize checks an authorize request: the client, the redirect
+// URI (exact, or any port of a registered loopback redirect of a native
+// client), response type and mode, prompt, scope, and PKCE (S256, and
+// required for public clients).
+func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar AuthorizeRequest) (*Authorization, error) {
+	fatal := func(err *Error) error { return &AuthorizeError{Err: err} }
+	back := func(err *Error) error { return &AuthorizeError{Err: err, Redirect: true} }
+	if ar.ClientID == "" {
+		return nil, fatal(Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'client_id'."))
+	}
+	c, err := lookupClient(ctx, s, ar.Tenant, ar.ClientID)
+	if err != nil {
+		te, _ := AsError(err)
+		return nil, fatal(te)
+	}
+	public := isPublic(c)
+	var registered []string
+	native := false
+	switch {
+	case c.Application != nil:
+		registered = append(append(registered, c.Application.PublicRedirectURIs...), c.Application.WebRedirectURIs...)
+		// Loopback ports float only for native (public client) redirects.
+		native = MatchRedirect(ar.RedirectURI, c.Application.PublicRedirectURIs, true)
+		if native {
+			public = true
+		}
+	case c.ServicePrincipal.PublicClient:
+		registered, native = firstPartyRedirects, true
+	}
+	if ar.RedirectURI == "" {
+		if len(registered) != 1 {
+			return nil, fatal(Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'redirect_uri'."))
+		}
+		ar.RedirectURI = registered[0]
+	}
+	if !MatchRedirect(ar.RedirectURI, registered, native) {
+		return nil, fatal(Errorf(ErrInvalidRequest, 50011,
+			"The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.",
+			printableScope(ar.RedirectURI), ar.ClientID))
+	}
+	az := &Authorization{Request: ar, ClientName: c.ServicePrincipal.DisplayName, Public: public, ClientAppType: signin.ClientAppBrowser}
+	if public {
+		az.ClientAppType = signin.ClientAppNative
+	}
+	switch ar.ResponseMode {
+	case "":
+		az.ResponseMode = ResponseModeQuery
+	case ResponseModeQuery, ResponseModeFragment, ResponseModeFormPost:
+		az.ResponseMode = ar.ResponseMode
+	default:
+		az.ResponseMode = ResponseModeQuery
+		return az, back(Errorf(ErrInvalidRequest, 900144, "The response_mode '%s' is not supported: use query, fragment or form_post.", printableScope(ar.ResponseMode)))
+	}
+	if ar.ResponseType != "code" {
+		return az, back(Errorf("unsupported_response_type", 700054,
+			"response_type '%s' is not supported; Tessera issues authorization codes (response_type=code).", printableScope(ar.ResponseType)))
+	}
+	for _, p := range strings.Fields(ar.Prompt) {
+		switch p {
+		case PromptLogin, PromptNone, PromptConsent, PromptSelectAccount:
+		default:
+			return az, back(Errorf(ErrInvalidRequest, 90023, "Invalid prompt value '%s'.", printableScope(p)))
+		}
+	}
+	if len(ar.State) > 2048 || len(ar.Nonce) > 512 {
+		return az, back(Errorf(ErrInvalidRequest, 90015, "The state or nonce parameter is too long."))
+	}
+	if err := CheckChallenge(ar.CodeChallenge, ar.CodeChallengeMethod, public); err != nil {
+		te, _ := AsError(err)
+		return az, back(te)
+	}
+	if az.Scope, err = ParseUserScope(ar.Version, ar.Scope, ar.Resource); err != nil {
+		te, _ := AsError(err)
+		return az, back(te)
+	}
+	if az.Resource, err = s.ResolveResource(ctx, ar.Tenant, az.Scope.Resource); err != nil {
+		te, _ := AsError(err)
+		return az, back(te)
+	}
+	return az, nil
+}
+
+// HasPrompt reports whether the request asked for prompt p.
+func (az *Authorization) HasPrompt(p string) bool {
+	for _, v := range strings.Fields(az.Request.Prompt) {
+		if v == p {
+			return true
+		}
+	}
+	return false
+}
+
+// IssueCode issues an authorization code for a signed-in user.
+func (ix *Interactive) IssueCode(ctx context.Context, az *Authorization, u domain.User, session domain.BrowserSession) (string, error) {
+	code := NewOpaque()
+	now := ix.signins.Now().UTC()
+	ar := az.Request
+	c := domain.AuthCode{
+		Hash: signin.Hash(code), TenantID: ar.Tenant.ID, ClientID: ar.ClientID, UserID: u.ID, RedirectURI: ar.RedirectURI,
+		Version: ar.Version, Scope: ar.Scope, Resource: ar.Resource, Nonce: ar.Nonce,
+		CodeChallenge: ar.CodeChallenge, CodeChallengeMethod: ar.CodeChallengeMethod, SessionID: session.Hash,
+		AuthTime: session.AuthTime, AMR: session.AMR, FamilyID: uuid.NewString(),
+		CreatedAt: now, ExpiresAt: now.Add(ix.opts.CodeLifetime),
+	}
+	if err := ix.st.CreateAuthCode(ctx, c); err != nil {
+		return "", errStore(err)
+	}
+	return code, nil
+}
+
+// CodeLifetime is how long an authorization code lives.
+func (ix *Interactive) CodeLifetime() time.Duration { return ix.opts.CodeLifetime }
+
+// PostLogoutRedirectAllowed reports whether a logout may send the browser
+// to uri: only to a redirect URI registered for the client, so that logout
+// is no open redirector.
+func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service, tenant domain.Tenant, clientID, uri string) bool {
+	if clientID == "" || uri == "" {
+		return false
+	}
+	c, err := lookupClient(ctx, s, tenant, clientID)
+	if err != nil {
+		return false
+	}
+	switch {
+	case c.Application != nil:
+		return MatchRedirect(uri, c.Application.PublicRedirectURIs, true) || MatchRedirect(uri, c.Application.WebRedirectURIs, false)
+	case c.ServicePrincipal.PublicClient:
+		return MatchRedirect(uri, firstPartyRedirects, true)
+	}
+	return false
+}

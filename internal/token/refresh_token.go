@@ -1,0 +1,100 @@
+package token
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tessera-id/tessera/internal/signin"
+	"github.com/tessera-id/tessera/internal/store"
+)
+
+// RefreshToken is the refresh_token grant. Every use rotates the token: the
+// presented one is spent and a new one of the same family returned. A spent
+// token presented again means two parties hold it, so the family (every
+// token descending from that sign-in) is revoked; rotation and revocation
+// are single store operations, so two concurrent refreshes of one token
+// cannot both succeed, and a refresh racing a revocation cannot outlive it.
+//
+// A token expires after RefreshIdle without use (sliding) and its family
+// RefreshMax after the sign-in (absolute). A family ends when its user is
+// disabled or resets the password. Members of Microsoft's family of client
+// ids (FOCI: the Azure CLI, Azure PowerShell, Visual Studio, VS Code)
+// redeem each other's tokens, as SharedTokenCacheCredential relies on.
+type RefreshToken struct{ ix *Interactive }
+
+// RefreshToken returns the refresh token grant.
+func (ix *Interactive) RefreshToken() RefreshToken { return RefreshToken{ix: ix} }
+
+// Types implements Grant.
+func (RefreshToken) Types() []string { return []string{"refresh_token"} }
+
+// Exchange implements Grant.
+func (g RefreshToken) Exchange(ctx context.Context, s *Service, req *Request) (*Issued, *Event, error) {
+	ix := g.ix
+	value := req.Form["refresh_token"]
+	if value == "" {
+		return nil, nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'refresh_token'.")
+	}
+	hash := signin.Hash(value)
+	rt, fam, err := ix.st.GetRefreshToken(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is not valid.")
+	}
+	if err != nil {
+		return nil, nil, errStore(err)
+	}
+	ev := &Event{ActorID: fam.UserID, Details: map[string]string{"principalType": "User", "familyId": fam.ID}}
+	now := s.now()
+	switch {
+	case fam.TenantID != req.Tenant.ID:
+		return nil, ev, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is not valid.")
+	case !fam.RevokedAt.IsZero():
+		return nil, ev, errRefreshRevoked()
+	case !rt.UsedAt.IsZero():
+		ix.revokeFamily(ctx, fam.ID, fam.TenantID, "refresh token reuse")
+		return nil, ev, errRefreshReused()
+	case !now.Before(rt.ExpiresAt):
+		return nil, ev, Errorf(ErrInvalidGrant, 700082, "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for the maximum allowed time.",
+			rt.IssuedAt.UTC().Format("2006-01-02T15:04:05Z"))
+	case !fam.ExpiresAt.IsZero() && !now.Before(fam.ExpiresAt):
+		return nil, ev, Errorf(ErrInvalidGrant, 700082, "The refresh token has expired: the sign-in of %s reached its maximum lifetime. Sign in again.",
+			fam.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	// The client must be the one the token was issued to, or both must be
+	// family (FOCI) clients.
+	if req.ClientID != rt.ClientID && !(fam.FOCI && IsFOCI(req.ClientID)) {
+		return nil, ev, Errorf(ErrInvalidGrant, 70000, "The provided grant is invalid or malformed: the refresh token was issued to a different client.")
+	}
+	client, err := ix.clientFor(ctx, s, req)
+	if err != nil {
+		return nil, ev, err
+	}
+	u, ok, err := ix.signins.UserValid(ctx, fam.TenantID, fam.UserID, fam.AuthTime)
+	if err != nil {
+		return nil, ev, errStore(err)
+	}
+	if !ok {
+		ix.revokeFamily(ctx, fam.ID, fam.TenantID, "user disabled, deleted or password reset")
+		return nil, ev, Errorf(ErrInvalidGrant, 50173,
+			"The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password, or the account was disabled.")
+	}
+	ev.ActorName = u.UserPrincipalName
+	us, err := ParseUserScope(req.Version, req.Scope, req.Resource)
+	if err != nil {
+		return nil, ev, err
+	}
+	res, err := s.ResolveResource(ctx, req.Tenant, us.Resource)
+	if err != nil {
+		return nil, ev, err
+	}
+	ev.Target, ev.Details["resource"] = res.ServicePrincipal.AppID, us.Resource
+	// A refresh may ask for another resource than the sign-in did, so
+	// Conditional Access is evaluated again, with the methods of the
+	// original sign-in.
+	if err := ix.evaluate(ctx, req, client, res, u, fam.AMR, ev); err != nil {
+		return nil, ev, err
+	}
+	issued, err := ix.issueUser(ctx, s, req, client, us, res, userAuth{User: u, AMR: fam.AMR, AuthTime: fam.AuthTime},
+		refreshPlan{Family: &fam, RotateFrom: hash})
+	return issued, ev, err
+}
