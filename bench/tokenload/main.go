@@ -6,9 +6,15 @@
 // talks to loopback addresses. Every run is bounded in time (-duration,
 // -warmup) and in count (-max-requests).
 //
-//	tokenload -bootstrap DATA/bootstrap.json -duration 20s              # closed loop: max throughput
+//	tokenload -bootstrap DATA/bootstrap.json -duration 20s              # floor, closed loop (max throughput), floor
+//	tokenload -bootstrap DATA/bootstrap.json -interleave 10             # 10 × (1 s floor + 2 s closed loop)
 //	tokenload -bootstrap DATA/bootstrap.json -rate-fraction 0.8         # open loop at 80 % of the floor
 //	tokenload -bootstrap DATA/bootstrap.json -floor-rate 1370 -rate 1100 -floor 0
+//	tokenload -floor-only                                               # the RS256 floor alone
+//
+// With -server-pid it reports the CPU the server, itself and other
+// processes used (Linux /proc), and the server's CPU per token against the
+// floor's CPU per signature ("efficiency"). See bench/README.md.
 //
 // In open loop (-rate > 0, or -rate-fraction) request i is due at
 // start + i/rate whether or not earlier requests have finished, and its
@@ -80,7 +86,7 @@ func main() {
 	flag.BoolVar(&o.v1, "v1", false, "use the v1 endpoint (/oauth2/token, resource=) instead of v2")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measured duration (at most 5m)")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "load applied before measuring, not counted")
-	flag.IntVar(&o.concurrency, "concurrency", 16, "connections and workers (closed loop: requests in flight)")
+	flag.IntVar(&o.concurrency, "concurrency", 8, "connections and workers (closed loop: requests in flight)")
 	flag.Float64Var(&o.rate, "rate", 0, "open-loop arrival rate in requests/s; 0 = closed loop, as fast as possible")
 	flag.Float64Var(&o.rateFraction, "rate-fraction", 0, "open-loop rate as a fraction of the RS256 floor (e.g. 0.8); overrides -rate")
 	flag.IntVar(&o.maxRequests, "max-requests", 2_000_000, "stop after this many requests")

@@ -239,10 +239,12 @@ func (ix *Interactive) issueUser(ctx context.Context, s *Service, req *Request, 
 	if client.FOCI {
 		out.FOCI = "1"
 	}
-	if us.OpenID || req.Version == 1 {
-		if out.IDToken, err = ix.idToken(s, req, client, auth, now); err != nil {
-			return nil, err
-		}
+	// Every user response carries an id_token, even a refresh that did not
+	// ask for openid: clients (azure-identity's shared cache refresh) record
+	// the account from it, and an account without a username stops
+	// matching (CLIENTS.md §2.1).
+	if out.IDToken, err = ix.idToken(s, req, client, auth, now); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -2,10 +2,13 @@ package testserver
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -247,4 +250,62 @@ func (s *Server) CreateUser(t testing.TB, name, password string) User {
 		t.Fatalf("create user %s: %d", upn, st)
 	}
 	return User{ID: out.ID, UPN: upn, Password: password}
+}
+
+// ApproveDeviceCode drives the device-code verification page like a person:
+// enter the code, sign in when asked, and approve.
+func (b *Browser) ApproveDeviceCode(verificationURL, userCode, upn, password string) error {
+	b.t.Helper()
+	p := b.Get(verificationURL)
+	p = b.Submit(p.FormWith(b.t, "user_code"), map[string]string{"user_code": userCode}, "")
+	if p.Has(`name="password"`) {
+		p = b.Submit(p.FormWith(b.t, "password"), map[string]string{"username": upn, "password": password}, "")
+	}
+	if !p.Has("Are you trying to sign in") {
+		return fmt.Errorf("expected the confirmation page, got %d:\n%s", p.Status, p.Body)
+	}
+	p = b.Submit(p.Forms[0], nil, "approve")
+	if !p.Has("You have signed in to") {
+		return fmt.Errorf("approval: %d\n%s", p.Status, p.Body)
+	}
+	return nil
+}
+
+// WatchFile sends each line appended to path on the returned channel until
+// the test ends (an opener script or a prompt callback writes there).
+func WatchFile(t testing.TB, path string) <-chan string {
+	ch := make(chan string, 8)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	go func() {
+		seen := 0
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			b, _ := os.ReadFile(path)
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			for ; seen < len(lines) && lines[seen] != ""; seen++ {
+				ch <- lines[seen]
+			}
+		}
+	}()
+	return ch
+}
+
+// OpenerScript writes an executable script that appends its first argument
+// (the URL a client asks to open) to a file, and returns the script's path
+// and the channel of URLs (see WatchFile).
+func OpenerScript(t testing.TB, name string) (string, <-chan string) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "opened")
+	script := filepath.Join(dir, name)
+	body := "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '" + file + "'\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return script, WatchFile(t, file)
 }

@@ -124,3 +124,14 @@ def run(main):
         print("compat script: expected %s, got a token" % expect, file=sys.stderr)
         return 2
     return 0
+
+
+def persistence(force=False):
+    """Keyword arguments that keep a credential's cache in the shared
+    persistent cache (plaintext, as no keyring runs in the test) when
+    COMPAT_PERSIST is set (or force)."""
+    if not (force or os.environ.get("COMPAT_PERSIST")):
+        return {}
+    from azure.identity import TokenCachePersistenceOptions
+
+    return {"cache_persistence_options": TokenCachePersistenceOptions(allow_unencrypted_storage=True)}
