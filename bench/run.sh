@@ -26,7 +26,7 @@
 #                   on a shared machine disturb the figures less. Negative values need
 #                   root; it slows those other processes down while it runs.
 #   KEEP=1 keeps the work directory (server log, JSON results).
-# The whole script takes about 2 minutes with the defaults plus the build (an
+# The whole script takes about 95 s with the defaults plus the build (an
 # overloaded open loop may add up to 10 s draining its queue).
 set -euo pipefail
 

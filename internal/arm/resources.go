@@ -231,7 +231,7 @@ func (h *Handler) resource(w http.ResponseWriter, r *http.Request, c caller, pat
 		}
 		w.Header().Set("ETag", res.ETag)
 		status := http.StatusOK
-		if res.Created {
+		if res.AnswerCreated {
 			status = http.StatusCreated
 		}
 		if res.Operation != nil {

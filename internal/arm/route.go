@@ -59,6 +59,8 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, c caller) {
 		h.getProvider(w, r, c, segs[1], segs[3])
 	case n == 5 && low[2] == "providers" && low[4] == "register" && r.Method == http.MethodPost:
 		h.registerProvider(w, r, c, segs[1], segs[3])
+	case n == 5 && low[2] == "providers" && r.Method == http.MethodGet:
+		h.listInSubscription(w, r, c, segs[1], segs[3], segs[4])
 	case n == 4 && low[2] == "resourcegroups":
 		h.resourceGroup(w, r, c, segs[1], segs[3])
 	case n == 5 && low[2] == "resourcegroups" && low[4] == "resources" && r.Method == http.MethodGet:

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,7 @@ func Root() *cobra.Command {
 	}
 	root.AddCommand(envCommand(), roleCommand(), adCommand())
 	root.AddCommand(computeCommand(), nodeCommand())
+	root.AddCommand(mlCommand(), groupCommand())
 	root.AddCommand(loginCommand(), logoutCommand(), accountCommand(), caCommand(), signinsCommand())
 	return root
 }
@@ -54,7 +56,7 @@ func readBootstrap(dataDir string) (bootstrapInfo, error) {
 }
 
 func envCommand() *cobra.Command {
-	var dataDir string
+	var dataDir, spFile string
 	var azOnly bool
 	cmd := &cobra.Command{
 		Use:   "env",
@@ -63,15 +65,25 @@ func envCommand() *cobra.Command {
 NODE_EXTRA_CA_CERTS), AZURE_AUTHORITY_HOST and AZURE_TENANT_ID, and the az cloud register
 line. Use it as: eval "$(tessera env)".`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if spFile != "" && azOnly {
+				return errors.New("--service-principal prints SDK variables; it does not go with --az")
+			}
 			b, err := readBootstrap(dataDir)
 			if err != nil {
 				return err
 			}
-			return writeEnv(cmd.OutOrStdout(), b, azOnly)
+			if err := writeEnv(cmd.OutOrStdout(), b, azOnly); err != nil {
+				return err
+			}
+			if spFile != "" {
+				return writeSPEnv(cmd.OutOrStdout(), spFile)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", envOr("TESSERA_DATA_DIR", "./tessera-data"), "Tessera data directory holding bootstrap.json")
 	cmd.Flags().BoolVar(&azOnly, "az", false, "print only the Azure CLI lines")
+	cmd.Flags().StringVar(&spFile, "service-principal", "", "also sign the SDKs in as the service principal of this credentials file (the output of `tessera ad sp create-for-rbac`)")
 	return cmd
 }
 

@@ -89,6 +89,7 @@ type Service struct {
 	now         func() time.Time
 	assignments AssignmentIndex
 	memberships MembershipIndex
+	clients     *clientCache
 }
 
 // Option configures a Service.
@@ -110,7 +111,8 @@ func NewService(st Store, now func() time.Time, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{store: st, now: now}
+	cache := &clientCache{}
+	s := &Service{store: invalidatingStore{Store: st, cache: cache}, now: now, clients: cache}
 	for _, o := range opts {
 		o(s)
 	}

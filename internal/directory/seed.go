@@ -63,7 +63,23 @@ type Client struct {
 }
 
 // LookupClient finds the client appID in a tenant.
+// Results are cached briefly (see clientCache); callers must treat them as
+// read-only.
 func (s *Service) LookupClient(ctx context.Context, tenantID, appID string) (Client, error) {
+	key := tenantID + "/" + strings.ToLower(appID)
+	now := s.now()
+	if c, ok := s.clients.get(key, now); ok {
+		return c, nil
+	}
+	gen := s.clients.generation()
+	c, err := s.lookupClient(ctx, tenantID, appID)
+	if err == nil {
+		s.clients.put(key, c, gen, now)
+	}
+	return c, err
+}
+
+func (s *Service) lookupClient(ctx context.Context, tenantID, appID string) (Client, error) {
 	sp, err := s.store.GetServicePrincipalByAppID(ctx, tenantID, appID)
 	if err != nil {
 		return Client{}, fmt.Errorf("load service principal %s: %w", appID, err)

@@ -22,6 +22,9 @@ type Result struct {
 	Doc     Document
 	ETag    string
 	Created bool
+	// AnswerCreated: the creation is acknowledged as one (ARM's 201); false
+	// for updates and for types whose API answers every PUT alike.
+	AnswerCreated bool
 	// Operation is set for long-running types: the id of the status record
 	// the SDK polls (see Operation).
 	Operation *Operation
@@ -239,7 +242,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 				return err
 			}
 		}
-		res = Result{Doc: doc, ETag: etag, Created: prev == nil}
+		res = Result{Doc: doc, ETag: etag, Created: prev == nil, AnswerCreated: prev == nil && !spec.NoCreated}
 		if spec.Async {
 			op, err := s.newOperation(ctx, tx, a, id.SubscriptionID, str(doc["location"]))
 			if err != nil {

@@ -18,6 +18,12 @@ type typeSpec struct {
 	Identity bool
 	// Async: PUT and DELETE are long-running operations the SDK polls.
 	Async bool
+	// NoCreated: the provider's API answers a PUT that creates with 200, as
+	// for an update. Azure's Machine Learning API defines no 201 for
+	// workspaces and workspace connections, and the SDKs generated from it
+	// (armmachinelearning for Go, azure-mgmt-machinelearningservices)
+	// reject one as an error.
+	NoCreated bool
 	// Versioned containers (models, environments, ...) have a "versions" child.
 	complete func(c *completion)
 	// prepare runs before complete for types whose document needs checks or
@@ -34,11 +40,11 @@ func register(spec typeSpec) { registered[strings.ToLower(spec.Type)] = spec }
 
 func init() {
 	ml := func(t string) string { return ProviderML + "/" + t }
-	register(typeSpec{Type: ml("workspaces"), Tracked: true, Identity: true, complete: completeWorkspace})
+	register(typeSpec{Type: ml("workspaces"), Tracked: true, Identity: true, NoCreated: true, complete: completeWorkspace})
 	register(typeSpec{Type: ml("workspaces/computes"), Tracked: true, Identity: true, Async: true, complete: completeCompute})
 	register(typeSpec{Type: ml("workspaces/jobs"), complete: completeJob})
 	register(typeSpec{Type: ml("workspaces/datastores"), complete: completeDatastore})
-	register(typeSpec{Type: ml("workspaces/connections"), complete: completeConnection})
+	register(typeSpec{Type: ml("workspaces/connections"), NoCreated: true, complete: completeConnection})
 	register(typeSpec{Type: ml("workspaces/onlineEndpoints"), Tracked: true, Identity: true, Async: true, complete: completeEndpoint})
 	register(typeSpec{Type: ml("workspaces/onlineEndpoints/deployments"), Tracked: true, Async: true, complete: completeDeployment})
 	register(typeSpec{Type: TypeUserAssignedIdentity, Tracked: true, prepare: prepareUserAssignedIdentity})

@@ -432,15 +432,29 @@ func (s *Service) Evaluate(ctx context.Context, sc SignInContext) (Decision, err
 	if err != nil {
 		return d, err
 	}
-	var groups []string
+	// Group memberships (transitive) and directory roles are loaded only
+	// when some policy selects by them.
+	var groups, roles []string
+	var needGroups, needRoles bool
 	for _, p := range policies {
-		if p.Conditions.Users != nil && len(p.Conditions.Users.IncludeGroups)+len(p.Conditions.Users.ExcludeGroups) > 0 {
-			if groups, err = s.dir.GetMemberGroups(ctx, sc.Tenant.ID, sc.User.ID, false); err != nil {
-				return d, err
-			}
-			break
+		if u := p.Conditions.Users; u != nil {
+			needGroups = needGroups || len(u.IncludeGroups)+len(u.ExcludeGroups) > 0
+			needRoles = needRoles || len(u.IncludeRoles)+len(u.ExcludeRoles) > 0
 		}
 	}
+	if needGroups {
+		if groups, err = s.dir.GetMemberGroups(ctx, sc.Tenant.ID, sc.User.ID, false); err != nil {
+			return d, err
+		}
+	}
+	if needRoles {
+		a, err := s.dir.AccessOf(ctx, sc.Tenant.ID, sc.User.ID)
+		if err != nil {
+			return d, err
+		}
+		roles = a.Roles()
+	}
+	member := membership{groups: groups, roles: roles}
 	for _, p := range policies {
 		if p.State == StateDisabled {
 			d.Results = append(d.Results, PolicyResult{ID: p.ID, DisplayName: p.DisplayName, Result: "notEnabled", EnforcedGrantControls: []string{}})
@@ -451,7 +465,7 @@ func (s *Service) Evaluate(ctx context.Context, sc SignInContext) (Decision, err
 		if p.GrantControls != nil {
 			res.EnforcedGrantControls = p.GrantControls.BuiltInControls
 		}
-		applies := p.appliesTo(sc, groups, locs)
+		applies := p.appliesTo(sc, member, locs)
 		var outcome string
 		switch {
 		case !applies:
@@ -516,11 +530,15 @@ func (p Policy) requires(hasMFA bool) (block, needMFA bool) {
 	return true, false
 }
 
-func (p Policy) appliesTo(sc SignInContext, groups []string, locs []NamedLocation) bool {
+// membership is what user conditions select by besides the user's id.
+type membership struct{ groups, roles []string }
+
+func (p Policy) appliesTo(sc SignInContext, m membership, locs []NamedLocation) bool {
 	c := p.Conditions
 	if u := c.Users; u != nil {
-		in := containsFold(u.IncludeUsers, "All") || containsFold(u.IncludeUsers, sc.User.ID) || intersects(u.IncludeGroups, groups)
-		out := containsFold(u.ExcludeUsers, sc.User.ID) || intersects(u.ExcludeGroups, groups)
+		in := containsFold(u.IncludeUsers, "All") || containsFold(u.IncludeUsers, sc.User.ID) ||
+			intersects(u.IncludeGroups, m.groups) || intersects(u.IncludeRoles, m.roles)
+		out := containsFold(u.ExcludeUsers, sc.User.ID) || intersects(u.ExcludeGroups, m.groups) || intersects(u.ExcludeRoles, m.roles)
 		if !in || out {
 			return false
 		}

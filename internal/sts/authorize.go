@@ -9,6 +9,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/httpx"
+	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/token"
 	"github.com/tessera-id/tessera/internal/web"
 	"github.com/tessera-id/tessera/internal/wire"
@@ -70,7 +71,7 @@ func (in *Interactive) authorize(version int) http.HandlerFunc {
 			}
 			return
 		}
-		pc.action = r.URL.RequestURI()
+		pc.action, pc.formTarget = r.URL.RequestURI(), web.Origin(az.Request.RedirectURI)
 		pc.clientID, pc.clientName, pc.clientAppType = ar.ClientID, az.ClientName, az.ClientAppType
 		pc.resourceAppID, pc.loginHint, pc.kind = az.Resource.ServicePrincipal.AppID, ar.LoginHint, "authorize"
 		if !in.readForm(pc) {
@@ -135,8 +136,10 @@ func (in *Interactive) issue(pc *pageCtx, az *token.Authorization, user domain.U
 		in.internalError(pc, err)
 		return
 	}
+	// session_state identifies the session to the client (OIDC session
+	// management) without being the session's store key.
 	params := url.Values{"code": {code}, "client_info": {token.ClientInfo(user.ID, pc.tenant.ID)},
-		"session_state": {sess.Hash[:32]}}
+		"session_state": {signin.Hash("session_state:" + sess.Hash)[:32]}}
 	if az.Request.State != "" {
 		params.Set("state", az.Request.State)
 	}
@@ -178,11 +181,8 @@ func (in *Interactive) respond(pc *pageCtx, az *token.Authorization, params url.
 		in.pages.Render(pc.w, http.StatusOK, web.PageFormPost, web.Page{Title: "Finishing sign-in", PostURL: target, Fields: fields}, web.Origin(target))
 		return
 	case token.ResponseModeFragment:
-		u.Fragment, u.RawFragment = "", params.Encode()
-		target = u.String()
-		if !strings.Contains(target, "#") {
-			target += "#" + params.Encode()
-		}
+		u.Fragment, u.RawFragment = "", ""
+		target = u.String() + "#" + params.Encode()
 	default:
 		qs := u.Query()
 		for k, v := range params {

@@ -88,6 +88,9 @@ type pageCtx struct {
 	loginHint                                          string
 	// kind names the flow in the sign-in log ("authorize", "devicecode").
 	kind string
+	// formTarget is the origin of the client's redirect URI, where the
+	// page's forms may end up (see web.Pages.Render).
+	formTarget string
 }
 
 func (in *Interactive) newPage(w http.ResponseWriter, r *http.Request) *pageCtx {
@@ -136,7 +139,7 @@ func (in *Interactive) page(pc *pageCtx, p web.Page) web.Page {
 }
 
 func (in *Interactive) render(pc *pageCtx, status int, name string, p web.Page) {
-	in.pages.Render(pc.w, status, name, in.page(pc, p), "")
+	in.pages.Render(pc.w, status, name, in.page(pc, p), pc.formTarget)
 }
 
 func (in *Interactive) errorPage(pc *pageCtx, status int, heading, msg, code string) {
@@ -334,7 +337,8 @@ func passwordMessage(err error) (string, int) {
 
 func (in *Interactive) internalError(pc *pageCtx, err error) {
 	in.h.log.ErrorContext(pc.r.Context(), "sign-in page", "err", err, "request_id", httpx.RequestID(pc.r.Context()))
-	in.errorPage(pc, http.StatusInternalServerError, "Something went wrong",
+	// 503 as the token endpoint answers a storage failure: retryable.
+	in.errorPage(pc, http.StatusServiceUnavailable, "Something went wrong",
 		"A transient error occurred. Please try again.", "AADSTS90033")
 }
 
@@ -369,7 +373,7 @@ func (in *Interactive) recordFailure(pc *pageCtx, username, step string, err err
 	})
 }
 
-// sessionStillValid is for silent (prompt=none) checks.
+// silentSession is the session of a prompt=none request, if any.
 func (in *Interactive) silentSession(ctx context.Context, tenantID string, r *http.Request) (domain.BrowserSession, domain.User, error) {
 	return in.signins.Session(ctx, tenantID, in.sessionValue(r))
 }

@@ -266,3 +266,10 @@ func (g DeviceCode) Exchange(ctx context.Context, s *Service, req *Request) (*Is
 		refreshPlan{NewFamily: before.FamilyID})
 	return issued, ev, err
 }
+
+// isPolling reports a device code poll that is only waiting: it is not a
+// sign-in, and a client polls every few seconds, so the sign-in log skips it.
+func isPolling(err error) bool {
+	te, ok := AsError(err)
+	return ok && (te.OAuth == ErrAuthorizationPending || te.OAuth == ErrSlowDown)
+}

@@ -176,7 +176,7 @@ func (s *Service) exchange(ctx context.Context, req *Request) (*Issued, *Event, 
 }
 
 func (s *Service) record(ctx context.Context, req *Request, ev *Event, start time.Time, err error) {
-	if s.audit == nil {
+	if s.audit == nil || isPolling(err) {
 		return
 	}
 	e := domain.AuditEvent{

@@ -117,7 +117,9 @@ func New() (*Pages, error) {
 }
 
 // Render writes page name with status. formTarget, when not empty, is the
-// origin a form_post page posts to (allowed by the CSP).
+// origin of the client's redirect URI: a form_post page posts there, and
+// the forms of an authorize flow end in a redirect there, which browsers
+// also hold to the CSP's form-action, so the CSP allows it.
 func (p *Pages) Render(w http.ResponseWriter, status int, name string, data Page, formTarget string) {
 	t, ok := p.pages[name]
 	if !ok {
@@ -128,6 +130,9 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data Page
 		data.StaticURL = StaticPath
 	}
 	csp := "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	if formTarget != "" {
+		csp += " " + formTarget
+	}
 	if name == PageFormPost {
 		data.ScriptNonce = nonce()
 		csp = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; script-src 'nonce-" + data.ScriptNonce + "'; form-action " + formTarget

@@ -32,6 +32,21 @@ type Options struct {
 	// CAFile is a PEM bundle to trust besides the system roots; default
 	// TESSERA_CA_FILE (SSL_CERT_FILE is honoured by Go itself).
 	CAFile string
+	// CacheFile is the `tessera login` token cache NewDefault reads
+	// (default CachePath()).
+	CacheFile string
+	// InteractiveFallback makes NewDefault's credential sign the user in
+	// through a browser when the whole chain fails — the guide's pattern of
+	// trying DefaultAzureCredential and falling back to
+	// InteractiveBrowserCredential. Off by default: a program that may run
+	// unattended must not open browsers.
+	InteractiveFallback bool
+	// Interactive tunes that browser sign-in (ClientID with RedirectURL,
+	// LoginHint). Its ClientOptions and DisableInstanceDiscovery are set by
+	// NewDefault, and an empty TenantID becomes the configured tenant
+	// ("organizations" for the adfs alias). nil: the Azure CLI's public
+	// client, a random loopback port.
+	Interactive *azidentity.InteractiveBrowserCredentialOptions
 }
 
 // Config is a resolved client configuration: where Tessera is and how to
@@ -108,59 +123,4 @@ func firstEnv(names ...string) string {
 		}
 	}
 	return ""
-}
-
-// NewDefault returns the chain: environment (secret, certificate or
-// username/password), workload identity, managed identity, then the Azure
-// CLI — the first that is configured answers. Every link skips instance
-// discovery, which cannot reach Microsoft from a private network.
-func NewDefault(o *Options) (azcore.TokenCredential, Config, error) {
-	cfg, err := Resolve(o)
-	if err != nil {
-		return nil, cfg, err
-	}
-	var chain []azcore.TokenCredential
-	var errs []error
-	if env, err := azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{
-		ClientOptions: cfg.ClientOptions, DisableInstanceDiscovery: true,
-	}); err == nil {
-		chain = append(chain, env)
-	} else {
-		errs = append(errs, fmt.Errorf("environment: %w", err))
-	}
-	if os.Getenv("AZURE_FEDERATED_TOKEN_FILE") != "" {
-		if wi, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-			ClientOptions: cfg.ClientOptions, DisableInstanceDiscovery: true, TenantID: cfg.TenantID,
-		}); err == nil {
-			chain = append(chain, wi)
-		} else {
-			errs = append(errs, fmt.Errorf("workload identity: %w", err))
-		}
-	}
-	if firstEnv("MSI_ENDPOINT", "IDENTITY_ENDPOINT") != "" {
-		if mi, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ClientOptions: cfg.ClientOptions}); err == nil {
-			chain = append(chain, mi)
-		} else {
-			errs = append(errs, fmt.Errorf("managed identity: %w", err))
-		}
-	}
-	if cc, err := NewCacheCredential("", nil); err == nil { // `tessera login`
-		chain = append(chain, cc)
-	}
-	if cli, err := azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenantForCLI(cfg.TenantID)}); err == nil {
-		chain = append(chain, cli)
-	}
-	if len(chain) == 0 {
-		return nil, cfg, fmt.Errorf("no credential is configured: %w", errors.Join(errs...))
-	}
-	cred, err := azidentity.NewChainedTokenCredential(chain, nil)
-	return cred, cfg, err
-}
-
-// tenantForCLI: az keeps tenant GUIDs; the adfs alias is not one.
-func tenantForCLI(t string) string {
-	if t == "adfs" {
-		return ""
-	}
-	return t
 }

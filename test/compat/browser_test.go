@@ -129,7 +129,7 @@ func newLoopback(t *testing.T) *loopback {
 	return lb
 }
 
-func (lb *loopback) wait(t *testing.T) url.Values {
+func (lb *loopback) wait(t *testing.T, ctx context.Context) url.Values {
 	t.Helper()
 	select {
 	case v := <-lb.got:
@@ -141,7 +141,8 @@ func (lb *loopback) wait(t *testing.T) url.Values {
 		}
 		return v
 	case <-time.After(30 * time.Second):
-		t.Fatal("the browser did not reach the client's redirect URI")
+		where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.location.href + "\n" + document.body.innerText`))
+		t.Fatalf("the browser did not reach the client's redirect URI; it shows %s", where)
 	}
 	return nil
 }
@@ -209,17 +210,17 @@ func TestBrowserLoginPages(t *testing.T) {
 
 	t.Run("sign-in and silent second sign-in", func(t *testing.T) {
 		run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), login(u.UPN, u.Password))
-		if v := lb.wait(t); v.Get("state") != "s1" || v.Get("_method") != http.MethodGet {
+		if v := lb.wait(t, ctx); v.Get("state") != "s1" || v.Get("_method") != http.MethodGet {
 			t.Fatalf("delivered %v", v)
 		}
 		// The session cookie makes the next sign-in silent: no page to fill.
 		run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)))
-		lb.wait(t)
+		lb.wait(t, ctx)
 	})
 
 	t.Run("form_post auto-submits", func(t *testing.T) {
 		run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, url.Values{"response_mode": {"form_post"}})))
-		if v := lb.wait(t); v.Get("_method") != http.MethodPost || v.Get("state") != "s1" {
+		if v := lb.wait(t, ctx); v.Get("_method") != http.MethodPost || v.Get("state") != "s1" {
 			t.Fatalf("form_post delivered %v", v)
 		}
 	})
@@ -254,13 +255,13 @@ func TestBrowserLoginPages(t *testing.T) {
 			t.Fatalf("secret %q: %v", secret, err)
 		}
 		run(t, ctx, typeInto("#otp", signin.TOTPCode(key, time.Now())), click(`button[type="submit"]`))
-		lb.wait(t)
+		lb.wait(t, ctx)
 		run(t, ctx, clearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), login(v.UPN, v.Password), waitVisible("#otp"))
 		if heading := text(t, ctx, "h1"); heading != "Enter code" {
 			t.Fatalf("challenge page heading %q", heading)
 		}
 		run(t, ctx, typeInto("#otp", signin.TOTPCode(key, time.Now().Add(30*time.Second))), click(`button[type="submit"]`))
-		lb.wait(t)
+		lb.wait(t, ctx)
 	})
 
 	t.Run("Conditional Access block", func(t *testing.T) {

@@ -35,6 +35,14 @@
 // the scripts (printed when a case fails or with -v), and TESSERA_TEST_LOG=1
 // the server's own debug log.
 //
+// The user credentials (python_signin_test.go: DeviceCodeCredential,
+// InteractiveBrowserCredential with BROWSER=<script>, UsernamePasswordCredential,
+// and SharedTokenCacheCredential, which needs Tessera on port 443), the Azure
+// CLI's `az login --use-device-code` and `az login` (azcli_signin_test.go)
+// and the login pages in headless Chromium (browser_test.go, Debian's
+// chromium package driven by chromedp) play the person's browser through
+// test/testserver.Browser or the real browser.
+//
 // Each script runs with a fully controlled environment: nothing is inherited
 // except PATH; HOME, TMPDIR and AZURE_CONFIG_DIR are empty temporary
 // directories (so DefaultAzureCredential cannot fall through to a signed-in

@@ -22,28 +22,9 @@ import (
 // returns a channel of the URLs opened.
 func fakeOpener(t *testing.T) <-chan string {
 	t.Helper()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "opened")
-	script := "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '" + file + "'\n"
-	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	ch := make(chan string, 4)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go func() {
-		seen := 0
-		for ctx.Err() == nil {
-			b, _ := os.ReadFile(file)
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			for ; seen < len(lines) && lines[seen] != ""; seen++ {
-				ch <- lines[seen]
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	return ch
+	script, urls := testserver.OpenerScript(t, "xdg-open")
+	t.Setenv("PATH", filepath.Dir(script)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return urls
 }
 
 // armChecks makes the RBAC-allowed and RBAC-refused calls of a user who
@@ -159,21 +140,7 @@ func TestGoDeviceCodeCredential(t *testing.T) {
 
 // approveDeviceCode drives the verification page: code, sign-in, approve.
 func approveDeviceCode(t *testing.T, b *testserver.Browser, verificationURL, userCode string, u testserver.User) error {
-	p := b.Get(verificationURL)
-	p = b.Submit(p.FormWith(t, "user_code"), map[string]string{"user_code": userCode}, "")
-	if p.Has(`name="password"`) {
-		p = b.Submit(p.FormWith(t, "password"), map[string]string{"username": u.UPN, "password": u.Password}, "")
-	}
-	if !p.Has("Are you trying to sign in") {
-		t.Errorf("expected the confirmation page, got %d:\n%s", p.Status, p.Body)
-		return context.Canceled
-	}
-	p = b.Submit(p.Forms[0], nil, "approve")
-	if !p.Has("You have signed in to") {
-		t.Errorf("approval page: %d\n%s", p.Status, p.Body)
-		return context.Canceled
-	}
-	return nil
+	return b.ApproveDeviceCode(verificationURL, userCode, u.UPN, u.Password)
 }
 
 var _ azcore.TokenCredential = (*azidentity.DeviceCodeCredential)(nil)

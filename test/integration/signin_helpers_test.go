@@ -44,8 +44,8 @@ func newAuthReq(s *testserver.Server) *authReq {
 	v, c := pkce()
 	return &authReq{Tenant: s.Bootstrap.TenantID, Verifier: v, Params: url.Values{
 		"client_id": {azCLI}, "response_type": {"code"}, "redirect_uri": {"http://localhost:8400"},
-		"scope":          {"https://management.azure.com/.default openid profile offline_access"},
-		"state":          {"st-" + rand.Text()[:8]}, "nonce": {"nonce-" + rand.Text()[:8]},
+		"scope": {"https://management.azure.com/.default openid profile offline_access"},
+		"state": {"st-" + rand.Text()[:8]}, "nonce": {"nonce-" + rand.Text()[:8]},
 		"code_challenge": {c}, "code_challenge_method": {"S256"},
 	}}
 }

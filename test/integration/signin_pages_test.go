@@ -83,11 +83,18 @@ func TestLoginPage(t *testing.T) {
 		// A login_hint for someone else shows the login page, prefilled.
 		a6 := newAuthReq(s)
 		a6.Params.Set("login_hint", "other@"+s.Bootstrap.Domain)
-		if p = b.Get(a6.url(s)); !p.Has(`value="other@`+s.Bootstrap.Domain+`"`) {
+		if p = b.Get(a6.url(s)); !p.Has(`value="other@` + s.Bootstrap.Domain + `"`) {
 			t.Fatalf("login_hint: %d\n%s", p.Status, p.Body)
 		}
 		a6.Params.Set("login_hint", u.UPN)
 		codeFrom(t, a6, b.Get(a6.url(s)))
+		// response_mode=fragment puts the answer after '#'.
+		a7 := newAuthReq(s)
+		a7.Params.Set("response_mode", "fragment")
+		p = b.Get(a7.url(s))
+		if loc := p.Location(); p.Status != http.StatusFound || !strings.HasPrefix(loc, "http://localhost:8400#") || !strings.Contains(loc, "code=") {
+			t.Fatalf("fragment response: %d %q", p.Status, loc)
+		}
 	})
 
 	t.Run("prompt=none without a session", func(t *testing.T) {
