@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"slices"
 	"strings"
 	"time"
@@ -28,8 +29,8 @@ const resourceSet = `tenant_id = $1, subscription_id = $2, subscription_key = $3
 
 // resourceSetArgs are the arguments of resourceSet, in its order.
 func resourceSetArgs(r domain.Resource) []any {
-	return []any{r.TenantID, r.SubscriptionID, key(r.SubscriptionID), r.ResourceGroup, key(r.ResourceGroup),
-		r.Type, key(r.Type), r.ParentID, key(r.ParentID), r.Name, r.Location, r.ETag, r.Body,
+	return []any{r.TenantID, r.SubscriptionID, storedoc.Key(r.SubscriptionID), r.ResourceGroup, storedoc.Key(r.ResourceGroup),
+		r.Type, storedoc.Key(r.Type), r.ParentID, storedoc.Key(r.ParentID), r.Name, r.Location, r.ETag, r.Body,
 		r.CreatedBy, pgTime(r.CreatedAt), pgTime(r.UpdatedAt)}
 }
 
@@ -69,14 +70,14 @@ func (s *Store) PutResource(ctx context.Context, r domain.Resource, ifMatch stri
 	var err error
 	switch ifMatch {
 	case "":
-		_, err = s.exec(ctx, resourceUpsert, append(resourceSetArgs(r), key(r.ID), r.ID)...)
+		_, err = s.exec(ctx, resourceUpsert, append(resourceSetArgs(r), storedoc.Key(r.ID), r.ID)...)
 	case "*":
 		err = s.execOne(ctx, `UPDATE resources SET `+resourceSet+` WHERE id_key = $17`,
-			append(resourceSetArgs(r), key(r.ID))...)
+			append(resourceSetArgs(r), storedoc.Key(r.ID))...)
 	default:
 		var tag pgconn.CommandTag
 		tag, err = s.exec(ctx, `UPDATE resources SET `+resourceSet+` WHERE id_key = $17 AND etag = $18`,
-			append(resourceSetArgs(r), key(r.ID), ifMatch)...)
+			append(resourceSetArgs(r), storedoc.Key(r.ID), ifMatch)...)
 		if err == nil && tag.RowsAffected() == 0 {
 			// A missing resource has no ETag to match either.
 			err = store.ErrPrecondition
@@ -89,7 +90,7 @@ func (s *Store) PutResource(ctx context.Context, r domain.Resource, ifMatch stri
 }
 
 func (s *Store) GetResource(ctx context.Context, id string) (domain.Resource, error) {
-	res, err := scanResource(s.q.QueryRow(ctx, `SELECT `+resourceColumns+` FROM resources WHERE id_key = $1`, key(id)))
+	res, err := scanResource(s.q.QueryRow(ctx, `SELECT `+resourceColumns+` FROM resources WHERE id_key = $1`, storedoc.Key(id)))
 	if err != nil {
 		return domain.Resource{}, fmt.Errorf("get resource %s: %w", id, err)
 	}
@@ -99,7 +100,7 @@ func (s *Store) GetResource(ctx context.Context, id string) (domain.Resource, er
 func (s *Store) ListResources(ctx context.Context, subscriptionID, parentID, typ string) ([]domain.Resource, error) {
 	out, err := s.listResources(ctx, `SELECT `+resourceColumns+` FROM resources
 		WHERE subscription_key = $1 AND parent_key = $2 AND type_key = $3 ORDER BY created_at, id_key`,
-		key(subscriptionID), key(parentID), key(typ))
+		storedoc.Key(subscriptionID), storedoc.Key(parentID), storedoc.Key(typ))
 	if err != nil {
 		return nil, fmt.Errorf("list resources of type %s under %q: %w", typ, parentID, err)
 	}
@@ -113,11 +114,11 @@ func (s *Store) ListResourcesIn(ctx context.Context, subscriptionID, resourceGro
 	)
 	if resourceGroup == "" {
 		out, err = s.listResources(ctx, `SELECT `+resourceColumns+` FROM resources
-			WHERE subscription_key = $1 ORDER BY created_at, id_key`, key(subscriptionID))
+			WHERE subscription_key = $1 ORDER BY created_at, id_key`, storedoc.Key(subscriptionID))
 	} else {
 		out, err = s.listResources(ctx, `SELECT `+resourceColumns+` FROM resources
 			WHERE subscription_key = $1 AND resource_group_key = $2 ORDER BY created_at, id_key`,
-			key(subscriptionID), key(resourceGroup))
+			storedoc.Key(subscriptionID), storedoc.Key(resourceGroup))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list resources in subscription %s, resource group %q: %w", subscriptionID, resourceGroup, err)
@@ -139,7 +140,7 @@ func (s *Store) listResources(ctx context.Context, q string, args ...any) ([]dom
 }
 
 func (s *Store) DeleteResource(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM resources WHERE id_key = $1`, key(id)); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM resources WHERE id_key = $1`, storedoc.Key(id)); err != nil {
 		return fmt.Errorf("delete resource %s: %w", id, err)
 	}
 	return nil
@@ -151,7 +152,7 @@ func (s *Store) DeleteResource(ctx context.Context, id string) error {
 // LIKE pattern, so '_' and '%' in ids are plain characters, and the primary
 // key serves it.
 func (s *Store) DeleteResourceTree(ctx context.Context, id string) ([]string, error) {
-	k := key(id)
+	k := storedoc.Key(id)
 	var deleted []string
 	err := s.queryWrite(ctx, `DELETE FROM resources WHERE id_key = $1 OR (id_key >= $2 AND id_key < $3) RETURNING id`,
 		[]any{k, k + "/", k + "0"}, func(r pgx.Rows) error {
@@ -169,7 +170,7 @@ func (s *Store) DeleteResourceTree(ctx context.Context, id string) ([]string, er
 		return nil, fmt.Errorf("delete resource tree %s: %w", id, store.ErrNotFound)
 	}
 	// Parents before their children.
-	slices.SortFunc(deleted, func(a, b string) int { return strings.Compare(key(a), key(b)) })
+	slices.SortFunc(deleted, func(a, b string) int { return strings.Compare(storedoc.Key(a), storedoc.Key(b)) })
 	return deleted, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ func auditArgs(e domain.AuditEvent) ([]any, error) {
 			return nil, fmt.Errorf("append audit event %s: %w", e.ID, err)
 		}
 	}
-	return []any{e.ID, utc(e.Time), e.TenantID, e.Kind, e.ActorID, e.ActorName, e.Action, e.Target,
+	return []any{e.ID, storedoc.Utc(e.Time), e.TenantID, e.Kind, e.ActorID, e.ActorName, e.Action, e.Target,
 		e.Result, e.Reason, e.ClientIP, e.CorrelationID, details}, nil
 }
 
@@ -90,7 +91,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]domain.Au
 		where = append(where, "kind = "+arg(f.Kind))
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "time >= "+arg(utc(f.Since)))
+		where = append(where, "time >= "+arg(storedoc.Utc(f.Since)))
 	}
 	limit := f.Limit
 	if limit <= 0 {

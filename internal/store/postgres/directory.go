@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,7 +14,7 @@ import (
 // --- tenants ---
 
 func (s *Store) CreateTenant(ctx context.Context, t domain.Tenant) error {
-	doc, err := encodeTenant(t)
+	doc, err := storedoc.EncodeTenant(t)
 	if err != nil {
 		return fmt.Errorf("create tenant %s: %w", t.ID, err)
 	}
@@ -34,7 +35,7 @@ func (s *Store) CreateTenant(ctx context.Context, t domain.Tenant) error {
 // in any case) is ErrConflict.
 func (s *Store) insertDomains(ctx context.Context, t domain.Tenant) error {
 	for _, d := range t.Domains {
-		if _, err := s.exec(ctx, `INSERT INTO tenant_domains (domain_key, tenant_id) VALUES ($1, $2)`, key(d), t.ID); err != nil {
+		if _, err := s.exec(ctx, `INSERT INTO tenant_domains (domain_key, tenant_id) VALUES ($1, $2)`, storedoc.Key(d), t.ID); err != nil {
 			return fmt.Errorf("domain %s: %w", d, err)
 		}
 	}
@@ -46,7 +47,7 @@ func (s *Store) GetTenant(ctx context.Context, id string) (domain.Tenant, error)
 	if err := s.queryRow(ctx, `SELECT doc FROM tenants WHERE id = $1`, []any{id}, &doc); err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
 	}
-	t, err := decodeTenant(doc)
+	t, err := storedoc.DecodeTenant(doc)
 	if err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant %s: decode: %w", id, err)
 	}
@@ -56,10 +57,10 @@ func (s *Store) GetTenant(ctx context.Context, id string) (domain.Tenant, error)
 func (s *Store) GetTenantByDomain(ctx context.Context, name string) (domain.Tenant, error) {
 	var doc []byte
 	if err := s.queryRow(ctx, `SELECT t.doc FROM tenant_domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain_key = $1`,
-		[]any{key(name)}, &doc); err != nil {
+		[]any{storedoc.Key(name)}, &doc); err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant by domain %s: %w", name, err)
 	}
-	t, err := decodeTenant(doc)
+	t, err := storedoc.DecodeTenant(doc)
 	if err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant by domain %s: decode: %w", name, err)
 	}
@@ -73,7 +74,7 @@ func (s *Store) ListTenants(ctx context.Context) ([]domain.Tenant, error) {
 		if err := r.Scan(&doc); err != nil {
 			return err
 		}
-		t, err := decodeTenant(doc)
+		t, err := storedoc.DecodeTenant(doc)
 		if err != nil {
 			return fmt.Errorf("decode: %w", err)
 		}
@@ -88,7 +89,7 @@ func (s *Store) ListTenants(ctx context.Context) ([]domain.Tenant, error) {
 
 // UpdateTenant replaces the tenant, domains included.
 func (s *Store) UpdateTenant(ctx context.Context, t domain.Tenant) error {
-	doc, err := encodeTenant(t)
+	doc, err := storedoc.EncodeTenant(t)
 	if err != nil {
 		return fmt.Errorf("update tenant %s: %w", t.ID, err)
 	}
@@ -129,7 +130,7 @@ func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
 	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.MailNickname, u.AccountEnabled, u.PasswordHash,
-		pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), key(u.UserPrincipalName)); err != nil {
+		pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), storedoc.Key(u.UserPrincipalName)); err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	return nil
@@ -144,7 +145,7 @@ func (s *Store) GetUser(ctx context.Context, tenantID, id string) (domain.User, 
 }
 
 func (s *Store) GetUserByUPN(ctx context.Context, tenantID, upn string) (domain.User, error) {
-	u, err := s.oneUser(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND upn_key = $2`, tenantID, key(upn))
+	u, err := s.oneUser(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND upn_key = $2`, tenantID, storedoc.Key(upn))
 	if err != nil {
 		return domain.User{}, fmt.Errorf("get user by upn %s: %w", upn, err)
 	}
@@ -175,7 +176,7 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]domain.User, 
 func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
 	if err := s.execOne(ctx, `UPDATE users SET upn = $1, upn_key = $2, display_name = $3, mail_nickname = $4, account_enabled = $5,
 		password_hash = $6, password_changed_at = $7, created_at = $8 WHERE tenant_id = $9 AND id = $10`,
-		u.UserPrincipalName, key(u.UserPrincipalName), u.DisplayName, u.MailNickname, u.AccountEnabled,
+		u.UserPrincipalName, storedoc.Key(u.UserPrincipalName), u.DisplayName, u.MailNickname, u.AccountEnabled,
 		u.PasswordHash, pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), u.TenantID, u.ID); err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
@@ -192,12 +193,12 @@ func (s *Store) DeleteUser(ctx context.Context, tenantID, id string) error {
 // --- applications ---
 
 func (s *Store) CreateApplication(ctx context.Context, a domain.Application) error {
-	doc, err := encodeApplication(a)
+	doc, err := storedoc.EncodeApplication(a)
 	if err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO applications (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.TenantID, a.ID, key(a.AppID), a.DisplayName, pgTime(a.CreatedAt), doc); err != nil {
+		a.TenantID, a.ID, storedoc.Key(a.AppID), a.DisplayName, pgTime(a.CreatedAt), doc); err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
 	return nil
@@ -212,7 +213,7 @@ func (s *Store) GetApplication(ctx context.Context, tenantID, id string) (domain
 }
 
 func (s *Store) GetApplicationByAppID(ctx context.Context, tenantID, appID string) (domain.Application, error) {
-	a, err := s.oneApplication(ctx, `SELECT doc FROM applications WHERE tenant_id = $1 AND app_id_key = $2`, tenantID, key(appID))
+	a, err := s.oneApplication(ctx, `SELECT doc FROM applications WHERE tenant_id = $1 AND app_id_key = $2`, tenantID, storedoc.Key(appID))
 	if err != nil {
 		return domain.Application{}, fmt.Errorf("get application by appId %s: %w", appID, err)
 	}
@@ -224,7 +225,7 @@ func (s *Store) oneApplication(ctx context.Context, q string, args ...any) (doma
 	if err := s.queryRow(ctx, q, args, &doc); err != nil {
 		return domain.Application{}, err
 	}
-	a, err := decodeApplication(doc)
+	a, err := storedoc.DecodeApplication(doc)
 	if err != nil {
 		return domain.Application{}, fmt.Errorf("decode: %w", err)
 	}
@@ -239,7 +240,7 @@ func (s *Store) ListApplications(ctx context.Context, tenantID string) ([]domain
 			if err := r.Scan(&doc); err != nil {
 				return err
 			}
-			a, err := decodeApplication(doc)
+			a, err := storedoc.DecodeApplication(doc)
 			if err != nil {
 				return fmt.Errorf("decode: %w", err)
 			}
@@ -253,12 +254,12 @@ func (s *Store) ListApplications(ctx context.Context, tenantID string) ([]domain
 }
 
 func (s *Store) UpdateApplication(ctx context.Context, a domain.Application) error {
-	doc, err := encodeApplication(a)
+	doc, err := storedoc.EncodeApplication(a)
 	if err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
 	if err := s.execOne(ctx, `UPDATE applications SET app_id_key = $1, display_name = $2, created_at = $3, doc = $4 WHERE tenant_id = $5 AND id = $6`,
-		key(a.AppID), a.DisplayName, pgTime(a.CreatedAt), doc, a.TenantID, a.ID); err != nil {
+		storedoc.Key(a.AppID), a.DisplayName, pgTime(a.CreatedAt), doc, a.TenantID, a.ID); err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
 	return nil
@@ -274,12 +275,12 @@ func (s *Store) DeleteApplication(ctx context.Context, tenantID, id string) erro
 // --- service principals ---
 
 func (s *Store) CreateServicePrincipal(ctx context.Context, sp domain.ServicePrincipal) error {
-	doc, err := encodeServicePrincipal(sp)
+	doc, err := storedoc.EncodeServicePrincipal(sp)
 	if err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO service_principals (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-		sp.TenantID, sp.ID, key(sp.AppID), sp.DisplayName, pgTime(sp.CreatedAt), doc); err != nil {
+		sp.TenantID, sp.ID, storedoc.Key(sp.AppID), sp.DisplayName, pgTime(sp.CreatedAt), doc); err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
 	return nil
@@ -294,7 +295,7 @@ func (s *Store) GetServicePrincipal(ctx context.Context, tenantID, id string) (d
 }
 
 func (s *Store) GetServicePrincipalByAppID(ctx context.Context, tenantID, appID string) (domain.ServicePrincipal, error) {
-	sp, err := s.oneServicePrincipal(ctx, `SELECT doc FROM service_principals WHERE tenant_id = $1 AND app_id_key = $2`, tenantID, key(appID))
+	sp, err := s.oneServicePrincipal(ctx, `SELECT doc FROM service_principals WHERE tenant_id = $1 AND app_id_key = $2`, tenantID, storedoc.Key(appID))
 	if err != nil {
 		return domain.ServicePrincipal{}, fmt.Errorf("get service principal by appId %s: %w", appID, err)
 	}
@@ -306,7 +307,7 @@ func (s *Store) oneServicePrincipal(ctx context.Context, q string, args ...any) 
 	if err := s.queryRow(ctx, q, args, &doc); err != nil {
 		return domain.ServicePrincipal{}, err
 	}
-	sp, err := decodeServicePrincipal(doc)
+	sp, err := storedoc.DecodeServicePrincipal(doc)
 	if err != nil {
 		return domain.ServicePrincipal{}, fmt.Errorf("decode: %w", err)
 	}
@@ -321,7 +322,7 @@ func (s *Store) ListServicePrincipals(ctx context.Context, tenantID string) ([]d
 			if err := r.Scan(&doc); err != nil {
 				return err
 			}
-			sp, err := decodeServicePrincipal(doc)
+			sp, err := storedoc.DecodeServicePrincipal(doc)
 			if err != nil {
 				return fmt.Errorf("decode: %w", err)
 			}
@@ -335,12 +336,12 @@ func (s *Store) ListServicePrincipals(ctx context.Context, tenantID string) ([]d
 }
 
 func (s *Store) UpdateServicePrincipal(ctx context.Context, sp domain.ServicePrincipal) error {
-	doc, err := encodeServicePrincipal(sp)
+	doc, err := storedoc.EncodeServicePrincipal(sp)
 	if err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
 	if err := s.execOne(ctx, `UPDATE service_principals SET app_id_key = $1, display_name = $2, created_at = $3, doc = $4 WHERE tenant_id = $5 AND id = $6`,
-		key(sp.AppID), sp.DisplayName, pgTime(sp.CreatedAt), doc, sp.TenantID, sp.ID); err != nil {
+		storedoc.Key(sp.AppID), sp.DisplayName, pgTime(sp.CreatedAt), doc, sp.TenantID, sp.ID); err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
 	return nil

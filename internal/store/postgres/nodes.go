@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,7 +31,7 @@ func scanNode(r interface{ Scan(...any) error }) (domain.ComputeNode, error) {
 func (s *Store) CreateNode(ctx context.Context, n domain.ComputeNode) error {
 	if _, err := s.exec(ctx, `INSERT INTO compute_nodes (id, tenant_id, compute_id, compute_key, name, secret_hash,
 		created_by, created_at, rotated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		n.ID, n.TenantID, n.ComputeID, key(n.ComputeID), n.Name, n.SecretHash, n.CreatedBy,
+		n.ID, n.TenantID, n.ComputeID, storedoc.Key(n.ComputeID), n.Name, n.SecretHash, n.CreatedBy,
 		pgTime(n.CreatedAt), pgTime(n.RotatedAt), pgTime(n.ExpiresAt)); err != nil {
 		return fmt.Errorf("create node %s: %w", n.ID, err)
 	}
@@ -48,7 +49,7 @@ func (s *Store) GetNode(ctx context.Context, id string) (domain.ComputeNode, err
 func (s *Store) ListNodes(ctx context.Context, computeID string) ([]domain.ComputeNode, error) {
 	out := []domain.ComputeNode{}
 	err := s.queryAll(ctx, `SELECT `+nodeColumns+` FROM compute_nodes WHERE compute_key = $1 ORDER BY created_at, id`,
-		[]any{key(computeID)}, func(r pgx.Rows) error {
+		[]any{storedoc.Key(computeID)}, func(r pgx.Rows) error {
 			n, err := scanNode(r)
 			if err != nil {
 				return err
@@ -81,7 +82,7 @@ func (s *Store) DeleteNode(ctx context.Context, id string) error {
 // compute_key, as DeleteResourceTree does: no LIKE pattern, so '_' and '%'
 // in names are plain characters.
 func (s *Store) DeleteNodeTree(ctx context.Context, resourceID string) (int64, error) {
-	k := key(resourceID)
+	k := storedoc.Key(resourceID)
 	tag, err := s.exec(ctx, `DELETE FROM compute_nodes WHERE compute_key = $1 OR (compute_key >= $2 AND compute_key < $3)`,
 		k, k+"/", k+"0")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -206,7 +207,7 @@ func pgTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	u := utc(t)
+	u := storedoc.Utc(t)
 	return &u
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -173,7 +174,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, k domain.SigningKey) error
 func (s *Store) Remember(ctx context.Context, k string, expiresAt time.Time) error {
 	tag, err := s.exec(ctx, `INSERT INTO replay (key, expires_at) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE replay.expires_at < $3`,
-		k, utc(expiresAt), utc(time.Now()))
+		k, storedoc.Utc(expiresAt), storedoc.Utc(time.Now()))
 	if err != nil {
 		return fmt.Errorf("remember %q: %w", k, err)
 	}
@@ -184,7 +185,7 @@ func (s *Store) Remember(ctx context.Context, k string, expiresAt time.Time) err
 }
 
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := s.exec(ctx, `DELETE FROM replay WHERE expires_at < $1`, utc(now))
+	tag, err := s.exec(ctx, `DELETE FROM replay WHERE expires_at < $1`, storedoc.Utc(now))
 	if err != nil {
 		return 0, fmt.Errorf("purge expired replay records: %w", err)
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,12 +13,12 @@ import (
 // --- role definitions ---
 
 func (s *Store) CreateRoleDefinition(ctx context.Context, d domain.RoleDefinition) error {
-	doc, err := encodeRoleDefinition(d)
+	doc, err := storedoc.EncodeRoleDefinition(d)
 	if err != nil {
 		return fmt.Errorf("create role definition %s: %w", d.ID, err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO role_definitions (id_key, tenant_id, role_name_key, created_at, doc) VALUES ($1, $2, $3, $4, $5)`,
-		key(d.ID), d.TenantID, key(d.RoleName), pgTime(d.CreatedAt), doc); err != nil {
+		storedoc.Key(d.ID), d.TenantID, storedoc.Key(d.RoleName), pgTime(d.CreatedAt), doc); err != nil {
 		return fmt.Errorf("create role definition %s: %w", d.ID, err)
 	}
 	return nil
@@ -25,10 +26,10 @@ func (s *Store) CreateRoleDefinition(ctx context.Context, d domain.RoleDefinitio
 
 func (s *Store) GetRoleDefinition(ctx context.Context, id string) (domain.RoleDefinition, error) {
 	var doc []byte
-	if err := s.queryRow(ctx, `SELECT doc FROM role_definitions WHERE id_key = $1`, []any{key(id)}, &doc); err != nil {
+	if err := s.queryRow(ctx, `SELECT doc FROM role_definitions WHERE id_key = $1`, []any{storedoc.Key(id)}, &doc); err != nil {
 		return domain.RoleDefinition{}, fmt.Errorf("get role definition %s: %w", id, err)
 	}
-	d, err := decodeRoleDefinition(doc)
+	d, err := storedoc.DecodeRoleDefinition(doc)
 	if err != nil {
 		return domain.RoleDefinition{}, fmt.Errorf("get role definition %s: decode: %w", id, err)
 	}
@@ -43,7 +44,7 @@ func (s *Store) ListRoleDefinitions(ctx context.Context, tenantID string) ([]dom
 			if err := r.Scan(&doc); err != nil {
 				return err
 			}
-			d, err := decodeRoleDefinition(doc)
+			d, err := storedoc.DecodeRoleDefinition(doc)
 			if err != nil {
 				return fmt.Errorf("decode: %w", err)
 			}
@@ -59,19 +60,19 @@ func (s *Store) ListRoleDefinitions(ctx context.Context, tenantID string) ([]dom
 // UpdateRoleDefinition replaces the definition matched by id within its
 // tenant: a definition never moves to another tenant.
 func (s *Store) UpdateRoleDefinition(ctx context.Context, d domain.RoleDefinition) error {
-	doc, err := encodeRoleDefinition(d)
+	doc, err := storedoc.EncodeRoleDefinition(d)
 	if err != nil {
 		return fmt.Errorf("update role definition %s: %w", d.ID, err)
 	}
 	if err := s.execOne(ctx, `UPDATE role_definitions SET role_name_key = $1, created_at = $2, doc = $3 WHERE id_key = $4 AND tenant_id = $5`,
-		key(d.RoleName), pgTime(d.CreatedAt), doc, key(d.ID), d.TenantID); err != nil {
+		storedoc.Key(d.RoleName), pgTime(d.CreatedAt), doc, storedoc.Key(d.ID), d.TenantID); err != nil {
 		return fmt.Errorf("update role definition %s: %w", d.ID, err)
 	}
 	return nil
 }
 
 func (s *Store) DeleteRoleDefinition(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM role_definitions WHERE id_key = $1`, key(id)); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM role_definitions WHERE id_key = $1`, storedoc.Key(id)); err != nil {
 		return fmt.Errorf("delete role definition %s: %w", id, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,12 +22,12 @@ import (
 // --- authorization codes ---
 
 func (s *Store) CreateAuthCode(ctx context.Context, c domain.AuthCode) error {
-	doc, err := encodeAuthCode(c)
+	doc, err := storedoc.EncodeAuthCode(c)
 	if err != nil {
 		return fmt.Errorf("create auth code: %w", err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO auth_codes (hash, expires_at, redeemed_at, doc) VALUES ($1, $2, $3, $4)`,
-		c.Hash, utc(c.ExpiresAt), pgTime(c.RedeemedAt), doc); err != nil {
+		c.Hash, storedoc.Utc(c.ExpiresAt), pgTime(c.RedeemedAt), doc); err != nil {
 		return fmt.Errorf("create auth code: %w", err)
 	}
 	return nil
@@ -43,7 +44,7 @@ func scanAuthCode(row pgx.Row) (domain.AuthCode, error) {
 		return c, translate(err)
 	}
 	c.ExpiresAt, c.RedeemedAt = exp.UTC(), fromPgTime(redeemed)
-	return c, decodeAuthCode(doc, &c)
+	return c, storedoc.DecodeAuthCode(doc, &c)
 }
 
 func (s *Store) GetAuthCode(ctx context.Context, hash string) (domain.AuthCode, error) {
@@ -56,7 +57,7 @@ func (s *Store) GetAuthCode(ctx context.Context, hash string) (domain.AuthCode, 
 
 func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) (domain.AuthCode, error) {
 	c, err := scanAuthCode(s.q.QueryRow(ctx, `UPDATE auth_codes SET redeemed_at = $1 WHERE hash = $2 AND redeemed_at IS NULL
-		RETURNING hash, expires_at, redeemed_at, doc`, utc(now), hash))
+		RETURNING hash, expires_at, redeemed_at, doc`, storedoc.Utc(now), hash))
 	switch {
 	case err == nil:
 		return c, nil
@@ -73,11 +74,11 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) 
 // --- refresh tokens ---
 
 func (s *Store) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily, first domain.RefreshToken) error {
-	fdoc, err := encodeRefreshFamily(f)
+	fdoc, err := storedoc.EncodeRefreshFamily(f)
 	if err != nil {
 		return fmt.Errorf("create refresh family: %w", err)
 	}
-	tdoc, err := encodeRefreshToken(first)
+	tdoc, err := storedoc.EncodeRefreshToken(first)
 	if err != nil {
 		return fmt.Errorf("create refresh family: %w", err)
 	}
@@ -87,7 +88,7 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily,
 			return err
 		}
 		_, err := ts.exec(ctx, `INSERT INTO refresh_tokens (hash, family_id, expires_at, used_at, doc) VALUES ($1, $2, $3, $4, $5)`,
-			first.Hash, f.ID, utc(first.ExpiresAt), pgTime(first.UsedAt), tdoc)
+			first.Hash, f.ID, storedoc.Utc(first.ExpiresAt), pgTime(first.UsedAt), tdoc)
 		return err
 	})
 	if err != nil {
@@ -113,17 +114,17 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.Refres
 	}
 	t.ExpiresAt, t.UsedAt = texp.UTC(), fromPgTime(used)
 	f.ID, f.ExpiresAt, f.RevokedAt = t.FamilyID, fromPgTime(fexp), fromPgTime(revoked)
-	if err := decodeRefreshToken(tdoc, &t); err != nil {
+	if err := storedoc.DecodeRefreshToken(tdoc, &t); err != nil {
 		return t, f, fmt.Errorf("get refresh token: decode: %w", err)
 	}
-	if err := decodeRefreshFamily(fdoc, &f); err != nil {
+	if err := storedoc.DecodeRefreshFamily(fdoc, &f); err != nil {
 		return t, f, fmt.Errorf("get refresh token: decode family: %w", err)
 	}
 	return t, f, nil
 }
 
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next domain.RefreshToken, now time.Time) error {
-	doc, err := encodeRefreshToken(next)
+	doc, err := storedoc.EncodeRefreshToken(next)
 	if err != nil {
 		return fmt.Errorf("rotate refresh token: %w", err)
 	}
@@ -149,11 +150,11 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next dom
 		case used != nil:
 			return fmt.Errorf("already used: %w", store.ErrConflict)
 		}
-		if _, err := ts.exec(ctx, `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2`, utc(now), oldHash); err != nil {
+		if _, err := ts.exec(ctx, `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2`, storedoc.Utc(now), oldHash); err != nil {
 			return err
 		}
 		_, err := ts.exec(ctx, `INSERT INTO refresh_tokens (hash, family_id, expires_at, used_at, doc) VALUES ($1, $2, $3, $4, $5)`,
-			next.Hash, family, utc(next.ExpiresAt), pgTime(next.UsedAt), doc)
+			next.Hash, family, storedoc.Utc(next.ExpiresAt), pgTime(next.UsedAt), doc)
 		return err
 	})
 	if err != nil {
@@ -166,7 +167,7 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID, tenantID stri
 	if _, err := s.exec(ctx, `INSERT INTO refresh_families (id, tenant_id, user_id, expires_at, revoked_at, revoked_reason, doc)
 		VALUES ($1, $2, '', NULL, $3, $4, '{}')
 		ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at, revoked_reason = excluded.revoked_reason
-		WHERE refresh_families.revoked_at IS NULL`, familyID, tenantID, utc(now), reason); err != nil {
+		WHERE refresh_families.revoked_at IS NULL`, familyID, tenantID, storedoc.Utc(now), reason); err != nil {
 		return fmt.Errorf("revoke refresh family %s: %w", familyID, err)
 	}
 	return nil
@@ -174,7 +175,7 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID, tenantID stri
 
 func (s *Store) RevokeUserRefreshFamilies(ctx context.Context, tenantID, userID string, now time.Time, reason string) (int64, error) {
 	tag, err := s.exec(ctx, `UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2
-		WHERE tenant_id = $3 AND user_id = $4 AND revoked_at IS NULL`, utc(now), reason, tenantID, userID)
+		WHERE tenant_id = $3 AND user_id = $4 AND revoked_at IS NULL`, storedoc.Utc(now), reason, tenantID, userID)
 	if err != nil {
 		return 0, fmt.Errorf("revoke refresh families of %s: %w", userID, err)
 	}
@@ -184,13 +185,13 @@ func (s *Store) RevokeUserRefreshFamilies(ctx context.Context, tenantID, userID 
 // --- device codes ---
 
 func (s *Store) CreateDeviceCode(ctx context.Context, d domain.DeviceCode) error {
-	doc, err := encodeDeviceCode(d)
+	doc, err := storedoc.EncodeDeviceCode(d)
 	if err != nil {
 		return fmt.Errorf("create device code: %w", err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO device_codes (hash, user_code, expires_at, last_polled_at, status, user_id, auth_time, amr, doc)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, d.Hash, d.UserCode, utc(d.ExpiresAt), pgTime(d.LastPolledAt), d.Status,
-		d.UserID, pgTime(d.AuthTime), encodeAMR(d.AMR), doc); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, d.Hash, d.UserCode, storedoc.Utc(d.ExpiresAt), pgTime(d.LastPolledAt), d.Status,
+		d.UserID, pgTime(d.AuthTime), storedoc.EncodeAMR(d.AMR), doc); err != nil {
 		return fmt.Errorf("create device code: %w", err)
 	}
 	return nil
@@ -211,10 +212,10 @@ func scanDeviceCode(row pgx.Row) (domain.DeviceCode, error) {
 	}
 	d.ExpiresAt, d.LastPolledAt, d.AuthTime = exp.UTC(), fromPgTime(polled), fromPgTime(authAt)
 	var err error
-	if d.AMR, err = decodeAMR(amr); err != nil {
+	if d.AMR, err = storedoc.DecodeAMR(amr); err != nil {
 		return d, err
 	}
-	return d, decodeDeviceCode(doc, &d)
+	return d, storedoc.DecodeDeviceCode(doc, &d)
 }
 
 func (s *Store) GetDeviceCodeByUserCode(ctx context.Context, userCode string) (domain.DeviceCode, error) {
@@ -231,8 +232,8 @@ func (s *Store) DecideDeviceCode(ctx context.Context, userCode string, approve b
 		status = domain.DeviceCodeApproved
 	}
 	tag, err := s.exec(ctx, `UPDATE device_codes SET status = $1, user_id = $2, auth_time = $3, amr = $4
-		WHERE user_code = $5 AND status = $6 AND expires_at > $7`, status, userID, pgTime(authTime), encodeAMR(amr),
-		userCode, domain.DeviceCodePending, utc(now))
+		WHERE user_code = $5 AND status = $6 AND expires_at > $7`, status, userID, pgTime(authTime), storedoc.EncodeAMR(amr),
+		userCode, domain.DeviceCodePending, storedoc.Utc(now))
 	if err != nil {
 		return fmt.Errorf("decide device code: %w", err)
 	}
@@ -256,7 +257,7 @@ func (s *Store) PollDeviceCode(ctx context.Context, hash string, now time.Time) 
 		}
 		_, err = ts.exec(ctx, `UPDATE device_codes SET last_polled_at = $1,
 			status = CASE WHEN status = $2 THEN $3 ELSE status END WHERE hash = $4`,
-			utc(now), domain.DeviceCodeApproved, domain.DeviceCodeRedeemed, hash)
+			storedoc.Utc(now), domain.DeviceCodeApproved, domain.DeviceCodeRedeemed, hash)
 		return err
 	})
 	if err != nil {
@@ -269,8 +270,8 @@ func (s *Store) PollDeviceCode(ctx context.Context, hash string, now time.Time) 
 
 func (s *Store) CreateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
 	if _, err := s.exec(ctx, `INSERT INTO browser_sessions (hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, b.Hash, b.TenantID, b.UserID, pgTime(b.AuthTime), encodeAMR(b.AMR),
-		pgTime(b.CreatedAt), utc(b.ExpiresAt), pgTime(b.LastSeenAt)); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, b.Hash, b.TenantID, b.UserID, pgTime(b.AuthTime), storedoc.EncodeAMR(b.AMR),
+		pgTime(b.CreatedAt), storedoc.Utc(b.ExpiresAt), pgTime(b.LastSeenAt)); err != nil {
 		return fmt.Errorf("create browser session: %w", err)
 	}
 	return nil
@@ -289,13 +290,13 @@ func (s *Store) GetBrowserSession(ctx context.Context, hash string) (domain.Brow
 	}
 	b.AuthTime, b.CreatedAt, b.ExpiresAt, b.LastSeenAt = fromPgTime(authAt), fromPgTime(created), exp.UTC(), fromPgTime(seen)
 	var err error
-	b.AMR, err = decodeAMR(amr)
+	b.AMR, err = storedoc.DecodeAMR(amr)
 	return b, err
 }
 
 func (s *Store) UpdateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
 	if err := s.execOne(ctx, `UPDATE browser_sessions SET auth_time = $1, amr = $2, expires_at = $3, last_seen_at = $4 WHERE hash = $5`,
-		pgTime(b.AuthTime), encodeAMR(b.AMR), utc(b.ExpiresAt), pgTime(b.LastSeenAt), b.Hash); err != nil {
+		pgTime(b.AuthTime), storedoc.EncodeAMR(b.AMR), storedoc.Utc(b.ExpiresAt), pgTime(b.LastSeenAt), b.Hash); err != nil {
 		return fmt.Errorf("update browser session: %w", err)
 	}
 	return nil
@@ -350,7 +351,7 @@ func (s *Store) RecordSignInFailure(ctx context.Context, key string, now time.Ti
 				ELSE signin_throttles.failures + 1 END,
 			window_start = CASE WHEN signin_throttles.window_start IS NULL OR signin_throttles.window_start < $3 THEN excluded.window_start
 				ELSE signin_throttles.window_start END
-		RETURNING `+throttleColumns, key, utc(now), utc(now.Add(-window))))
+		RETURNING `+throttleColumns, key, storedoc.Utc(now), storedoc.Utc(now.Add(-window))))
 	if err != nil {
 		return t, fmt.Errorf("record sign-in failure: %w", err)
 	}
@@ -361,7 +362,7 @@ func (s *Store) LockSignIn(ctx context.Context, key string, until time.Time) err
 	if _, err := s.exec(ctx, `INSERT INTO signin_throttles (key, failures, window_start, locked_until, lockouts)
 		VALUES ($1, 0, NULL, $2, 1)
 		ON CONFLICT (key) DO UPDATE SET failures = 0, window_start = NULL, locked_until = excluded.locked_until,
-			lockouts = signin_throttles.lockouts + 1`, key, utc(until)); err != nil {
+			lockouts = signin_throttles.lockouts + 1`, key, storedoc.Utc(until)); err != nil {
 		return fmt.Errorf("lock sign-in: %w", err)
 	}
 	return nil
@@ -508,7 +509,7 @@ func (s *Store) PurgeExpiredSignIn(ctx context.Context, now time.Time) (int64, e
 			{`DELETE FROM refresh_families WHERE expires_at IS NULL AND revoked_at < $1`, now.Add(-codeReplayGrace)},
 			{`DELETE FROM signin_throttles WHERE GREATEST(window_start, locked_until) IS NULL OR GREATEST(window_start, locked_until) < $1`, now.Add(-24 * time.Hour)},
 		} {
-			tag, err := ts.exec(ctx, q.sql, utc(q.at))
+			tag, err := ts.exec(ctx, q.sql, storedoc.Utc(q.at))
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"slices"
 	"strings"
 
@@ -24,8 +25,8 @@ const resourceSet = `tenant_id = ?, subscription_id = ?, subscription_key = ?, r
 
 // resourceSetArgs are the arguments of resourceSet, in its order.
 func resourceSetArgs(r domain.Resource) []any {
-	return []any{r.TenantID, r.SubscriptionID, key(r.SubscriptionID), r.ResourceGroup, key(r.ResourceGroup),
-		r.Type, key(r.Type), r.ParentID, key(r.ParentID), r.Name, r.Location, r.ETag, r.Body,
+	return []any{r.TenantID, r.SubscriptionID, storedoc.Key(r.SubscriptionID), r.ResourceGroup, storedoc.Key(r.ResourceGroup),
+		r.Type, storedoc.Key(r.Type), r.ParentID, storedoc.Key(r.ParentID), r.Name, r.Location, r.ETag, r.Body,
 		r.CreatedBy, toMicros(r.CreatedAt), toMicros(r.UpdatedAt)}
 }
 
@@ -61,14 +62,14 @@ func (s *Store) PutResource(ctx context.Context, r domain.Resource, ifMatch stri
 	var err error
 	switch ifMatch {
 	case "":
-		_, err = s.exec(ctx, resourceUpsert, append([]any{key(r.ID), r.ID}, resourceSetArgs(r)...)...)
+		_, err = s.exec(ctx, resourceUpsert, append([]any{storedoc.Key(r.ID), r.ID}, resourceSetArgs(r)...)...)
 	case "*":
 		err = s.execOne(ctx, `UPDATE resources SET `+resourceSet+` WHERE id_key = ?`,
-			append(resourceSetArgs(r), key(r.ID))...)
+			append(resourceSetArgs(r), storedoc.Key(r.ID))...)
 	default:
 		var res sql.Result
 		res, err = s.exec(ctx, `UPDATE resources SET `+resourceSet+` WHERE id_key = ? AND etag = ?`,
-			append(resourceSetArgs(r), key(r.ID), ifMatch)...)
+			append(resourceSetArgs(r), storedoc.Key(r.ID), ifMatch)...)
 		if err == nil {
 			var n int64
 			if n, err = res.RowsAffected(); err == nil && n == 0 {
@@ -84,7 +85,7 @@ func (s *Store) PutResource(ctx context.Context, r domain.Resource, ifMatch stri
 }
 
 func (s *Store) GetResource(ctx context.Context, id string) (domain.Resource, error) {
-	row, err := s.row(ctx, `SELECT `+resourceColumns+` FROM resources WHERE id_key = ?`, key(id))
+	row, err := s.row(ctx, `SELECT `+resourceColumns+` FROM resources WHERE id_key = ?`, storedoc.Key(id))
 	if err != nil {
 		return domain.Resource{}, fmt.Errorf("get resource %s: %w", id, err)
 	}
@@ -98,7 +99,7 @@ func (s *Store) GetResource(ctx context.Context, id string) (domain.Resource, er
 func (s *Store) ListResources(ctx context.Context, subscriptionID, parentID, typ string) ([]domain.Resource, error) {
 	out, err := s.listResources(ctx, `SELECT `+resourceColumns+` FROM resources
 		WHERE subscription_key = ? AND parent_key = ? AND type_key = ? ORDER BY created_at, id_key`,
-		key(subscriptionID), key(parentID), key(typ))
+		storedoc.Key(subscriptionID), storedoc.Key(parentID), storedoc.Key(typ))
 	if err != nil {
 		return nil, fmt.Errorf("list resources of type %s under %q: %w", typ, parentID, err)
 	}
@@ -112,11 +113,11 @@ func (s *Store) ListResourcesIn(ctx context.Context, subscriptionID, resourceGro
 	)
 	if resourceGroup == "" {
 		out, err = s.listResources(ctx, `SELECT `+resourceColumns+` FROM resources
-			WHERE subscription_key = ? ORDER BY created_at, id_key`, key(subscriptionID))
+			WHERE subscription_key = ? ORDER BY created_at, id_key`, storedoc.Key(subscriptionID))
 	} else {
 		out, err = s.listResources(ctx, `SELECT `+resourceColumns+` FROM resources
 			WHERE subscription_key = ? AND resource_group_key = ? ORDER BY created_at, id_key`,
-			key(subscriptionID), key(resourceGroup))
+			storedoc.Key(subscriptionID), storedoc.Key(resourceGroup))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list resources in subscription %s, resource group %q: %w", subscriptionID, resourceGroup, err)
@@ -138,7 +139,7 @@ func (s *Store) listResources(ctx context.Context, q string, args ...any) ([]dom
 }
 
 func (s *Store) DeleteResource(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM resources WHERE id_key = ?`, key(id)); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM resources WHERE id_key = ?`, storedoc.Key(id)); err != nil {
 		return fmt.Errorf("delete resource %s: %w", id, err)
 	}
 	return nil
@@ -149,7 +150,7 @@ func (s *Store) DeleteResource(ctx context.Context, id string) error {
 // the range [k + "/", k + "0"), '0' following '/' in ASCII: no LIKE pattern,
 // so '_' and '%' in ids are plain characters, and the primary key serves it.
 func (s *Store) DeleteResourceTree(ctx context.Context, id string) ([]string, error) {
-	k := key(id)
+	k := storedoc.Key(id)
 	deleted := []string{}
 	err := s.queryWrite(ctx, `DELETE FROM resources WHERE id_key = ? OR (id_key >= ? AND id_key < ?) RETURNING id`,
 		[]any{k, k + "/", k + "0"}, func(r *sql.Rows) error {
@@ -167,7 +168,7 @@ func (s *Store) DeleteResourceTree(ctx context.Context, id string) ([]string, er
 		return nil, fmt.Errorf("delete resource tree %s: %w", id, store.ErrNotFound)
 	}
 	// Parents before their children.
-	slices.SortFunc(deleted, func(a, b string) int { return strings.Compare(key(a), key(b)) })
+	slices.SortFunc(deleted, func(a, b string) int { return strings.Compare(storedoc.Key(a), storedoc.Key(b)) })
 	return deleted, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/domain"
@@ -48,7 +49,7 @@ func (s *Store) appendAudit(ctx context.Context, e domain.AuditEvent) error {
 		}
 		details = sql.NullString{String: string(b), Valid: true}
 	}
-	if _, err := s.exec(ctx, auditInsert, e.ID, utc(e.Time).UnixMicro(), e.TenantID, e.Kind, e.ActorID, e.ActorName,
+	if _, err := s.exec(ctx, auditInsert, e.ID, storedoc.Utc(e.Time).UnixMicro(), e.TenantID, e.Kind, e.ActorID, e.ActorName,
 		e.Action, e.Target, e.Result, e.Reason, e.ClientIP, e.CorrelationID, details); err != nil {
 		return fmt.Errorf("append audit event %s: %w", e.ID, err)
 	}

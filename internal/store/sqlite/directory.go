@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 
 	"github.com/tessera-id/tessera/internal/domain"
 )
@@ -11,7 +12,7 @@ import (
 // --- tenants ---
 
 func (s *Store) CreateTenant(ctx context.Context, t domain.Tenant) error {
-	doc, err := encodeTenant(t)
+	doc, err := storedoc.EncodeTenant(t)
 	if err != nil {
 		return fmt.Errorf("create tenant %s: %w", t.ID, err)
 	}
@@ -32,7 +33,7 @@ func (s *Store) CreateTenant(ctx context.Context, t domain.Tenant) error {
 // in any case) is ErrConflict.
 func (s *Store) insertDomains(ctx context.Context, t domain.Tenant) error {
 	for _, d := range t.Domains {
-		if _, err := s.exec(ctx, `INSERT INTO tenant_domains (domain_key, tenant_id) VALUES (?, ?)`, key(d), t.ID); err != nil {
+		if _, err := s.exec(ctx, `INSERT INTO tenant_domains (domain_key, tenant_id) VALUES (?, ?)`, storedoc.Key(d), t.ID); err != nil {
 			return fmt.Errorf("domain %s: %w", d, err)
 		}
 	}
@@ -44,7 +45,7 @@ func (s *Store) GetTenant(ctx context.Context, id string) (domain.Tenant, error)
 	if err := s.queryRow(ctx, `SELECT doc FROM tenants WHERE id = ?`, []any{id}, &doc); err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
 	}
-	t, err := decodeTenant(doc)
+	t, err := storedoc.DecodeTenant(doc)
 	if err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant %s: decode: %w", id, err)
 	}
@@ -54,10 +55,10 @@ func (s *Store) GetTenant(ctx context.Context, id string) (domain.Tenant, error)
 func (s *Store) GetTenantByDomain(ctx context.Context, name string) (domain.Tenant, error) {
 	var doc []byte
 	if err := s.queryRow(ctx, `SELECT t.doc FROM tenant_domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain_key = ?`,
-		[]any{key(name)}, &doc); err != nil {
+		[]any{storedoc.Key(name)}, &doc); err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant by domain %s: %w", name, err)
 	}
-	t, err := decodeTenant(doc)
+	t, err := storedoc.DecodeTenant(doc)
 	if err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant by domain %s: decode: %w", name, err)
 	}
@@ -71,7 +72,7 @@ func (s *Store) ListTenants(ctx context.Context) ([]domain.Tenant, error) {
 		if err := r.Scan(&doc); err != nil {
 			return err
 		}
-		t, err := decodeTenant(doc)
+		t, err := storedoc.DecodeTenant(doc)
 		if err != nil {
 			return fmt.Errorf("decode: %w", err)
 		}
@@ -86,7 +87,7 @@ func (s *Store) ListTenants(ctx context.Context) ([]domain.Tenant, error) {
 
 // UpdateTenant replaces the tenant, domains included.
 func (s *Store) UpdateTenant(ctx context.Context, t domain.Tenant) error {
-	doc, err := encodeTenant(t)
+	doc, err := storedoc.EncodeTenant(t)
 	if err != nil {
 		return fmt.Errorf("update tenant %s: %w", t.ID, err)
 	}
@@ -127,7 +128,7 @@ func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
 	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.MailNickname, u.AccountEnabled, u.PasswordHash,
-		toMicros(u.PasswordChangedAt), toMicros(u.CreatedAt), key(u.UserPrincipalName)); err != nil {
+		toMicros(u.PasswordChangedAt), toMicros(u.CreatedAt), storedoc.Key(u.UserPrincipalName)); err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	return nil
@@ -142,7 +143,7 @@ func (s *Store) GetUser(ctx context.Context, tenantID, id string) (domain.User, 
 }
 
 func (s *Store) GetUserByUPN(ctx context.Context, tenantID, upn string) (domain.User, error) {
-	u, err := s.oneUser(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND upn_key = ?`, tenantID, key(upn))
+	u, err := s.oneUser(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND upn_key = ?`, tenantID, storedoc.Key(upn))
 	if err != nil {
 		return domain.User{}, fmt.Errorf("get user by upn %s: %w", upn, err)
 	}
@@ -177,7 +178,7 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]domain.User, 
 func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
 	if err := s.execOne(ctx, `UPDATE users SET upn = ?, upn_key = ?, display_name = ?, mail_nickname = ?, account_enabled = ?,
 		password_hash = ?, password_changed_at = ?, created_at = ? WHERE tenant_id = ? AND id = ?`,
-		u.UserPrincipalName, key(u.UserPrincipalName), u.DisplayName, u.MailNickname, u.AccountEnabled,
+		u.UserPrincipalName, storedoc.Key(u.UserPrincipalName), u.DisplayName, u.MailNickname, u.AccountEnabled,
 		u.PasswordHash, toMicros(u.PasswordChangedAt), toMicros(u.CreatedAt), u.TenantID, u.ID); err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
@@ -194,12 +195,12 @@ func (s *Store) DeleteUser(ctx context.Context, tenantID, id string) error {
 // --- applications ---
 
 func (s *Store) CreateApplication(ctx context.Context, a domain.Application) error {
-	doc, err := encodeApplication(a)
+	doc, err := storedoc.EncodeApplication(a)
 	if err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO applications (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
-		a.TenantID, a.ID, key(a.AppID), a.DisplayName, toMicros(a.CreatedAt), string(doc)); err != nil {
+		a.TenantID, a.ID, storedoc.Key(a.AppID), a.DisplayName, toMicros(a.CreatedAt), string(doc)); err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
 	return nil
@@ -214,7 +215,7 @@ func (s *Store) GetApplication(ctx context.Context, tenantID, id string) (domain
 }
 
 func (s *Store) GetApplicationByAppID(ctx context.Context, tenantID, appID string) (domain.Application, error) {
-	a, err := s.oneApplication(ctx, `SELECT doc FROM applications WHERE tenant_id = ? AND app_id_key = ?`, tenantID, key(appID))
+	a, err := s.oneApplication(ctx, `SELECT doc FROM applications WHERE tenant_id = ? AND app_id_key = ?`, tenantID, storedoc.Key(appID))
 	if err != nil {
 		return domain.Application{}, fmt.Errorf("get application by appId %s: %w", appID, err)
 	}
@@ -226,7 +227,7 @@ func (s *Store) oneApplication(ctx context.Context, q string, args ...any) (doma
 	if err := s.queryRow(ctx, q, args, &doc); err != nil {
 		return domain.Application{}, err
 	}
-	a, err := decodeApplication(doc)
+	a, err := storedoc.DecodeApplication(doc)
 	if err != nil {
 		return domain.Application{}, fmt.Errorf("decode: %w", err)
 	}
@@ -241,7 +242,7 @@ func (s *Store) ListApplications(ctx context.Context, tenantID string) ([]domain
 			if err := r.Scan(&doc); err != nil {
 				return err
 			}
-			a, err := decodeApplication(doc)
+			a, err := storedoc.DecodeApplication(doc)
 			if err != nil {
 				return fmt.Errorf("decode: %w", err)
 			}
@@ -255,12 +256,12 @@ func (s *Store) ListApplications(ctx context.Context, tenantID string) ([]domain
 }
 
 func (s *Store) UpdateApplication(ctx context.Context, a domain.Application) error {
-	doc, err := encodeApplication(a)
+	doc, err := storedoc.EncodeApplication(a)
 	if err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
 	if err := s.execOne(ctx, `UPDATE applications SET app_id_key = ?, display_name = ?, created_at = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
-		key(a.AppID), a.DisplayName, toMicros(a.CreatedAt), string(doc), a.TenantID, a.ID); err != nil {
+		storedoc.Key(a.AppID), a.DisplayName, toMicros(a.CreatedAt), string(doc), a.TenantID, a.ID); err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
 	return nil
@@ -276,12 +277,12 @@ func (s *Store) DeleteApplication(ctx context.Context, tenantID, id string) erro
 // --- service principals ---
 
 func (s *Store) CreateServicePrincipal(ctx context.Context, sp domain.ServicePrincipal) error {
-	doc, err := encodeServicePrincipal(sp)
+	doc, err := storedoc.EncodeServicePrincipal(sp)
 	if err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO service_principals (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
-		sp.TenantID, sp.ID, key(sp.AppID), sp.DisplayName, toMicros(sp.CreatedAt), string(doc)); err != nil {
+		sp.TenantID, sp.ID, storedoc.Key(sp.AppID), sp.DisplayName, toMicros(sp.CreatedAt), string(doc)); err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
 	return nil
@@ -296,7 +297,7 @@ func (s *Store) GetServicePrincipal(ctx context.Context, tenantID, id string) (d
 }
 
 func (s *Store) GetServicePrincipalByAppID(ctx context.Context, tenantID, appID string) (domain.ServicePrincipal, error) {
-	sp, err := s.oneServicePrincipal(ctx, `SELECT doc FROM service_principals WHERE tenant_id = ? AND app_id_key = ?`, tenantID, key(appID))
+	sp, err := s.oneServicePrincipal(ctx, `SELECT doc FROM service_principals WHERE tenant_id = ? AND app_id_key = ?`, tenantID, storedoc.Key(appID))
 	if err != nil {
 		return domain.ServicePrincipal{}, fmt.Errorf("get service principal by appId %s: %w", appID, err)
 	}
@@ -308,7 +309,7 @@ func (s *Store) oneServicePrincipal(ctx context.Context, q string, args ...any) 
 	if err := s.queryRow(ctx, q, args, &doc); err != nil {
 		return domain.ServicePrincipal{}, err
 	}
-	sp, err := decodeServicePrincipal(doc)
+	sp, err := storedoc.DecodeServicePrincipal(doc)
 	if err != nil {
 		return domain.ServicePrincipal{}, fmt.Errorf("decode: %w", err)
 	}
@@ -323,7 +324,7 @@ func (s *Store) ListServicePrincipals(ctx context.Context, tenantID string) ([]d
 			if err := r.Scan(&doc); err != nil {
 				return err
 			}
-			sp, err := decodeServicePrincipal(doc)
+			sp, err := storedoc.DecodeServicePrincipal(doc)
 			if err != nil {
 				return fmt.Errorf("decode: %w", err)
 			}
@@ -337,12 +338,12 @@ func (s *Store) ListServicePrincipals(ctx context.Context, tenantID string) ([]d
 }
 
 func (s *Store) UpdateServicePrincipal(ctx context.Context, sp domain.ServicePrincipal) error {
-	doc, err := encodeServicePrincipal(sp)
+	doc, err := storedoc.EncodeServicePrincipal(sp)
 	if err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
 	if err := s.execOne(ctx, `UPDATE service_principals SET app_id_key = ?, display_name = ?, created_at = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
-		key(sp.AppID), sp.DisplayName, toMicros(sp.CreatedAt), string(doc), sp.TenantID, sp.ID); err != nil {
+		storedoc.Key(sp.AppID), sp.DisplayName, toMicros(sp.CreatedAt), string(doc), sp.TenantID, sp.ID); err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
 	return nil

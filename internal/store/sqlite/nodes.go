@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
@@ -29,7 +30,7 @@ func scanNode(r interface{ Scan(...any) error }) (domain.ComputeNode, error) {
 func (s *Store) CreateNode(ctx context.Context, n domain.ComputeNode) error {
 	if _, err := s.exec(ctx, `INSERT INTO compute_nodes (id, tenant_id, compute_id, compute_key, name, secret_hash,
 		created_by, created_at, rotated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		n.ID, n.TenantID, n.ComputeID, key(n.ComputeID), n.Name, n.SecretHash, n.CreatedBy,
+		n.ID, n.TenantID, n.ComputeID, storedoc.Key(n.ComputeID), n.Name, n.SecretHash, n.CreatedBy,
 		toMicros(n.CreatedAt), toMicros(n.RotatedAt), toMicros(n.ExpiresAt)); err != nil {
 		return fmt.Errorf("create node %s: %w", n.ID, err)
 	}
@@ -51,7 +52,7 @@ func (s *Store) GetNode(ctx context.Context, id string) (domain.ComputeNode, err
 func (s *Store) ListNodes(ctx context.Context, computeID string) ([]domain.ComputeNode, error) {
 	out := []domain.ComputeNode{}
 	err := s.queryAll(ctx, `SELECT `+nodeColumns+` FROM compute_nodes WHERE compute_key = ? ORDER BY created_at, id`,
-		[]any{key(computeID)}, func(r *sql.Rows) error {
+		[]any{storedoc.Key(computeID)}, func(r *sql.Rows) error {
 			n, err := scanNode(r)
 			if err != nil {
 				return err
@@ -83,7 +84,7 @@ func (s *Store) DeleteNode(ctx context.Context, id string) error {
 // DeleteNodeTree selects the subtree as a key range, as DeleteResourceTree
 // does: no LIKE pattern, so '_' and '%' in names are plain characters.
 func (s *Store) DeleteNodeTree(ctx context.Context, resourceID string) (int64, error) {
-	k := key(resourceID)
+	k := storedoc.Key(resourceID)
 	res, err := s.exec(ctx, `DELETE FROM compute_nodes WHERE compute_key = ? OR (compute_key >= ? AND compute_key < ?)`,
 		k, k+"/", k+"0")
 	if err != nil {

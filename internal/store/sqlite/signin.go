@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
@@ -18,7 +19,7 @@ import (
 // --- authorization codes ---
 
 func (s *Store) CreateAuthCode(ctx context.Context, c domain.AuthCode) error {
-	doc, err := encodeAuthCode(c)
+	doc, err := storedoc.EncodeAuthCode(c)
 	if err != nil {
 		return fmt.Errorf("create auth code: %w", err)
 	}
@@ -42,7 +43,7 @@ func (s *Store) GetAuthCode(ctx context.Context, hash string) (domain.AuthCode, 
 		return domain.AuthCode{}, fmt.Errorf("get auth code: %w", err)
 	}
 	c.ExpiresAt, c.RedeemedAt = time.UnixMicro(exp).UTC(), fromMicros(redeemed)
-	if err := decodeAuthCode([]byte(doc), &c); err != nil {
+	if err := storedoc.DecodeAuthCode([]byte(doc), &c); err != nil {
 		return domain.AuthCode{}, fmt.Errorf("get auth code: decode: %w", err)
 	}
 	return c, nil
@@ -70,11 +71,11 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) 
 // --- refresh tokens ---
 
 func (s *Store) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily, first domain.RefreshToken) error {
-	fdoc, err := encodeRefreshFamily(f)
+	fdoc, err := storedoc.EncodeRefreshFamily(f)
 	if err != nil {
 		return fmt.Errorf("create refresh family: %w", err)
 	}
-	tdoc, err := encodeRefreshToken(first)
+	tdoc, err := storedoc.EncodeRefreshToken(first)
 	if err != nil {
 		return fmt.Errorf("create refresh family: %w", err)
 	}
@@ -110,17 +111,17 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.Refres
 	}
 	t.ExpiresAt, t.UsedAt = time.UnixMicro(texp).UTC(), fromMicros(used)
 	f.ID, f.ExpiresAt, f.RevokedAt = t.FamilyID, fromMicros(fexp), fromMicros(revoked)
-	if err := decodeRefreshToken([]byte(tdoc), &t); err != nil {
+	if err := storedoc.DecodeRefreshToken([]byte(tdoc), &t); err != nil {
 		return t, f, fmt.Errorf("get refresh token: decode: %w", err)
 	}
-	if err := decodeRefreshFamily([]byte(fdoc), &f); err != nil {
+	if err := storedoc.DecodeRefreshFamily([]byte(fdoc), &f); err != nil {
 		return t, f, fmt.Errorf("get refresh token: decode family: %w", err)
 	}
 	return t, f, nil
 }
 
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next domain.RefreshToken, now time.Time) error {
-	doc, err := encodeRefreshToken(next)
+	doc, err := storedoc.EncodeRefreshToken(next)
 	if err != nil {
 		return fmt.Errorf("rotate refresh token: %w", err)
 	}
@@ -175,13 +176,13 @@ func (s *Store) RevokeUserRefreshFamilies(ctx context.Context, tenantID, userID 
 // --- device codes ---
 
 func (s *Store) CreateDeviceCode(ctx context.Context, d domain.DeviceCode) error {
-	doc, err := encodeDeviceCode(d)
+	doc, err := storedoc.EncodeDeviceCode(d)
 	if err != nil {
 		return fmt.Errorf("create device code: %w", err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO device_codes (hash, user_code, expires_at, last_polled_at, status, user_id, auth_time, amr, doc)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.UserCode, d.ExpiresAt.UnixMicro(), toMicros(d.LastPolledAt), d.Status,
-		d.UserID, toMicros(d.AuthTime), encodeAMR(d.AMR), string(doc)); err != nil {
+		d.UserID, toMicros(d.AuthTime), storedoc.EncodeAMR(d.AMR), string(doc)); err != nil {
 		return fmt.Errorf("create device code: %w", err)
 	}
 	return nil
@@ -201,10 +202,10 @@ func scanDeviceCode(scan func(...any) error) (domain.DeviceCode, error) {
 	}
 	d.ExpiresAt, d.LastPolledAt, d.AuthTime = time.UnixMicro(exp).UTC(), fromMicros(polled), fromMicros(authAt)
 	var err error
-	if d.AMR, err = decodeAMR(amr); err != nil {
+	if d.AMR, err = storedoc.DecodeAMR(amr); err != nil {
 		return d, err
 	}
-	return d, decodeDeviceCode([]byte(doc), &d)
+	return d, storedoc.DecodeDeviceCode([]byte(doc), &d)
 }
 
 func (s *Store) deviceCode(ctx context.Context, where string, arg any) (domain.DeviceCode, error) {
@@ -229,7 +230,7 @@ func (s *Store) DecideDeviceCode(ctx context.Context, userCode string, approve b
 		status = domain.DeviceCodeApproved
 	}
 	res, err := s.exec(ctx, `UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?, amr = ?
-		WHERE user_code = ? AND status = ? AND expires_at > ?`, status, userID, toMicros(authTime), encodeAMR(amr),
+		WHERE user_code = ? AND status = ? AND expires_at > ?`, status, userID, toMicros(authTime), storedoc.EncodeAMR(amr),
 		userCode, domain.DeviceCodePending, now.UnixMicro())
 	if err != nil {
 		return fmt.Errorf("decide device code: %w", err)
@@ -265,7 +266,7 @@ func (s *Store) PollDeviceCode(ctx context.Context, hash string, now time.Time) 
 
 func (s *Store) CreateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
 	if _, err := s.exec(ctx, `INSERT INTO browser_sessions (hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.Hash, b.TenantID, b.UserID, toMicros(b.AuthTime), encodeAMR(b.AMR),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.Hash, b.TenantID, b.UserID, toMicros(b.AuthTime), storedoc.EncodeAMR(b.AMR),
 		toMicros(b.CreatedAt), b.ExpiresAt.UnixMicro(), toMicros(b.LastSeenAt)); err != nil {
 		return fmt.Errorf("create browser session: %w", err)
 	}
@@ -285,13 +286,13 @@ func (s *Store) GetBrowserSession(ctx context.Context, hash string) (domain.Brow
 	}
 	b.AuthTime, b.CreatedAt, b.ExpiresAt, b.LastSeenAt = fromMicros(authAt), fromMicros(created), time.UnixMicro(exp).UTC(), fromMicros(seen)
 	var err error
-	b.AMR, err = decodeAMR(amr)
+	b.AMR, err = storedoc.DecodeAMR(amr)
 	return b, err
 }
 
 func (s *Store) UpdateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
 	if err := s.execOne(ctx, `UPDATE browser_sessions SET auth_time = ?, amr = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?`,
-		toMicros(b.AuthTime), encodeAMR(b.AMR), b.ExpiresAt.UnixMicro(), toMicros(b.LastSeenAt), b.Hash); err != nil {
+		toMicros(b.AuthTime), storedoc.EncodeAMR(b.AMR), b.ExpiresAt.UnixMicro(), toMicros(b.LastSeenAt), b.Hash); err != nil {
 		return fmt.Errorf("update browser session: %w", err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package postgres
+package storedoc
 
 import (
 	"encoding/json"
@@ -16,10 +16,9 @@ import (
 // PasswordCredential, ...) already carry their own JSON names and are stored
 // as they marshal. Every time is normalised by utc before it is written.
 //
-// The sqlite package holds an identical copy of this file; keep them in step.
 
 // key is the form of a case-insensitive lookup value in a _key column.
-func key(s string) string { return strings.ToLower(s) }
+func Key(s string) string { return strings.ToLower(s) }
 
 type tenantDoc struct {
 	ID          string                `json:"id"`
@@ -29,17 +28,17 @@ type tenantDoc struct {
 	Settings    domain.TenantSettings `json:"settings"`
 }
 
-func encodeTenant(t domain.Tenant) ([]byte, error) {
+func EncodeTenant(t domain.Tenant) ([]byte, error) {
 	return json.Marshal(tenantDoc{
 		ID:          t.ID,
 		DisplayName: t.DisplayName,
 		Domains:     t.Domains,
-		CreatedAt:   utc(t.CreatedAt),
+		CreatedAt:   Utc(t.CreatedAt),
 		Settings:    t.Settings,
 	})
 }
 
-func decodeTenant(b []byte) (domain.Tenant, error) {
+func DecodeTenant(b []byte) (domain.Tenant, error) {
 	var d tenantDoc
 	if err := json.Unmarshal(b, &d); err != nil {
 		return domain.Tenant{}, err
@@ -71,7 +70,7 @@ type applicationDoc struct {
 	CreatedAt                  time.Time                            `json:"createdAt,omitzero"`
 }
 
-func encodeApplication(a domain.Application) ([]byte, error) {
+func EncodeApplication(a domain.Application) ([]byte, error) {
 	return json.Marshal(applicationDoc{
 		ID:                         a.ID,
 		TenantID:                   a.TenantID,
@@ -84,14 +83,14 @@ func encodeApplication(a domain.Application) ([]byte, error) {
 		IsFallbackPublicClient:     a.IsFallbackPublicClient,
 		AppRoles:                   a.AppRoles,
 		AccessTokenAcceptedVersion: a.AccessTokenAcceptedVersion,
-		PasswordCredentials:        utcPasswords(a.PasswordCredentials),
-		KeyCredentials:             utcKeys(a.KeyCredentials),
+		PasswordCredentials:        UtcPasswords(a.PasswordCredentials),
+		KeyCredentials:             UtcKeys(a.KeyCredentials),
 		FederatedCredentials:       a.FederatedCredentials,
-		CreatedAt:                  utc(a.CreatedAt),
+		CreatedAt:                  Utc(a.CreatedAt),
 	})
 }
 
-func decodeApplication(b []byte) (domain.Application, error) {
+func DecodeApplication(b []byte) (domain.Application, error) {
 	var d applicationDoc
 	if err := json.Unmarshal(b, &d); err != nil {
 		return domain.Application{}, err
@@ -131,7 +130,7 @@ type servicePrincipalDoc struct {
 	CreatedAt                  time.Time                   `json:"createdAt,omitzero"`
 }
 
-func encodeServicePrincipal(sp domain.ServicePrincipal) ([]byte, error) {
+func EncodeServicePrincipal(sp domain.ServicePrincipal) ([]byte, error) {
 	return json.Marshal(servicePrincipalDoc{
 		ID:                         sp.ID,
 		TenantID:                   sp.TenantID,
@@ -142,14 +141,14 @@ func encodeServicePrincipal(sp domain.ServicePrincipal) ([]byte, error) {
 		ServicePrincipalType:       sp.ServicePrincipalType,
 		AppOwnerTenantID:           sp.AppOwnerTenantID,
 		AppRoles:                   sp.AppRoles,
-		PasswordCredentials:        utcPasswords(sp.PasswordCredentials),
+		PasswordCredentials:        UtcPasswords(sp.PasswordCredentials),
 		PublicClient:               sp.PublicClient,
 		AccessTokenAcceptedVersion: sp.AccessTokenAcceptedVersion,
-		CreatedAt:                  utc(sp.CreatedAt),
+		CreatedAt:                  Utc(sp.CreatedAt),
 	})
 }
 
-func decodeServicePrincipal(b []byte) (domain.ServicePrincipal, error) {
+func DecodeServicePrincipal(b []byte) (domain.ServicePrincipal, error) {
 	var d servicePrincipalDoc
 	if err := json.Unmarshal(b, &d); err != nil {
 		return domain.ServicePrincipal{}, err
@@ -173,20 +172,20 @@ func decodeServicePrincipal(b []byte) (domain.ServicePrincipal, error) {
 
 // utcPasswords returns a copy with normalised times; the caller's slice is
 // not modified.
-func utcPasswords(in []domain.PasswordCredential) []domain.PasswordCredential {
+func UtcPasswords(in []domain.PasswordCredential) []domain.PasswordCredential {
 	out := slices.Clone(in)
 	for i := range out {
-		out[i].StartDateTime = utc(out[i].StartDateTime)
-		out[i].EndDateTime = utc(out[i].EndDateTime)
+		out[i].StartDateTime = Utc(out[i].StartDateTime)
+		out[i].EndDateTime = Utc(out[i].EndDateTime)
 	}
 	return out
 }
 
-func utcKeys(in []domain.KeyCredential) []domain.KeyCredential {
+func UtcKeys(in []domain.KeyCredential) []domain.KeyCredential {
 	out := slices.Clone(in)
 	for i := range out {
-		out[i].StartDateTime = utc(out[i].StartDateTime)
-		out[i].EndDateTime = utc(out[i].EndDateTime)
+		out[i].StartDateTime = Utc(out[i].StartDateTime)
+		out[i].EndDateTime = Utc(out[i].EndDateTime)
 	}
 	return out
 }
@@ -194,7 +193,7 @@ func utcKeys(in []domain.KeyCredential) []domain.KeyCredential {
 // utc normalises a time for storage: UTC, microsecond resolution (what
 // PostgreSQL keeps, so both backends return the same value), and the zero time
 // kept as the zero time.
-func utc(t time.Time) time.Time {
+func Utc(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Time{}
 	}

@@ -1,4 +1,4 @@
-package postgres
+package storedoc
 
 import (
 	"encoding/json"
@@ -31,16 +31,16 @@ type authCodeDoc struct {
 	CreatedAt           time.Time `json:"createdAt,omitzero"`
 }
 
-func encodeAuthCode(c domain.AuthCode) ([]byte, error) {
+func EncodeAuthCode(c domain.AuthCode) ([]byte, error) {
 	return json.Marshal(authCodeDoc{
 		TenantID: c.TenantID, ClientID: c.ClientID, UserID: c.UserID, RedirectURI: c.RedirectURI,
 		Version: c.Version, Scope: c.Scope, Resource: c.Resource, Nonce: c.Nonce,
 		CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, SessionID: c.SessionID,
-		AuthTime: utc(c.AuthTime), AMR: c.AMR, FamilyID: c.FamilyID, CreatedAt: utc(c.CreatedAt),
+		AuthTime: Utc(c.AuthTime), AMR: c.AMR, FamilyID: c.FamilyID, CreatedAt: Utc(c.CreatedAt),
 	})
 }
 
-func decodeAuthCode(b []byte, c *domain.AuthCode) error {
+func DecodeAuthCode(b []byte, c *domain.AuthCode) error {
 	var d authCodeDoc
 	if err := json.Unmarshal(b, &d); err != nil {
 		return err
@@ -60,11 +60,11 @@ type refreshFamilyDoc struct {
 	CreatedAt time.Time `json:"createdAt,omitzero"`
 }
 
-func encodeRefreshFamily(f domain.RefreshFamily) ([]byte, error) {
-	return json.Marshal(refreshFamilyDoc{ClientID: f.ClientID, FOCI: f.FOCI, AuthTime: utc(f.AuthTime), AMR: f.AMR, CreatedAt: utc(f.CreatedAt)})
+func EncodeRefreshFamily(f domain.RefreshFamily) ([]byte, error) {
+	return json.Marshal(refreshFamilyDoc{ClientID: f.ClientID, FOCI: f.FOCI, AuthTime: Utc(f.AuthTime), AMR: f.AMR, CreatedAt: Utc(f.CreatedAt)})
 }
 
-func decodeRefreshFamily(b []byte, f *domain.RefreshFamily) error {
+func DecodeRefreshFamily(b []byte, f *domain.RefreshFamily) error {
 	var d refreshFamilyDoc
 	if err := json.Unmarshal(b, &d); err != nil {
 		return err
@@ -78,11 +78,11 @@ type refreshTokenDoc struct {
 	IssuedAt time.Time `json:"issuedAt,omitzero"`
 }
 
-func encodeRefreshToken(t domain.RefreshToken) ([]byte, error) {
-	return json.Marshal(refreshTokenDoc{ClientID: t.ClientID, IssuedAt: utc(t.IssuedAt)})
+func EncodeRefreshToken(t domain.RefreshToken) ([]byte, error) {
+	return json.Marshal(refreshTokenDoc{ClientID: t.ClientID, IssuedAt: Utc(t.IssuedAt)})
 }
 
-func decodeRefreshToken(b []byte, t *domain.RefreshToken) error {
+func DecodeRefreshToken(b []byte, t *domain.RefreshToken) error {
 	var d refreshTokenDoc
 	if err := json.Unmarshal(b, &d); err != nil {
 		return err
@@ -102,12 +102,12 @@ type deviceCodeDoc struct {
 	FamilyID  string    `json:"familyId"`
 }
 
-func encodeDeviceCode(d domain.DeviceCode) ([]byte, error) {
+func EncodeDeviceCode(d domain.DeviceCode) ([]byte, error) {
 	return json.Marshal(deviceCodeDoc{TenantID: d.TenantID, ClientID: d.ClientID, Version: d.Version, Scope: d.Scope,
-		Resource: d.Resource, Interval: d.Interval, CreatedAt: utc(d.CreatedAt), FamilyID: d.FamilyID})
+		Resource: d.Resource, Interval: d.Interval, CreatedAt: Utc(d.CreatedAt), FamilyID: d.FamilyID})
 }
 
-func decodeDeviceCode(b []byte, d *domain.DeviceCode) error {
+func DecodeDeviceCode(b []byte, d *domain.DeviceCode) error {
 	var doc deviceCodeDoc
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return err
@@ -118,7 +118,7 @@ func decodeDeviceCode(b []byte, d *domain.DeviceCode) error {
 }
 
 // encodeAMR and decodeAMR keep a list of authentication methods in a column.
-func encodeAMR(amr []string) string {
+func EncodeAMR(amr []string) string {
 	if amr == nil {
 		amr = []string{}
 	}
@@ -126,7 +126,7 @@ func encodeAMR(amr []string) string {
 	return string(b)
 }
 
-func decodeAMR(s string) ([]string, error) {
+func DecodeAMR(s string) ([]string, error) {
 	var out []string
 	if s == "" {
 		return nil, nil

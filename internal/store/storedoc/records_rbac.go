@@ -1,4 +1,4 @@
-package sqlite
+package storedoc
 
 import (
 	"encoding/json"
@@ -10,7 +10,6 @@ import (
 // The doc column of role_definitions holds a roleDefinitionDoc, under the
 // rules of records.go: explicit JSON names, times normalised by utc.
 //
-// The postgres package holds an identical copy of this file; keep them in step.
 
 type roleDefinitionDoc struct {
 	ID               string              `json:"id"`
@@ -25,7 +24,7 @@ type roleDefinitionDoc struct {
 	UpdatedAt        time.Time           `json:"updatedAt,omitzero"`
 }
 
-func encodeRoleDefinition(d domain.RoleDefinition) ([]byte, error) {
+func EncodeRoleDefinition(d domain.RoleDefinition) ([]byte, error) {
 	return json.Marshal(roleDefinitionDoc{
 		ID:               d.ID,
 		TenantID:         d.TenantID,
@@ -35,12 +34,12 @@ func encodeRoleDefinition(d domain.RoleDefinition) ([]byte, error) {
 		Permissions:      d.Permissions,
 		AssignableScopes: d.AssignableScopes,
 		CreatedBy:        d.CreatedBy,
-		CreatedAt:        utc(d.CreatedAt),
-		UpdatedAt:        utc(d.UpdatedAt),
+		CreatedAt:        Utc(d.CreatedAt),
+		UpdatedAt:        Utc(d.UpdatedAt),
 	})
 }
 
-func decodeRoleDefinition(b []byte) (domain.RoleDefinition, error) {
+func DecodeRoleDefinition(b []byte) (domain.RoleDefinition, error) {
 	var d roleDefinitionDoc
 	if err := json.Unmarshal(b, &d); err != nil {
 		return domain.RoleDefinition{}, err
