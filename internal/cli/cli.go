@@ -104,6 +104,7 @@ func writeEnv(w io.Writer, b bootstrapInfo, azOnly bool) error {
 			"export REQUESTS_CA_BUNDLE="+ca,
 			"export SSL_CERT_FILE="+ca,
 			"export NODE_EXTRA_CA_CERTS="+ca,
+			"export TESSERA_CA_FILE="+ca,
 		)
 	}
 	if !azOnly {
@@ -118,8 +119,12 @@ func writeEnv(w io.Writer, b bootstrapInfo, azOnly bool) error {
 	}
 	cloud := fmt.Sprintf(`{"endpoints":{"resourceManager":"%s/","microsoftGraphResourceId":"%s/graph/"}}`, b.URL, b.URL)
 	lines = append(lines,
-		"az cloud register -n Tessera --cloud-config "+shellQuote(cloud)+" 2>/dev/null || az cloud update -n Tessera --cloud-config "+shellQuote(cloud),
-		"az cloud set -n Tessera",
+		// Only where az is installed: a shell without it evaluates the rest
+		// without errors.
+		"if command -v az >/dev/null 2>&1; then",
+		"  az cloud register -n Tessera --cloud-config "+shellQuote(cloud)+" 2>/dev/null || az cloud update -n Tessera --cloud-config "+shellQuote(cloud),
+		"  az cloud set -n Tessera",
+		"fi",
 	)
 	_, err := fmt.Fprintln(w, strings.Join(lines, "\n"))
 	return err

@@ -92,6 +92,7 @@ func (f *wsTarget) client(ctx context.Context) (*workspace.Client, *session, err
 
 func mlWorkspaceCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "workspace", Short: "Manage workspaces"}
+	var query string // one verb runs per process
 
 	var lt wsTarget
 	list := &cobra.Command{
@@ -114,10 +115,11 @@ func mlWorkspaceCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printQuery(cmd.OutOrStdout(), out, query)
 		},
 	}
 	lt.bind(list, false)
+	addQueryFlag(list, &query)
 
 	var st wsTarget
 	var writeConfig string
@@ -136,10 +138,11 @@ func mlWorkspaceCommand() *cobra.Command {
 			if err := maybeWriteConfig(cmd, ws, writeConfig); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), w)
+			return printQuery(cmd.OutOrStdout(), w, query)
 		},
 	}
 	st.bind(show, false)
+	addQueryFlag(show, &query)
 	show.Flags().StringVarP(&st.workspace, "name", "n", "", "workspace name (default: config.json's)")
 	show.Flags().StringVar(&writeConfig, "write-config", "", "write the workspace's config.json to this file or directory")
 
@@ -198,10 +201,11 @@ func mlWorkspaceCommand() *cobra.Command {
 			if err := maybeWriteConfig(cmd, ws, createConfig); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printQuery(cmd.OutOrStdout(), out, query)
 		},
 	}
 	ct.bind(create, false)
+	addQueryFlag(create, &query)
 	cf := create.Flags()
 	cf.StringVarP(&ct.workspace, "name", "n", "", "workspace name")
 	cf.StringVarP(&location, "location", "l", "", "location (default: the resource group's)")
@@ -268,6 +272,7 @@ func tagMap(tags []string) map[string]*string {
 
 func mlComputeCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "compute", Short: "Manage a workspace's computes"}
+	var query string // one verb runs per process
 
 	var lt wsTarget
 	list := &cobra.Command{
@@ -282,10 +287,11 @@ func mlComputeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printQuery(cmd.OutOrStdout(), out, query)
 		},
 	}
 	lt.bind(list, true)
+	addQueryFlag(list, &query)
 
 	var name string
 	var st wsTarget
@@ -301,10 +307,11 @@ func mlComputeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printQuery(cmd.OutOrStdout(), out, query)
 		},
 	}
 	st.bind(show, true)
+	addQueryFlag(show, &query)
 	show.Flags().StringVarP(&name, "name", "n", "", "compute name")
 	_ = show.MarkFlagRequired("name")
 
@@ -364,10 +371,11 @@ func mlComputeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printQuery(cmd.OutOrStdout(), out, query)
 		},
 	}
 	ct.bind(create, true)
+	addQueryFlag(create, &query)
 	cf := create.Flags()
 	cf.StringVarP(&cname, "name", "n", "", "compute name")
 	cf.StringVarP(&ctype, "type", "t", "AmlCompute", "AmlCompute or ComputeInstance")

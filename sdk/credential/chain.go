@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -51,6 +52,23 @@ func unavailableErr(name, reason string) error {
 	return azidentity.NewCredentialUnavailableError(name + ": " + reason)
 }
 
+// named prefixes a link's errors with the link's name when the credential
+// inside does not (EnvironmentCredential reports as the
+// ClientSecretCredential it built), wrapping them so that the chain still
+// tells "unavailable" from "failed".
+type named struct {
+	name string
+	cred azcore.TokenCredential
+}
+
+func (n named) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	tok, err := n.cred.GetToken(ctx, opts)
+	if err != nil && !strings.HasPrefix(err.Error(), n.name) {
+		err = fmt.Errorf("%s: %w", n.name, err)
+	}
+	return tok, err
+}
+
 // NewDefault returns Tessera's DefaultAzureCredential: the chain above,
 // configured for the server Resolve finds (TESSERA_URL, AZURE_AUTHORITY_HOST,
 // or the `tessera login` cache; the tenant from AZURE_TENANT_ID, default the
@@ -95,7 +113,7 @@ func environmentLink(cfg Config) azcore.TokenCredential {
 	if err != nil {
 		return unavailable{LinkEnvironment, err.Error()}
 	}
-	return env
+	return named{LinkEnvironment, env}
 }
 
 func workloadIdentityLink(cfg Config) azcore.TokenCredential {
@@ -108,7 +126,7 @@ func workloadIdentityLink(cfg Config) azcore.TokenCredential {
 	if err != nil {
 		return unavailable{LinkWorkloadIdentity, err.Error()}
 	}
-	return wi
+	return named{LinkWorkloadIdentity, wi}
 }
 
 // managedIdentityLink: only the endpoints a Tessera node serves. Without
@@ -122,7 +140,7 @@ func managedIdentityLink(cfg Config) azcore.TokenCredential {
 	if err != nil {
 		return unavailable{LinkManagedIdentity, err.Error()}
 	}
-	return mi
+	return named{LinkManagedIdentity, mi}
 }
 
 func azureCLILink(cfg Config) azcore.TokenCredential {
@@ -130,7 +148,7 @@ func azureCLILink(cfg Config) azcore.TokenCredential {
 	if err != nil {
 		return unavailable{LinkAzureCLI, err.Error()}
 	}
-	return cli
+	return named{LinkAzureCLI, cli}
 }
 
 // tenantForCLI: az keeps tenant GUIDs; the adfs alias is not one.

@@ -67,6 +67,12 @@ func TestMLVerbs(t *testing.T) {
 			t.Errorf("%v: %s", args, out)
 		}
 	}
+	if out := must("ml", "workspace", "show", "-g", "ml-rg", "-n", "ws1", "--query", "id"); out != ws.ID+"\n" {
+		t.Errorf("--query id printed %q", out)
+	}
+	if out := must("ml", "workspace", "list", "--query", "properties.friendlyName"); out != "First\n" {
+		t.Errorf("list --query printed %q", out)
+	}
 	// In a directory below config.json, the workspace verbs need no flags.
 	sub := filepath.Join(dir, "notebooks", "a")
 	if err := os.MkdirAll(sub, 0o755); err != nil {

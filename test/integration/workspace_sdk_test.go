@@ -66,8 +66,8 @@ func TestWorkspaceSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	created, err := wss.CreateOrUpdate(ctx, "sdk-rg", "sdkws", armmachinelearning.Workspace{
-		Location: to.Ptr("eastus"),
-		Identity: &armmachinelearning.ManagedServiceIdentity{Type: to.Ptr(armmachinelearning.ManagedServiceIdentityTypeSystemAssigned)},
+		Location:   to.Ptr("eastus"),
+		Identity:   &armmachinelearning.ManagedServiceIdentity{Type: to.Ptr(armmachinelearning.ManagedServiceIdentityTypeSystemAssigned)},
 		Properties: &armmachinelearning.WorkspaceProperties{FriendlyName: to.Ptr("SDK workspace")},
 	})
 	if err != nil {
