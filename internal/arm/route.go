@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/resources"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -137,8 +136,4 @@ func actionFor(method, opType string) string {
 		return opType + "/delete"
 	}
 	return opType + "/action"
-}
-
-func scopeOf(id domain.ResourceID) string {
-	return "/subscriptions/" + id.SubscriptionID
 }

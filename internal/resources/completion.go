@@ -147,7 +147,7 @@ func (c *completion) identity() error {
 		c.doc["identity"] = map[string]any{"type": typ, "principalId": sp.ID, "tenantId": c.actor.TenantID}
 	default:
 		if prevPrincipal != "" {
-			if err := c.s.deleteIdentitiesAndAssignments(c.ctx, c.tx, c.id.SubscriptionID, "/nonexistent-scope", []string{prevPrincipal}); err != nil {
+			if err := c.s.deleteIdentitiesAndAssignments(c.ctx, c.tx, c.id.SubscriptionID, "", []string{prevPrincipal}); err != nil {
 				return err
 			}
 		}

@@ -327,6 +327,9 @@ func (s *Service) deleteTree(ctx context.Context, tx store.Store, id, sub, rg st
 	return s.deleteIdentitiesAndAssignments(ctx, tx, sub, id, identities)
 }
 
+// deleteIdentitiesAndAssignments deletes the identities' service principals
+// and the role assignments they hold, plus every assignment at or below scope
+// ("" deletes none by scope: only the identities' own).
 func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.Store, sub, scope string, identities []string) error {
 	subRec, err := tx.GetSubscription(ctx, sub)
 	if err != nil {
@@ -345,7 +348,7 @@ func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.S
 	}
 	var deleted []string
 	for _, ra := range all {
-		if gone[ra.PrincipalID] || domain.IsScopeWithin(ra.Scope, scope) {
+		if gone[ra.PrincipalID] || (scope != "" && domain.IsScopeWithin(ra.Scope, scope)) {
 			if err := tx.DeleteRoleAssignment(ctx, ra.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}

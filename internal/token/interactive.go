@@ -374,12 +374,6 @@ func clientAppType(c userClient) string {
 	return signin.ClientAppBrowser
 }
 
-// userEvent starts the sign-in log event of a user grant.
-func userEvent(u domain.User, resource string) *Event {
-	return &Event{ActorID: u.ID, ActorName: u.UserPrincipalName, Target: resource,
-		Details: map[string]string{"resource": resource, "principalType": "User"}}
-}
-
 // mapSignInError turns a password check failure into the token error.
 func mapSignInError(err error, tenant domain.Tenant) error {
 	if le, ok := signin.IsLocked(err); ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -353,7 +352,3 @@ func (s *Service) accessClaimsFor(req *Request, res Resource) *AccessClaims {
 func errStore(err error) error {
 	return &Error{OAuth: ErrTemporarilyUnavailable, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
 }
-
-var errNotFound = store.ErrNotFound
-
-func isNotFound(err error) bool { return errors.Is(err, errNotFound) }
