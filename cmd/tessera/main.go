@@ -36,8 +36,8 @@ func main() {
 
 // serverFlags binds the flags shared by server-side verbs.
 type serverFlags struct {
-	configFile, dataDir, listen, publicURL, store, tlsCert, tlsKey, logLevel string
-	hostnames                                                                []string
+	configFile, dataDir, listen, publicURL, store, tlsCert, tlsKey, logLevel, signingBackend string
+	hostnames                                                                                []string
 }
 
 func (f *serverFlags) bind(cmd *cobra.Command) {
@@ -51,6 +51,7 @@ func (f *serverFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM key of --tls-cert")
 	fl.StringSliceVar(&f.hostnames, "hostname", nil, "extra DNS name or IP for the generated certificate (repeatable)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
+	fl.StringVar(&f.signingBackend, "signing-backend", "", `RSA implementation that signs tokens: "auto" (default: the system's OpenSSL if it loads, else Go), "openssl" or "go"`)
 }
 
 func (f *serverFlags) load(cmd *cobra.Command) (config.Config, error) {
@@ -67,6 +68,7 @@ func (f *serverFlags) load(cmd *cobra.Command) (config.Config, error) {
 		set("tls-cert", &c.TLSCert, f.tlsCert)
 		set("tls-key", &c.TLSKey, f.tlsKey)
 		set("log-level", &c.LogLevel, f.logLevel)
+		set("signing-backend", &c.SigningBackend, f.signingBackend)
 		if cmd.Flags().Changed("hostname") {
 			c.Hostnames = f.hostnames
 		}
@@ -141,7 +143,7 @@ the rotation up within 30 seconds; tokens signed by the previous key keep verify
 				return err
 			}
 			defer st.Close()
-			km := app.NewKeyManager(st)
+			km := app.NewKeyManager(st, cfg)
 			if err := km.Load(ctx); err != nil {
 				return err
 			}

@@ -27,6 +27,7 @@ import (
 	"github.com/tessera-id/tessera/internal/metrics"
 	"github.com/tessera-id/tessera/internal/rbac"
 	"github.com/tessera-id/tessera/internal/resources"
+	"github.com/tessera-id/tessera/internal/rsasign"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/postgres"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
@@ -64,10 +65,12 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 }
 
 // NewKeyManager builds the signing key manager over st.
-func NewKeyManager(st store.Store) *token.KeyManager {
+func NewKeyManager(st store.Store, cfg config.Config) *token.KeyManager {
+	// Validate has checked the name.
+	backend, _ := rsasign.ParseBackend(cfg.SigningBackend)
 	return token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
 		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
-	}, token.KeyManagerOptions{})
+	}, token.KeyManagerOptions{SigningBackend: backend})
 }
 
 // New prepares a server: data directory, TLS, store, bootstrap, keys and
@@ -117,10 +120,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err := dir.EnsureFirstParty(ctx, s.tenant.ID, cfg.PublicURL+"/graph/"); err != nil {
 		return nil, fmt.Errorf("register first-party objects: %w", err)
 	}
-	s.keys = NewKeyManager(s.store)
+	s.keys = NewKeyManager(s.store, cfg)
 	if err := s.keys.Load(ctx); err != nil {
 		return nil, err
 	}
+	log.Info("tokens are signed", "kid", s.keys.CurrentKeyID(), "rsa", s.keys.SigningBackend())
 	s.audit = audit.New(s.store, log)
 	m := metrics.New()
 	base := httpx.NewBaseURLs(cfg.PublicURL, s.hostNames())

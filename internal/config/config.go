@@ -4,6 +4,8 @@
 package config
 
 import (
+	"github.com/tessera-id/tessera/internal/rsasign"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +41,9 @@ type Config struct {
 	KeyRotationInterval Duration `json:"keyRotationInterval"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel"`
+	// SigningBackend is the RSA implementation that signs tokens: "auto"
+	// (the system's OpenSSL when it loads, else Go), "openssl" or "go".
+	SigningBackend string `json:"signingBackend"`
 }
 
 // Duration is a time.Duration that reads "1h30m" from JSON and env.
@@ -106,6 +111,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		"TESSERA_DATA_DIR": &c.DataDir, "TESSERA_LISTEN": &c.Listen, "TESSERA_PUBLIC_URL": &c.PublicURL,
 		"TESSERA_STORE": &c.Store, "TESSERA_TLS_CERT": &c.TLSCert, "TESSERA_TLS_KEY": &c.TLSKey,
 		"TESSERA_TENANT_NAME": &c.TenantName, "TESSERA_LOG_LEVEL": &c.LogLevel,
+		"TESSERA_SIGNING_BACKEND": &c.SigningBackend,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -171,6 +177,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TenantName == "" || strings.ContainsAny(c.TenantName, " ./@") {
 		errs = append(errs, fmt.Errorf("tenant name %q must be a single DNS label", c.TenantName))
+	}
+	if _, err := rsasign.ParseBackend(c.SigningBackend); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/rsasign"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -40,8 +41,9 @@ type KeyManager struct {
 	now   func() time.Time
 	// keep is how long a previous key stays published: at least the longest
 	// lifetime of a token it signed.
-	keep time.Duration
-	bits int
+	keep    time.Duration
+	bits    int
+	backend rsasign.Backend
 
 	mu      sync.RWMutex
 	current *signingKey
@@ -52,8 +54,9 @@ type KeyManager struct {
 }
 
 type signingKey struct {
-	kid    string
-	signer jose.Signer
+	kid     string
+	signer  jose.Signer
+	backend string // the RSA implementation that signs
 }
 
 // KeyManagerOptions configure a KeyManager.
@@ -62,12 +65,15 @@ type KeyManagerOptions struct {
 	PreviousKeyRetention time.Duration
 	// RSABits is the modulus size of new keys (default 2048).
 	RSABits int
-	Now     func() time.Time
+	// SigningBackend picks the RSA implementation (default rsasign.Auto).
+	SigningBackend rsasign.Backend
+	Now            func() time.Time
 }
 
 // NewKeyManager returns a manager over ks. Call Load before use.
 func NewKeyManager(ks store.Keys, inTx KeyTx, opts KeyManagerOptions) *KeyManager {
-	m := &KeyManager{store: ks, inTx: inTx, now: opts.Now, keep: opts.PreviousKeyRetention, bits: opts.RSABits}
+	m := &KeyManager{store: ks, inTx: inTx, now: opts.Now, keep: opts.PreviousKeyRetention, bits: opts.RSABits,
+		backend: opts.SigningBackend}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -76,6 +82,9 @@ func NewKeyManager(ks store.Keys, inTx KeyTx, opts KeyManagerOptions) *KeyManage
 	}
 	if m.bits == 0 {
 		m.bits = 2048
+	}
+	if m.backend == "" {
+		m.backend = rsasign.Auto
 	}
 	return m
 }
@@ -146,16 +155,24 @@ func (m *KeyManager) Reload(ctx context.Context) error {
 				current = prev // already parsed: keep the signer
 				continue
 			}
-			priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
+			parsed, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
 			if err != nil {
 				return fmt.Errorf("parse private key %s: %w", k.ID, err)
 			}
-			signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: priv},
+			priv, ok := parsed.(*rsa.PrivateKey)
+			if !ok {
+				return fmt.Errorf("private key %s is a %T, not an RSA key", k.ID, parsed)
+			}
+			rs, err := rsasign.New(priv, &jose.JSONWebKey{Key: &priv.PublicKey, KeyID: k.ID}, m.backend)
+			if err != nil {
+				return fmt.Errorf("signer for key %s: %w", k.ID, err)
+			}
+			signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: rs},
 				(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", k.ID).WithHeader("x5t", base64.RawURLEncoding.EncodeToString(jwk.CertificateThumbprintSHA1)))
 			if err != nil {
 				return fmt.Errorf("signer for key %s: %w", k.ID, err)
 			}
-			current = &signingKey{kid: k.ID, signer: signer}
+			current = &signingKey{kid: k.ID, signer: signer, backend: rs.Backend()}
 		}
 	}
 	if current == nil {
@@ -255,6 +272,13 @@ func (m *KeyManager) PublicKey(kid string) (*jose.JSONWebKey, bool) {
 	defer m.mu.RUnlock()
 	k, ok := m.public[kid]
 	return k, ok
+}
+
+// SigningBackend names the RSA implementation that signs tokens.
+func (m *KeyManager) SigningBackend() string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.current.backend
 }
 
 // CurrentKeyID returns the kid new tokens carry.
