@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/store"
 )
@@ -50,24 +52,43 @@ func New(st store.Audit, log *slog.Logger) *Log {
 
 // Record appends ev and returns once it is committed.
 func (l *Log) Record(ctx context.Context, ev domain.AuditEvent) error {
+	return l.Submit(ctx, ev)()
+}
+
+// Submit queues ev and returns a function that waits until it is committed
+// (and returns the commit's error): a caller with work left can queue its
+// event first and let the commit run meanwhile.
+func (l *Log) Submit(ctx context.Context, ev domain.AuditEvent) (wait func() error) {
+	if ev.ID == "" {
+		// Time-ordered ids append to the right edge of the id index instead
+		// of dirtying a random page of it in every commit.
+		id, err := uuid.NewV7()
+		if err != nil {
+			return func() error { return fmt.Errorf("audit event id: %w", err) }
+		}
+		ev.ID = id.String()
+	}
 	p := pending{ev: ev, done: make(chan error, 1)}
 	select {
 	case l.queue <- p:
 	case <-l.closed:
-		return ErrClosed
+		return func() error { return ErrClosed }
 	case <-ctx.Done():
-		return ctx.Err()
+		err := ctx.Err()
+		return func() error { return err }
 	}
 	// Wait for the commit even if ctx ends: the event is already queued.
-	select {
-	case err := <-p.done:
-		return err
-	case <-l.stopped:
+	return func() error {
 		select {
 		case err := <-p.done:
 			return err
-		default:
-			return ErrClosed
+		case <-l.stopped:
+			select {
+			case err := <-p.done:
+				return err
+			default:
+				return ErrClosed
+			}
 		}
 	}
 }

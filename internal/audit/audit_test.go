@@ -58,3 +58,35 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("Record after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestSubmitAssignsTimeOrderedIDs: an event without an id gets a version-7
+// UUID, so ids sort by time; Submit's wait reports the commit.
+func TestSubmitAssignsTimeOrderedIDs(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	log := audit.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer log.Close()
+	var waits []func() error
+	for i := 0; i < 3; i++ {
+		waits = append(waits, log.Submit(ctx, domain.AuditEvent{Time: time.Now(), TenantID: "t", Kind: domain.AuditSignIn, Action: "token", Result: "success"}))
+	}
+	for _, wait := range waits {
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.ListAudit(ctx, store.AuditFilter{TenantID: "t", Limit: 10})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("ListAudit: %d events, %v", len(got), err)
+	}
+	for _, ev := range got {
+		id, err := uuid.Parse(ev.ID)
+		if err != nil || id.Version() != 7 {
+			t.Fatalf("id %q is not a version-7 UUID", ev.ID)
+		}
+	}
+}

@@ -46,6 +46,7 @@ func (ClientCredentials) Exchange(ctx context.Context, s *Service, req *Request)
 	} else {
 		c.AppID, c.AppIDAcr, c.Idp = sp.AppID, client.Method, c.Iss
 	}
+	s.announceSuccess(ctx, req, ev)
 	tok, exp, nbf, err := s.Mint(c)
 	if err != nil {
 		return nil, ev, &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}

@@ -102,7 +102,7 @@ func (s *Service) RecordManagedIdentityFailure(ctx context.Context, req ManagedI
 	ev := req.auditEvent()
 	ev.Details["clientId"] = req.Identity.ClientID
 	e := domain.AuditEvent{
-		ID: uuid.NewString(), Time: s.now().UTC(), TenantID: req.Tenant.ID, Kind: domain.AuditSignIn,
+		Time: s.now().UTC(), TenantID: req.Tenant.ID, Kind: domain.AuditSignIn,
 		ActorID: ev.ActorID, ActorName: ev.ActorName, Action: "token." + GrantManagedIdentity, Target: req.ComputeID,
 		Result: "failure", Reason: reason, ClientIP: req.ClientIP, CorrelationID: req.CorrelationID, Details: ev.Details,
 	}

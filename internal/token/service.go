@@ -44,6 +44,11 @@ type Request struct {
 	CorrelationID string
 	// ConnID identifies the client's connection (see replay binding in Service).
 	ConnID string
+
+	// started is when Exchange began (the sign-in's time); committed, once
+	// a grant has announced its success, waits for that record's commit.
+	started   time.Time
+	committed func() error
 }
 
 // Issued is a successful token response before it is written.
@@ -79,7 +84,11 @@ type Event struct {
 
 // Auditor records sign-in events.
 type Auditor interface {
+	// Record appends ev and returns once it is durable.
 	Record(ctx context.Context, ev domain.AuditEvent) error
+	// Submit queues ev and returns a function that waits until it is
+	// durable, so that the caller can work while the log commits.
+	Submit(ctx context.Context, ev domain.AuditEvent) (wait func() error)
 }
 
 // Options configure a Service.
@@ -155,12 +164,33 @@ func NewService(dir *directory.Service, keys *KeyManager, replay store.Replay, f
 // Keys returns the signing key manager.
 func (s *Service) Keys() *KeyManager { return s.keys }
 
-// Exchange runs a token request and records the sign-in.
+// Exchange runs a token request and records the sign-in. No token leaves
+// before its sign-in record is durable.
 func (s *Service) Exchange(ctx context.Context, req *Request) (*Issued, error) {
-	start := s.now()
+	req.started = s.now()
 	issued, ev, err := s.exchange(ctx, req)
-	s.record(ctx, req, ev, start, err)
+	if req.committed != nil {
+		if werr := req.committed(); werr != nil {
+			s.log.ErrorContext(ctx, "record sign-in", "err", werr)
+		}
+		if err == nil {
+			return issued, nil
+		}
+		// The grant failed after announcing its success (it could not
+		// sign): the failure is logged as well, with the reason.
+	}
+	s.record(ctx, req, ev, req.started, err)
 	return issued, err
+}
+
+// announceSuccess queues the success record of req just before its token is
+// signed, so that the log's commit runs while the signature is computed
+// rather than after it; Exchange waits for the commit before answering.
+func (s *Service) announceSuccess(ctx context.Context, req *Request, ev *Event) {
+	if s.audit == nil || req.started.IsZero() {
+		return
+	}
+	req.committed = s.audit.Submit(ctx, s.signInEvent(req, ev, req.started, nil))
 }
 
 func (s *Service) exchange(ctx context.Context, req *Request) (*Issued, *Event, error) {
@@ -178,8 +208,15 @@ func (s *Service) record(ctx context.Context, req *Request, ev *Event, start tim
 	if s.audit == nil || isPolling(err) {
 		return
 	}
+	if aerr := s.audit.Record(ctx, s.signInEvent(req, ev, start, err)); aerr != nil {
+		s.log.ErrorContext(ctx, "record sign-in", "err", aerr)
+	}
+}
+
+// signInEvent is the sign-in log's record of req, ending in err.
+func (s *Service) signInEvent(req *Request, ev *Event, start time.Time, err error) domain.AuditEvent {
 	e := domain.AuditEvent{
-		ID: uuid.NewString(), Time: start.UTC(), TenantID: req.Tenant.ID, Kind: domain.AuditSignIn,
+		Time: start.UTC(), TenantID: req.Tenant.ID, Kind: domain.AuditSignIn,
 		ActorID: req.ClientID, Action: "token." + req.GrantType, Result: "success",
 		ClientIP: req.ClientIP, CorrelationID: req.CorrelationID,
 		Details: map[string]string{"clientId": req.ClientID, "endpoint": fmt.Sprintf("v%d", req.Version)},
@@ -201,9 +238,7 @@ func (s *Service) record(ctx context.Context, req *Request, ev *Event, start tim
 			e.Reason = "server error"
 		}
 	}
-	if aerr := s.audit.Record(ctx, e); aerr != nil {
-		s.log.ErrorContext(ctx, "record sign-in", "err", aerr)
-	}
+	return e
 }
 
 // Resource is a resolved token audience.
