@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql python3-azure azure-cli)
+# libssl3: the OpenSSL libcrypto that signs tokens (internal/rsasign); gcc builds its cgo binding.
+packages=(postgresql python3-azure azure-cli libssl3 gcc)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
