@@ -20,6 +20,11 @@
 #   DURATION [20s]  OPEN_CONCURRENCY [64]  RATE_FRACTION [0.8]  open loops
 #   WARMUP [3s]
 #   SERVER_PROCS [nproc]  LOAD_PROCS [1]   GOMAXPROCS of server / load generator
+#   SIGNING_BACKEND [auto]  RSA implementation, passed to both `tessera serve
+#                   --signing-backend` and `tokenload -signing-backend` so that the floor
+#                   signs with what the server signs with: auto (the system's OpenSSL
+#                   libcrypto if it loads, else Go's crypto/rsa), openssl or go. The summary
+#                   also shows Go's crypto/rsa rate as a reference when the backend is not Go.
 #   NICE [unset]    e.g. -10: run server and load generator at that nice level (and, with
 #                   sched_autogroup, in a new session whose autogroup gets that nice level,
 #                   as plain nice does not reach across sessions), so that other processes
@@ -49,6 +54,7 @@ RATE_FRACTION=${RATE_FRACTION:-0.8}
 NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
 SERVER_PROCS=${SERVER_PROCS:-$NCPU}
 LOAD_PROCS=${LOAD_PROCS:-1}
+SIGNING_BACKEND=${SIGNING_BACKEND:-auto}
 NICE_CMD=()
 if [[ -n "${NICE:-}" ]]; then NICE_CMD=(nice -n "$NICE"); fi
 
@@ -82,9 +88,9 @@ done
 [[ -n "$PORT" ]] || { echo "no free port found" >&2; exit 1; }
 URL="https://127.0.0.1:$PORT"
 
-echo "== start tessera serve on $URL (GOMAXPROCS=$SERVER_PROCS, log $WORK/server.log)"
+echo "== start tessera serve on $URL (GOMAXPROCS=$SERVER_PROCS, signing backend $SIGNING_BACKEND, log $WORK/server.log)"
 GOMAXPROCS=$SERVER_PROCS "${NICE_CMD[@]}" "$WORK/tessera" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" \
-	--log-level warn >"$WORK/server.log" 2>&1 &
+	--signing-backend "$SIGNING_BACKEND" --log-level warn >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
 BOOT="$WORK/data/bootstrap.json"
@@ -102,9 +108,11 @@ done
 [[ -n "$ready" ]] || { echo "server not healthy after 30 s" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
 LOAD=("${NICE_CMD[@]}" env GOMAXPROCS="$LOAD_PROCS" "$WORK/tokenload" -bootstrap "$BOOT" -url "$URL" -server-pid "$SERVER_PID"
-	-warmup "$WARMUP" -duration "$DURATION")
+	-warmup "$WARMUP" -duration "$DURATION" -signing-backend "$SIGNING_BACKEND")
 # field FILE NAME: a number from a tokenload -json file (no jq needed).
 field() { sed -n "s/^ *\"$2\": *\([^,]*\),*$/\1/p" "$1" | head -1; }
+# sfield FILE NAME: a string from a tokenload -json file, without its quotes.
+sfield() { sed -n "s/^ *\"$2\": *\"\(.*\)\",*$/\1/p" "$1" | head -1; }
 num() { printf '%.*f' "$2" "${1:-0}"; }
 
 echo
@@ -141,9 +149,12 @@ c=$WORK/closed.json o=$WORK/open.json o2=$WORK/open2.json
 echo "================ summary ================"
 printf 'machine:          %s CPUs (%s), server GOMAXPROCS=%s, load generator GOMAXPROCS=%s, shared CPUs%s\n' \
 	"$NCPU" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -1)" "$SERVER_PROCS" "$LOAD_PROCS" "${NICE:+, nice $NICE}"
-printf 'RS256 floor:      %s sig/s single-core; %s sig/s on %s cores (interleaved with run 1); %s per CPU-second\n' \
+GO_REF=$(field "$c" rs256FloorGo)
+printf 'RS256 floor:      %s (%s): %s sig/s single-core; %s sig/s on %s cores (interleaved with run 1); %s per CPU-second%s\n' \
+	"$(sfield "$c" rs256Backend)" "$SIGNING_BACKEND" \
 	"$(num "$(field "$c" rs256FloorSingle)" 0)" "$(num "$(field "$c" rs256Floor)" 0)" "$NCPU" \
-	"$(num "$(field "$c" rs256FloorPerCPUSecond)" 0)"
+	"$(num "$(field "$c" rs256FloorPerCPUSecond)" 0)" \
+	"${GO_REF:+; Go crypto/rsa $(num "$GO_REF" 0) sig/s on $NCPU cores (reference)}"
 printf 'closed loop:      %s tokens/s = %s%% of the floor (median of %s pairs %s%%; target ≥ 85%%); errors: %s\n' \
 	"$(num "$(field "$c" tokensPerSecond)" 0)" "$(num "$(field "$c" ratioToFloorPercent)" 1)" "$PAIRS" \
 	"$(num "$(field "$c" ratioMedianPercent)" 1)" "$(grep -q '"errors"' "$c" && echo yes || echo none)"

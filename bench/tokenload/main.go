@@ -11,6 +11,14 @@
 //	tokenload -bootstrap DATA/bootstrap.json -rate-fraction 0.8         # open loop at 80 % of the floor
 //	tokenload -bootstrap DATA/bootstrap.json -floor-rate 1370 -rate 1100 -floor 0
 //	tokenload -floor-only                                               # the RS256 floor alone
+//	tokenload -floor-only -signing-backend go                           # ... of Go's crypto/rsa
+//
+// The floor signs with internal/rsasign, the server's implementation
+// (-signing-backend auto|openssl|go, as the server's --signing-backend),
+// and reports Go's crypto/rsa rate as a reference when the backend is
+// another one. Requests go out through a minimal HTTP/1.1 keep-alive client
+// (client.go), one connection per worker, to leave the server as much of
+// the shared CPUs as possible.
 //
 // With -server-pid it reports the CPU the server, itself and other
 // processes used (Linux /proc), and the server's CPU per token against the
@@ -24,20 +32,11 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"runtime"
@@ -47,6 +46,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tessera-id/tessera/internal/rsasign"
 )
 
 // Hard bounds, whatever the flags say.
@@ -69,6 +70,7 @@ type bootstrap struct {
 
 type options struct {
 	url, bootstrap, scope, jsonOut, label string
+	signingBackend                        string
 	duration, warmup, floor, timeout      time.Duration
 	concurrency, maxRequests, floorProcs  int
 	rate, rateFraction, floorRate         float64
@@ -101,6 +103,7 @@ func main() {
 	flag.IntVar(&o.interleave, "interleave", 0, "closed loop only: alternate this many pairs of a floor slice and a load slice instead of one floor then one run (robust on a busy machine); -duration is then ignored")
 	flag.DurationVar(&o.slice, "slice", 2*time.Second, "with -interleave: length of each load slice")
 	flag.DurationVar(&o.floorSlice, "floor-slice", time.Second, "with -interleave: length of each floor slice")
+	flag.StringVar(&o.signingBackend, "signing-backend", "auto", `RSA implementation of the floor, as the server's --signing-backend: "auto" (the system's OpenSSL if it loads, else Go), "openssl" or "go"`)
 	flag.IntVar(&o.serverPID, "server-pid", 0, "process id of the server, to report the CPU it used during the run (Linux /proc)")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -117,6 +120,12 @@ type Result struct {
 	Floor1     float64 `json:"rs256FloorSingle,omitempty"` // signatures/s on one goroutine
 	FloorN     float64 `json:"rs256Floor,omitempty"`       // signatures/s on FloorProcs goroutines
 	FloorProcs int     `json:"rs256FloorProcs,omitempty"`
+	// Backend is the RSA implementation the floor signed with
+	// (internal/rsasign, as the server: -signing-backend).
+	Backend string `json:"rs256Backend,omitempty"`
+	// FloorGo is Go's crypto/rsa on FloorProcs goroutines (a 1 s sample), a
+	// reference when Backend is another implementation.
+	FloorGo float64 `json:"rs256FloorGo,omitempty"`
 	// FloorPerCPU is signatures per CPU-second of the multi-core floor: what
 	// a core does when it gets to run, however busy the machine is.
 	FloorPerCPU float64 `json:"rs256FloorPerCPUSecond,omitempty"`
@@ -193,22 +202,35 @@ func run(o options) error {
 	if o.interleave > 0 && (o.rate > 0 || o.rateFraction > 0) {
 		return errors.New("-interleave is for the closed loop only")
 	}
+	backend, err := rsasign.ParseBackend(o.signingBackend)
+	if err != nil {
+		return fmt.Errorf("-signing-backend: %w", err)
+	}
 	res := Result{Label: o.label, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU()}
+	var signers floorSigners
+	if o.floor > 0 || o.interleave > 0 {
+		if signers, err = newFloorSigners(backend); err != nil {
+			return err
+		}
+		res.Backend = signers.sig.Backend()
+	}
 	if o.interleave > 0 {
 		o.floor = 0
 		o.duration = time.Duration(o.interleave) * o.slice
 	}
 
 	if o.floor > 0 {
-		res.Floor1 = signRate(1, o.floor/2).rate
-		f := signRate(o.floorProcs, o.floor)
+		res.Floor1 = signRate(signers.sig, 1, o.floor/2).rate
+		f := signRate(signers.sig, o.floorProcs, o.floor)
 		res.FloorN, res.FloorPerCPU, res.FloorOther, res.FloorProcs = f.rate, f.perCPU, f.other, o.floorProcs
-		fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256): %.0f signatures/s on 1 goroutine, %.0f signatures/s on %d goroutines (GOMAXPROCS %d)",
-			res.Floor1, res.FloorN, o.floorProcs, o.floorProcs)
+		signers.goReference(o.floorProcs, &res)
+		fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256, %s): %.0f signatures/s on 1 goroutine, %.0f signatures/s on %d goroutines (GOMAXPROCS %d)",
+			res.Backend, res.Floor1, res.FloorN, o.floorProcs, o.floorProcs)
 		if res.FloorPerCPU > 0 {
 			fmt.Printf(", %.0f per CPU-second; other processes used %.2f cores meanwhile", res.FloorPerCPU, res.FloorOther)
 		}
 		fmt.Println()
+		printGoReference(res)
 	} else if o.floorRate > 0 {
 		res.FloorN = o.floorRate
 		fmt.Printf("RS256 floor (given): %.0f signatures/s\n", res.FloorN)
@@ -234,29 +256,29 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	base := o.url
-	if base == "" {
-		base = b.URL
+	baseURL := o.url
+	if baseURL == "" {
+		baseURL = b.URL
 	}
-	target, err := loopbackURL(base)
+	base, err := loopbackURL(baseURL)
 	if err != nil {
 		return err
 	}
-	client, conns, err := newClient(b.CAFile, o.concurrency, o.timeout)
+	req, err := newRequest(base, b, o.scope, o.v1)
 	if err != nil {
 		return err
 	}
-	req, err := newRequest(target, b, o.scope, o.v1)
+	tgt, err := newTarget(base, b.CAFile, req, o.timeout)
 	if err != nil {
 		return err
 	}
 	// One request first: fail fast on a wrong secret or scope, and check the answer.
-	if err := preflight(client, req); err != nil {
+	if err := preflight(tgt, req); err != nil {
 		return err
 	}
 
 	if o.interleave > 0 {
-		return runInterleaved(client, conns, req, o, res)
+		return runInterleaved(tgt, signers, o, res)
 	}
 
 	var s stats
@@ -288,10 +310,10 @@ func run(o options) error {
 	}()
 	if o.rate > 0 {
 		res.Mode, res.TargetRate = "open", o.rate
-		s = openLoop(client, req, o, start, measureFrom, end)
+		s = openLoop(tgt, o, start, measureFrom, end)
 	} else {
 		res.Mode = "closed"
-		s = closedLoop(client, req, o, start, measureFrom, end)
+		s = closedLoop(tgt, o, start, measureFrom, end)
 	}
 	// Tokens received during the window: in open loop, requests due in the
 	// window but answered after it (a saturated server's backlog) count in
@@ -305,7 +327,7 @@ func run(o options) error {
 	}
 	res.Concurrency, res.Duration = o.concurrency, o.duration.Seconds()
 	res.Requests, res.OK, res.Errors, res.Unsent = s.requests, s.ok, s.errors, s.unsent
-	res.Connections = conns.Load()
+	res.Connections = tgt.conns.Load()
 	if rates := <-perSecond; len(rates) > 0 {
 		sort.Float64s(rates)
 		res.TokensPerSMedian, res.TokensPerSMax = rates[len(rates)/2], rates[len(rates)-1]
@@ -318,8 +340,7 @@ func run(o options) error {
 		res.ProjectedRatioPct = projected(res)
 	}
 	if o.floor > 0 && o.floorAfter {
-		client.CloseIdleConnections()
-		f := signRate(o.floorProcs, o.floor)
+		f := signRate(signers.sig, o.floorProcs, o.floor)
 		res.FloorAfter, res.FloorAfterOther = f.rate, f.other
 		res.RatioAfter = 100 * res.TokensPerS / res.FloorAfter
 	}
@@ -408,62 +429,6 @@ func printResult(r Result) {
 	}
 }
 
-// floorSample is one measurement of the RS256 floor.
-type floorSample struct {
-	n, wall float64 // signatures, seconds
-	rate    float64 // signatures per second
-	perCPU  float64 // signatures per CPU-second of this process (0 without /proc)
-	other   float64 // cores other processes used meanwhile
-}
-
-// signRate measures RS256 signatures per second on procs goroutines, with
-// GOMAXPROCS raised to procs meanwhile.
-func signRate(procs int, d time.Duration) floorSample {
-	key := floorKey()
-	// A typical claims payload (~600 bytes) hashed per signature, as a token is.
-	payload := bytes.Repeat([]byte(`{"aud":"https://management.azure.com/","iss":"x"}`), 12)
-	prev := runtime.GOMAXPROCS(procs)
-	defer runtime.GOMAXPROCS(prev)
-	var count atomic.Int64
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	start, cpu0 := time.Now(), sampleCPU(0)
-	for i := 0; i < procs; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n := int64(0)
-			for !stop.Load() {
-				d := sha256.Sum256(payload)
-				if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:]); err != nil {
-					panic(err)
-				}
-				n++
-			}
-			count.Add(n)
-		}()
-	}
-	time.Sleep(d)
-	stop.Store(true)
-	wg.Wait()
-	n, wall := float64(count.Load()), time.Since(start).Seconds()
-	f := floorSample{n: n, wall: wall, rate: n / wall}
-	if u := sampleCPU(0).since(cpu0); u.ok && u.self > 0 {
-		f.perCPU, f.other = n/(u.self*wall), u.other
-	}
-	return f
-}
-
-// floorKey is the 2048-bit key of the floor, generated once.
-var floorKey = sync.OnceValue(func() *rsa.PrivateKey {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	key.Precompute()
-	return key
-})
-
 func readBootstrap(path string) (bootstrap, error) {
 	var b bootstrap
 	data, err := os.ReadFile(path)
@@ -498,134 +463,6 @@ func loopbackURL(base string) (*url.URL, error) {
 		return u, nil
 	}
 	return nil, fmt.Errorf("-url %s: refusing a host that is not loopback (127.0.0.0/8, ::1, localhost)", base)
-}
-
-func newClient(caFile string, concurrency int, timeout time.Duration) (*http.Client, *atomic.Int64, error) {
-	pool := x509.NewCertPool()
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read CA: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("no certificate in %s", caFile)
-		}
-	}
-	conns := new(atomic.Int64)
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			if ta, ok := c.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
-				c.Close()
-				return nil, fmt.Errorf("refusing non-loopback peer %s", c.RemoteAddr())
-			}
-			conns.Add(1)
-			return c, nil
-		},
-		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-		MaxIdleConns:        concurrency + 8,
-		MaxIdleConnsPerHost: concurrency + 8,
-		MaxConnsPerHost:     concurrency + 8,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 5 * time.Second,
-		DisableCompression:  true,
-	}
-	return &http.Client{Transport: tr, Timeout: timeout}, conns, nil
-}
-
-// request is the one token request sent again and again.
-type request struct {
-	url  string
-	body []byte
-}
-
-func newRequest(base *url.URL, b bootstrap, scope string, v1 bool) (request, error) {
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {b.AdminServicePrincipal.AppID},
-		"client_secret": {b.AdminServicePrincipal.Secret},
-	}
-	path := "/" + url.PathEscape(b.TenantID) + "/oauth2/v2.0/token"
-	if v1 {
-		path = "/" + url.PathEscape(b.TenantID) + "/oauth2/token"
-		form.Set("resource", strings.TrimSuffix(scope, "/.default"))
-	} else {
-		form.Set("scope", scope)
-	}
-	return request{url: base.String() + path, body: []byte(form.Encode())}, nil
-}
-
-// do sends one request; it returns "" on a token, else an error class.
-func do(client *http.Client, r request) string {
-	req, err := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(r.body))
-	if err != nil {
-		return "request: " + err.Error()
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return transportClass(err)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	switch {
-	case err != nil:
-		return "read: " + transportClass(err)
-	case resp.StatusCode != http.StatusOK:
-		return "HTTP " + strconv.Itoa(resp.StatusCode)
-	case !bytes.Contains(body, []byte(`"access_token":"ey`)):
-		return "HTTP 200 without access_token"
-	}
-	completed.Add(1)
-	return ""
-}
-
-// completed counts tokens received, for the per-second rates.
-var completed atomic.Int64
-
-func transportClass(err error) string {
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed"
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return "net " + oe.Op
-	}
-	return "transport"
-}
-
-func preflight(client *http.Client, r request) error {
-	req, err := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(r.body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("first request: %w", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		TokenType   string `json:"token_type"`
-	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" {
-		return fmt.Errorf("first request: HTTP %d %s", resp.StatusCode, bytes.TrimSpace(body))
-	}
-	if parts := strings.Split(tok.AccessToken, "."); len(parts) != 3 {
-		return fmt.Errorf("first request: access_token is not a compact JWS")
-	}
-	return nil
 }
 
 // stats are what a run measured after the warm-up.
@@ -675,7 +512,7 @@ func merge(rs []*recorder) stats {
 // closedLoop runs -concurrency workers, each sending its next request when
 // the previous one is answered. Requests sent during the warm-up are not
 // counted; a request counts in the window if it completes within it.
-func closedLoop(client *http.Client, r request, o options, start, measureFrom, end time.Time) stats {
+func closedLoop(t *target, o options, start, measureFrom, end time.Time) stats {
 	var budget atomic.Int64
 	budget.Store(int64(o.maxRequests))
 	recs := make([]*recorder, o.concurrency)
@@ -686,12 +523,14 @@ func closedLoop(client *http.Client, r request, o options, start, measureFrom, e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := t.newConn()
+			defer c.close()
 			for {
 				t0 := time.Now()
 				if !t0.Before(end) || budget.Add(-1) < 0 {
 					return
 				}
-				class := do(client, r)
+				class := c.do()
 				t1 := time.Now()
 				if t1.Before(measureFrom) || t1.After(end) {
 					continue
@@ -708,7 +547,7 @@ func closedLoop(client *http.Client, r request, o options, start, measureFrom, e
 // start + i/rate and its latency runs from that due time. -concurrency
 // workers (connections) take due requests in order; when all are busy, due
 // requests wait and that wait is part of their latency.
-func openLoop(client *http.Client, r request, o options, start, measureFrom, end time.Time) stats {
+func openLoop(t *target, o options, start, measureFrom, end time.Time) stats {
 	interval := time.Duration(float64(time.Second) / o.rate)
 	total := int(float64(o.warmup+o.duration) / float64(interval))
 	if total > o.maxRequests {
@@ -739,18 +578,20 @@ func openLoop(client *http.Client, r request, o options, start, measureFrom, end
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for t := range due {
+			c := t.newConn()
+			defer c.close()
+			for at := range due {
 				if time.Now().After(stopAt) {
-					if !t.Before(measureFrom) {
+					if !at.Before(measureFrom) {
 						unsent.Add(1)
 					}
 					continue
 				}
-				class := do(client, r)
-				if t.Before(measureFrom) || !t.Before(end) {
+				class := c.do()
+				if at.Before(measureFrom) || !at.Before(end) {
 					continue
 				}
-				rec.add(class, time.Since(t))
+				rec.add(class, time.Since(at))
 			}
 		}()
 	}
@@ -860,7 +701,7 @@ func (b cpuUse) since(a cpuUse) cpuUse {
 // goroutines) and a load slice (workers running). Foreign load on a shared
 // machine then weighs on both sides of each pair alike; the result is the
 // aggregate ratio and the median of the pairs' ratios.
-func runInterleaved(client *http.Client, conns *atomic.Int64, r request, o options, res Result) error {
+func runInterleaved(t *target, signers floorSigners, o options, res Result) error {
 	var (
 		gate   sync.RWMutex // held for writing: workers wait
 		stop   atomic.Bool
@@ -877,6 +718,8 @@ func runInterleaved(client *http.Client, conns *atomic.Int64, r request, o optio
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := t.newConn()
+			defer c.close()
 			for {
 				gate.RLock()
 				if stop.Load() || budget.Add(-1) < 0 {
@@ -884,7 +727,7 @@ func runInterleaved(client *http.Client, conns *atomic.Int64, r request, o optio
 					return
 				}
 				t0 := time.Now()
-				class := do(client, r)
+				class := c.do()
 				if inLoad.Load() {
 					rec.add(class, time.Since(t0))
 				}
@@ -892,7 +735,8 @@ func runInterleaved(client *http.Client, conns *atomic.Int64, r request, o optio
 			}
 		}()
 	}
-	res.Floor1 = signRate(1, o.floorSlice).rate
+	res.Floor1 = signRate(signers.sig, 1, o.floorSlice).rate
+	signers.goReference(o.floorProcs, &res)
 	gate.Unlock() // warm-up, not recorded
 	time.Sleep(o.warmup)
 
@@ -900,7 +744,7 @@ func runInterleaved(client *http.Client, conns *atomic.Int64, r request, o optio
 	var floorOther float64
 	for i := 0; i < o.interleave; i++ {
 		gate.Lock() // waits for requests in flight
-		f := signRate(o.floorProcs, o.floorSlice)
+		f := signRate(signers.sig, o.floorProcs, o.floorSlice)
 		sigs, floorWall, floorOther = sigs+f.n, floorWall+f.wall, floorOther+f.other*f.wall
 		if f.perCPU > 0 {
 			floorCPU += f.n / f.perCPU
@@ -942,19 +786,33 @@ func runInterleaved(client *http.Client, conns *atomic.Int64, r request, o optio
 			res.ProjectedRatioPct = projected(res)
 		}
 	}
-	res.Connections = conns.Load()
+	res.Connections = t.conns.Load()
 	lat := s.latencies
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	res.P50ms, res.P90ms, res.P99ms, res.P999ms = pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 99.9)
 	if len(lat) > 0 {
 		res.MaxMs = ms(lat[len(lat)-1])
 	}
-	fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256): %.0f signatures/s on 1 goroutine; over %d slices of %s: %.0f signatures/s on %d goroutines, %.0f per CPU-second; other processes used %.2f cores meanwhile\n",
-		res.Floor1, o.interleave, o.floorSlice, res.FloorN, o.floorProcs, res.FloorPerCPU, res.FloorOther)
+	fmt.Printf("RS256 floor (2048-bit PKCS#1 v1.5, SHA-256, %s): %.0f signatures/s on 1 goroutine; over %d slices of %s: %.0f signatures/s on %d goroutines, %.0f per CPU-second; other processes used %.2f cores meanwhile\n",
+		res.Backend, res.Floor1, o.interleave, o.floorSlice, res.FloorN, o.floorProcs, res.FloorPerCPU, res.FloorOther)
+	printGoReference(res)
 	printResult(res)
 	fmt.Printf("pairs:       %d × (%s floor + %s load); ratio per pair (%%): %v; median %.1f%%\n",
 		o.interleave, o.floorSlice, o.slice, res.PairRatios, res.RatioMedian)
 	return emit(o, res)
+}
+
+// printGoReference prints the Go crypto/rsa reference rate, if measured,
+// and warns when the multi-core floor did not scale.
+func printGoReference(r Result) {
+	if r.FloorProcs > 1 && r.Floor1 > 0 && r.FloorN < 1.3*r.Floor1 && r.FloorOther < 0.3 {
+		fmt.Printf("WARNING: the floor on %d goroutines is only %.2f× the floor on 1 on an otherwise quiet machine: signatures did not run in parallel, the floor is understated\n",
+			r.FloorProcs, r.FloorN/r.Floor1)
+	}
+	if r.FloorGo > 0 && r.FloorN > 0 {
+		fmt.Printf("Go crypto/rsa (reference, not the floor): %.0f signatures/s on %d goroutines; %s signs %.2f× as fast\n",
+			r.FloorGo, r.FloorProcs, r.Backend, r.FloorN/r.FloorGo)
+	}
 }
 
 // projected is the quiet-machine ratio estimate (see Result.ProjectedRatioPct).

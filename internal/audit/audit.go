@@ -125,8 +125,11 @@ func (l *Log) run() {
 
 // linger is how long a small batch waits for company. Under load, requests
 // in flight record their events within this window, so one commit carries
-// several of them instead of one each; idle, it adds this much latency.
-const linger = 300 * time.Microsecond
+// several of them instead of one each. The token endpoint submits its event
+// before it signs (about a millisecond of CPU) and waits after, so the
+// linger hides behind the signature; other callers wait this much longer
+// for their commit.
+const linger = time.Millisecond
 
 // fill adds what is queued to batch, lingering once if the batch is small.
 func (l *Log) fill(batch []pending) []pending {

@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -54,6 +55,13 @@ type Signer struct {
 	goKey   *rsa.PrivateKey
 	native  nativeKey // nil when Go signs
 	backend string
+	// slots admits as many native signatures at once as there are CPUs.
+	// A goroutine in a cgo call gives up its P, so without them every
+	// request in flight would be signing on its own thread, time-sliced by
+	// the kernel: all of them finishing late instead of each in turn
+	// finishing early. (CPUs, not GOMAXPROCS: threads in cgo calls run
+	// outside GOMAXPROCS, and GOMAXPROCS may change after the signer is made.)
+	slots chan struct{}
 }
 
 // New prepares a signer for key, published as public (its kid and
@@ -71,6 +79,7 @@ func New(key *rsa.PrivateKey, public *jose.JSONWebKey, backend Backend) (*Signer
 	switch {
 	case err == nil:
 		s.native, s.backend = native, name
+		s.slots = make(chan struct{}, runtime.NumCPU())
 	case backend == OpenSSL:
 		return nil, fmt.Errorf("rsasign: OpenSSL backend: %w", err)
 	}
@@ -98,6 +107,8 @@ func (s *Signer) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byt
 // SignDigest signs a SHA-256 digest.
 func (s *Signer) SignDigest(digest []byte) ([]byte, error) {
 	if s.native != nil {
+		s.slots <- struct{}{}
+		defer func() { <-s.slots }()
 		return s.native.signSHA256(digest)
 	}
 	return rsa.SignPKCS1v15(rand.Reader, s.goKey, crypto.SHA256, digest)

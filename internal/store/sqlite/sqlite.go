@@ -55,6 +55,8 @@ type handles struct {
 	read   *sql.DB
 	wstmts *stmtCache
 	rstmts *stmtCache
+	// checkpoint copies the WAL into the database file off the commit path.
+	checkpoint *checkpointer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -81,7 +83,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// _txlock=immediate takes the write lock at BEGIN: a deferred transaction
 	// that reads first and writes later could otherwise fail with SQLITE_BUSY
 	// when upgrading its lock, which busy_timeout cannot retry.
-	write, err := sql.Open("sqlite", path+"?"+params+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
+	write, err := sql.Open("sqlite", path+"?"+params+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", autoCheckpointPages))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
@@ -121,17 +124,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 
+	cp, err := startCheckpointer(path, params)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
 	h := &handles{
-		write:  write,
-		read:   read,
-		wstmts: newStmtCache(write),
-		rstmts: newStmtCache(read),
+		write:      write,
+		read:       read,
+		wstmts:     newStmtCache(write),
+		rstmts:     newStmtCache(read),
+		checkpoint: cp,
 	}
 	// Statements first run inside a transaction cannot be cached then (see
 	// stmt), so the one that runs there on a hot path, the audit insert of
 	// a batch, is prepared now.
 	if _, err := h.wstmts.get(ctx, auditInsert); err != nil {
 		h.wstmts.close()
+		cp.close()
 		write.Close()
 		read.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
@@ -144,7 +155,7 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return nil
 	}
-	return errors.Join(s.h.rstmts.close(), s.h.wstmts.close(), s.h.read.Close(), s.h.write.Close())
+	return errors.Join(s.h.checkpoint.close(), s.h.rstmts.close(), s.h.wstmts.close(), s.h.read.Close(), s.h.write.Close())
 }
 
 // Ping checks that both pools can reach the file.
