@@ -1,9 +1,10 @@
 // Package audit writes Tessera's append-only audit and sign-in log.
 //
 // Sign-ins arrive at token-endpoint rates, so events are written with group
-// commit: Record queues an event and waits until the batch holding it is
-// committed. Each caller learns its event is durable before it answers, while
-// one transaction carries many events.
+// commit: Record (or Submit and then its wait) queues an event and waits until
+// the batch holding it is committed. Each caller learns its event is durable
+// before it answers, while one transaction carries many events: a batch grows
+// until somebody waits for it.
 package audit
 
 import (
@@ -33,6 +34,8 @@ type Log struct {
 	store store.Audit
 	log   *slog.Logger
 	queue chan pending
+	// urge tells the writer that a caller waits for a commit.
+	urge chan struct{}
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -44,7 +47,7 @@ var ErrClosed = errors.New("audit log closed")
 
 // New starts a Log writing to st.
 func New(st store.Audit, log *slog.Logger) *Log {
-	l := &Log{store: st, log: log, queue: make(chan pending, 4*maxBatch),
+	l := &Log{store: st, log: log, queue: make(chan pending, 4*maxBatch), urge: make(chan struct{}, 1),
 		closed: make(chan struct{}), stopped: make(chan struct{})}
 	go l.run()
 	return l
@@ -82,6 +85,16 @@ func (l *Log) Submit(ctx context.Context, ev domain.AuditEvent) (wait func() err
 		select {
 		case err := <-p.done:
 			return err
+		default:
+		}
+		// Somebody waits now: the batch gathering need not wait for more.
+		select {
+		case l.urge <- struct{}{}:
+		default:
+		}
+		select {
+		case err := <-p.done:
+			return err
 		case <-l.stopped:
 			select {
 			case err := <-p.done:
@@ -97,11 +110,18 @@ func (l *Log) run() {
 	defer close(l.stopped)
 	batch := make([]pending, 0, maxBatch)
 	for {
-		var first pending
 		select {
-		case first = <-l.queue:
+		case p := <-l.queue:
+			batch = l.gather(append(batch[:0], p))
+			l.flush(batch)
+		case <-l.urge:
+			// Somebody waits for an event still queued (or, harmlessly,
+			// for one the last commit carried).
+			batch = l.drain(batch[:0])
+			l.flush(batch)
 		case <-l.closed:
 			// Drain what was queued before Close.
+			batch = batch[:0]
 			for {
 				select {
 				case p := <-l.queue:
@@ -116,44 +136,45 @@ func (l *Log) run() {
 				}
 			}
 		}
-		batch = append(batch, first)
-		batch = l.fill(batch)
-		l.flush(batch)
-		batch = batch[:0]
 	}
 }
 
-// linger is how long a small batch waits for company. Under load, requests
-// in flight record their events within this window, so one commit carries
-// several of them instead of one each. The token endpoint submits its event
-// before it signs (about a millisecond of CPU) and waits after, so the
-// linger hides behind the signature; other callers wait this much longer
-// for their commit.
-const linger = time.Millisecond
+// maxLinger bounds how long an event waits in a batch that nobody waits
+// for yet.
+const maxLinger = 5 * time.Millisecond
 
-// fill adds what is queued to batch, lingering once if the batch is small.
-func (l *Log) fill(batch []pending) []pending {
-	var timer *time.Timer
+// gather adds queued events to batch until somebody waits for a commit, the
+// batch is full, or maxLinger passes. The token endpoint submits its event
+// before it signs and waits after, so under load the events of the requests
+// signing meanwhile join the batch, and one commit carries many of them at
+// no cost in latency; a lone request's commit starts as soon as it waits.
+func (l *Log) gather(batch []pending) []pending {
+	timer := time.NewTimer(maxLinger)
+	defer timer.Stop()
 	for len(batch) < maxBatch {
 		select {
 		case p := <-l.queue:
 			batch = append(batch, p)
-			continue
-		default:
+		case <-l.urge:
+			return l.drain(batch)
+		case <-timer.C:
+			return l.drain(batch)
+		case <-l.closed:
+			return batch
 		}
-		if timer != nil || len(batch) >= 8 {
-			break
-		}
-		timer = time.NewTimer(linger)
+	}
+	return batch
+}
+
+// drain adds what is queued now to batch, up to maxBatch.
+func (l *Log) drain(batch []pending) []pending {
+	for len(batch) < maxBatch {
 		select {
 		case p := <-l.queue:
 			batch = append(batch, p)
-			continue
-		case <-timer.C:
+		default:
+			return batch
 		}
-	}
-	if timer != nil {
-		timer.Stop()
 	}
 	return batch
 }
