@@ -17,16 +17,22 @@ import (
 	"github.com/tessera-id/tessera/internal/store/sqlite"
 )
 
+// newLog opens a Log on a fresh SQLite store, closed when the test ends.
+func newLog(t *testing.T) (*sqlite.Store, *audit.Log) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, audit.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
 // TestGroupCommit: concurrent callers each learn their event is committed;
 // every event lands exactly once, including those queued at Close.
 func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	log := audit.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, log := newLog(t)
 	const writers, each = 8, 100
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each)
@@ -63,12 +69,7 @@ func TestGroupCommit(t *testing.T) {
 // UUID, so ids sort by time; Submit's wait reports the commit.
 func TestSubmitAssignsTimeOrderedIDs(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	log := audit.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, log := newLog(t)
 	defer log.Close()
 	var waits []func() error
 	for i := 0; i < 3; i++ {
