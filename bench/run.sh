@@ -19,7 +19,8 @@
 #   PAIRS [10]  SLICE [2s]  FLOOR_SLICE [1s]  CONCURRENCY [8]   closed loop
 #   DURATION [20s]  OPEN_CONCURRENCY [64]  RATE_FRACTION [0.8]  open loops
 #   WARMUP [3s]
-#   SERVER_PROCS [nproc]  LOAD_PROCS [1]   GOMAXPROCS of server / load generator
+#   SERVER_PROCS [serve's own]  LOAD_PROCS [1]   GOMAXPROCS of server / load generator
+#                   (serve's own: the CPUs, plus one per CPU when OpenSSL signs)
 #   SIGNING_BACKEND [auto]  RSA implementation, passed to both `tessera serve
 #                   --signing-backend` and `tokenload -signing-backend` so that the floor
 #                   signs with what the server signs with: auto (the system's OpenSSL
@@ -52,7 +53,8 @@ CONCURRENCY=${CONCURRENCY:-8}
 OPEN_CONCURRENCY=${OPEN_CONCURRENCY:-64}
 RATE_FRACTION=${RATE_FRACTION:-0.8}
 NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
-SERVER_PROCS=${SERVER_PROCS:-$NCPU}
+SERVER_ENV=()
+if [[ -n "${SERVER_PROCS:-}" ]]; then SERVER_ENV=(GOMAXPROCS="$SERVER_PROCS"); fi
 LOAD_PROCS=${LOAD_PROCS:-1}
 SIGNING_BACKEND=${SIGNING_BACKEND:-auto}
 NICE_CMD=()
@@ -88,8 +90,8 @@ done
 [[ -n "$PORT" ]] || { echo "no free port found" >&2; exit 1; }
 URL="https://127.0.0.1:$PORT"
 
-echo "== start tessera serve on $URL (GOMAXPROCS=$SERVER_PROCS, signing backend $SIGNING_BACKEND, log $WORK/server.log)"
-GOMAXPROCS=$SERVER_PROCS "${NICE_CMD[@]}" "$WORK/tessera" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" \
+echo "== start tessera serve on $URL (GOMAXPROCS=${SERVER_PROCS:-default}, signing backend $SIGNING_BACKEND, log $WORK/server.log)"
+env "${SERVER_ENV[@]}" "${NICE_CMD[@]}" "$WORK/tessera" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" \
 	--signing-backend "$SIGNING_BACKEND" --log-level warn >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
@@ -117,7 +119,7 @@ num() { printf '%.*f' "$2" "${1:-0}"; }
 
 echo
 echo "NOTE: the server and the load generator share this machine's $NCPU CPUs"
-echo "      (server GOMAXPROCS=$SERVER_PROCS, load generator GOMAXPROCS=$LOAD_PROCS; the floor is always"
+echo "      (server GOMAXPROCS=${SERVER_PROCS:-default}, load generator GOMAXPROCS=$LOAD_PROCS; the floor is always"
 echo "      measured on $NCPU goroutines with GOMAXPROCS=$NCPU while the server is idle)."
 echo "      Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)${NICE:+; server and load generator at nice $NICE}"
 echo
@@ -148,7 +150,7 @@ fi
 c=$WORK/closed.json o=$WORK/open.json o2=$WORK/open2.json
 echo "================ summary ================"
 printf 'machine:          %s CPUs (%s), server GOMAXPROCS=%s, load generator GOMAXPROCS=%s, shared CPUs%s\n' \
-	"$NCPU" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -1)" "$SERVER_PROCS" "$LOAD_PROCS" "${NICE:+, nice $NICE}"
+	"$NCPU" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -1)" "${SERVER_PROCS:-default}" "$LOAD_PROCS" "${NICE:+, nice $NICE}"
 GO_REF=$(field "$c" rs256FloorGo)
 printf 'RS256 floor:      %s (%s): %s sig/s single-core; %s sig/s on %s cores (interleaved with run 1); %s per CPU-second%s\n' \
 	"$(sfield "$c" rs256Backend)" "$SIGNING_BACKEND" \

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	"github.com/tessera-id/tessera/internal/app"
 	"github.com/tessera-id/tessera/internal/cli"
 	"github.com/tessera-id/tessera/internal/config"
+	"github.com/tessera-id/tessera/internal/rsasign"
 )
 
 func main() {
@@ -114,6 +116,16 @@ func serveCommand() *cobra.Command {
 			srv, err := app.New(ctx, cfg, log)
 			if err != nil {
 				return err
+			}
+			if srv.SignsNatively() && os.Getenv("GOMAXPROCS") == "" {
+				// A goroutine in a native (cgo) signature holds its P until
+				// the runtime hands the P off, so with one P per CPU the Go
+				// side of every request (reading it, answering, the audit
+				// log) waits behind signatures. Ps for the signatures (at
+				// most one per CPU run at once) besides those for the rest
+				// keep it moving: on 2 CPUs at 1,200 tokens/s, p99 fell from
+				// 47–83 ms to 11–15 ms.
+				runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + rsasign.NativeSlots())
 			}
 			out := cmd.ErrOrStderr()
 			if srv.FirstStart {

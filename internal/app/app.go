@@ -228,6 +228,9 @@ func (s *Server) hostNames() []string {
 // CAFile is the path of the local CA certificate clients should trust ("" with --tls-cert).
 func (s *Server) CAFile() string { return s.caFile }
 
+// SignsNatively reports whether tokens are signed by a native library.
+func (s *Server) SignsNatively() bool { return s.keys.SignsNatively() }
+
 // BootstrapPath is where bootstrap.json lives.
 func (s *Server) BootstrapPath() string { return filepath.Join(s.cfg.DataDir, BootstrapFile) }
 

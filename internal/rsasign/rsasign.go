@@ -79,12 +79,19 @@ func New(key *rsa.PrivateKey, public *jose.JSONWebKey, backend Backend) (*Signer
 	switch {
 	case err == nil:
 		s.native, s.backend = native, name
-		s.slots = make(chan struct{}, runtime.NumCPU())
+		s.slots = make(chan struct{}, NativeSlots())
 	case backend == OpenSSL:
 		return nil, fmt.Errorf("rsasign: OpenSSL backend: %w", err)
 	}
 	return s, nil
 }
+
+// Native reports whether a native library signs (through cgo). At most
+// NativeSlots() such signatures run at once.
+func (s *Signer) Native() bool { return s.native != nil }
+
+// NativeSlots is how many native signatures run at once: one per CPU.
+func NativeSlots() int { return runtime.NumCPU() }
 
 // Backend describes the implementation that signs, for logs and benchmarks.
 func (s *Signer) Backend() string { return s.backend }

@@ -57,6 +57,7 @@ type signingKey struct {
 	kid     string
 	signer  jose.Signer
 	backend string // the RSA implementation that signs
+	native  bool   // signed by a native library through cgo
 }
 
 // KeyManagerOptions configure a KeyManager.
@@ -172,7 +173,7 @@ func (m *KeyManager) Reload(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("signer for key %s: %w", k.ID, err)
 			}
-			current = &signingKey{kid: k.ID, signer: signer, backend: rs.Backend()}
+			current = &signingKey{kid: k.ID, signer: signer, backend: rs.Backend(), native: rs.Native()}
 		}
 	}
 	if current == nil {
@@ -279,6 +280,13 @@ func (m *KeyManager) SigningBackend() string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.current.backend
+}
+
+// SignsNatively reports whether a native library (OpenSSL) signs tokens.
+func (m *KeyManager) SignsNatively() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.current.native
 }
 
 // CurrentKeyID returns the kid new tokens carry.
