@@ -8,10 +8,6 @@ package token
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -31,31 +27,6 @@ func benchClaims() *AccessClaims {
 		Oid: "9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0", Sub: "9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0",
 		Tid: tid, Uti: "AbCdEfGhIjKlMnOpQrStUv", Ver: "1.0",
 	}
-}
-
-// BenchmarkRS256Sign is the raw floor: PKCS#1 v1.5 over a SHA-256 digest
-// with a 2048-bit key, on all GOMAXPROCS (use -cpu 1,2 for both figures).
-func BenchmarkRS256Sign(b *testing.B) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		b.Fatal(err)
-	}
-	key.Precompute()
-	payload, err := json.Marshal(benchClaims())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			d := sha256.Sum256(payload)
-			if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:]); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
 }
 
 // benchKeyManager is a KeyManager over the real SQLite store in a temporary
