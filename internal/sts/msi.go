@@ -281,14 +281,20 @@ var errNodeSecret = msiError{Error: "invalid_client",
 // authenticate turns a node secret into the node and its tenant, writing
 // the error when it cannot.
 func (h *ManagedIdentityHandler) authenticate(w http.ResponseWriter, r *http.Request, secret string) (domain.ComputeNode, domain.Tenant, bool) {
-	if secret == "" {
+	refuse := func(why string) (domain.ComputeNode, domain.Tenant, bool) {
+		// No node, so no tenant whose sign-in log could hold it: the
+		// server log records the refusal (never the secret).
+		h.log.WarnContext(r.Context(), "managed identity request refused", "reason", why,
+			"client_ip", httpx.ClientIP(r), "request_id", httpx.RequestID(r.Context()))
 		wire.WriteJSON(w, http.StatusUnauthorized, errNodeSecret)
 		return domain.ComputeNode{}, domain.Tenant{}, false
 	}
+	if secret == "" {
+		return refuse("no node secret")
+	}
 	node, err := h.nodes.AuthenticateNode(r.Context(), secret)
 	if errors.Is(err, resources.ErrNodeUnauthorized) {
-		wire.WriteJSON(w, http.StatusUnauthorized, errNodeSecret)
-		return domain.ComputeNode{}, domain.Tenant{}, false
+		return refuse("unknown, rotated or revoked node secret")
 	}
 	if err != nil {
 		h.unavailable(w, r, err)
