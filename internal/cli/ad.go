@@ -82,6 +82,23 @@ func rawList[T interface{ JSON() json.RawMessage }](items []T) []json.RawMessage
 	return out
 }
 
+// resolved is a verb's RunE that finds the object *ref names with resolve
+// (e.g. (*directory.Client).ResolveGroup) and runs run on it.
+func resolved[T any](ref *string, resolve func(*directory.Client, context.Context, string) (T, error),
+	run func(ctx context.Context, cmd *cobra.Command, g *graph, obj T) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		g, err := newGraph()
+		if err != nil {
+			return err
+		}
+		obj, err := resolve(g.dir, cmd.Context(), *ref)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), cmd, g, obj)
+	}
+}
+
 // ---- service principals ----
 
 func adSPCommand() *cobra.Command {
@@ -562,8 +579,64 @@ func adAppCommand() *cobra.Command {
 				return g.dir.RemoveApplicationPassword(ctx, a.ID, keyID)
 			},
 		}, nil
-	}))
+	}), federatedCredentialCommand())
 	return app
+}
+
+// federatedCredentialCommand is `app federated-credential`: the
+// application's federated identity credentials (workload identity federation).
+func federatedCredentialCommand() *cobra.Command {
+	fc := &cobra.Command{Use: "federated-credential", Short: "Manage the application's federated identity credentials"}
+	var id, parameters, credentialID string
+	withApp := func(run func(ctx context.Context, cmd *cobra.Command, g *graph, a directory.Application) error) func(*cobra.Command, []string) error {
+		return resolved(&id, (*directory.Client).ResolveApplication, run)
+	}
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Add a federated identity credential to an application",
+		Long: `--parameters is the credential as Graph takes it, inline JSON, @file or - (stdin):
+{"name": "...", "issuer": "https://...", "subject": "...", "audiences": ["api://AzureADTokenExchange"], "description": "..."}.
+Prints the credential Graph created.`,
+		RunE: withApp(func(ctx context.Context, cmd *cobra.Command, g *graph, a directory.Application) error {
+			body, err := readBody(parameters, cmd.InOrStdin())
+			if err != nil {
+				return fmt.Errorf("--parameters: %w", err)
+			}
+			f, err := g.dir.CreateFederatedCredential(ctx, a.ID, body)
+			if err != nil {
+				return err
+			}
+			return printRaw(cmd.OutOrStdout(), f.JSON())
+		}),
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List an application's federated identity credentials",
+		RunE: withApp(func(ctx context.Context, cmd *cobra.Command, g *graph, a directory.Application) error {
+			creds, err := g.dir.ListFederatedCredentials(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), rawList(creds))
+		}),
+	}
+	del := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete a federated identity credential by id or name",
+		RunE: withApp(func(ctx context.Context, _ *cobra.Command, g *graph, a directory.Application) error {
+			return g.dir.DeleteFederatedCredential(ctx, a.ID, credentialID)
+		}),
+	}
+	for _, c := range []*cobra.Command{create, list, del} {
+		c.Flags().StringVar(&id, "id", "", "app id, identifier URI or object id of the application")
+		_ = c.MarkFlagRequired("id")
+	}
+	create.Flags().StringVar(&parameters, "parameters", "", "the credential: JSON, @file or - (stdin)")
+	_ = create.MarkFlagRequired("parameters")
+	del.Flags().StringVar(&credentialID, "federated-credential-id", "", "id or name of the federated identity credential")
+	_ = del.MarkFlagRequired("federated-credential-id")
+	fc.AddCommand(create, list, del)
+	return fc
 }
 
 // ---- users ----
@@ -662,8 +735,61 @@ func adUserCommand() *cobra.Command {
 	del.Flags().StringVar(&id, "id", "", "object id or user principal name")
 	_ = del.MarkFlagRequired("id")
 
-	user.AddCommand(create, show, list, del)
+	// --force-change-password-next-sign-in is left out: Tessera's Graph does
+	// not keep forceChangePasswordNextSignIn.
+	var enabled string
+	update := &cobra.Command{
+		Use:   "update",
+		Short: "Change a user's display name, mail nickname, password, or whether it may sign in",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			body := map[string]any{}
+			if cmd.Flags().Changed("display-name") {
+				body["displayName"] = displayName
+			}
+			if cmd.Flags().Changed("mail-nickname") {
+				body["mailNickname"] = mailNickname
+			}
+			if cmd.Flags().Changed("account-enabled") {
+				v, err := parseBoolFlag("account-enabled", enabled)
+				if err != nil {
+					return err
+				}
+				body["accountEnabled"] = v
+			}
+			if cmd.Flags().Changed("password") {
+				body["passwordProfile"] = map[string]any{"password": password}
+			}
+			if len(body) == 0 {
+				return errors.New("usage error: give at least one of --display-name, --mail-nickname, --account-enabled, --password")
+			}
+			g, err := newGraph()
+			if err != nil {
+				return err
+			}
+			return g.dir.UpdateUser(cmd.Context(), id, body)
+		},
+	}
+	update.Flags().StringVar(&id, "id", "", "object id or user principal name")
+	update.Flags().StringVar(&displayName, "display-name", "", "display name")
+	update.Flags().StringVar(&mailNickname, "mail-nickname", "", "mail alias")
+	update.Flags().StringVar(&enabled, "account-enabled", "", "true or false: whether the user may sign in")
+	update.Flags().StringVar(&password, "password", "", "new password")
+	_ = update.MarkFlagRequired("id")
+
+	user.AddCommand(create, show, list, update, del)
 	return user
+}
+
+// parseBoolFlag reads the value of a true|false flag such as az's
+// --account-enabled (a flag that takes its value as the next word).
+func parseBoolFlag(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("usage error: --%s takes true or false, not %q", name, v)
 }
 
 // ---- groups ----
@@ -720,7 +846,43 @@ func adGroupCommand() *cobra.Command {
 	show.Flags().StringVarP(&groupID, "group", "g", "", "object id or display name")
 	_ = show.MarkFlagRequired("group")
 
-	group.AddCommand(create, show, adGroupMemberCommand())
+	var listName, listFilter string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List groups",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := newGraph()
+			if err != nil {
+				return err
+			}
+			var filter []string
+			if listFilter != "" {
+				filter = append(filter, listFilter)
+			}
+			if listName != "" {
+				filter = append(filter, directory.StartsWith("displayName", listName))
+			}
+			groups, err := g.dir.ListGroups(cmd.Context(), strings.Join(filter, " and "))
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), rawList(groups))
+		},
+	}
+	list.Flags().StringVar(&listName, "display-name", "", "display names starting with this")
+	list.Flags().StringVar(&listFilter, "filter", "", "OData filter, e.g. \"mailNickname eq 'ml-team'\"")
+
+	del := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete a group by object id or display name",
+		RunE: resolved(&groupID, (*directory.Client).ResolveGroup, func(ctx context.Context, _ *cobra.Command, g *graph, grp directory.Group) error {
+			return g.dir.DeleteGroup(ctx, grp.ID)
+		}),
+	}
+	del.Flags().StringVarP(&groupID, "group", "g", "", "object id or display name")
+	_ = del.MarkFlagRequired("group")
+
+	group.AddCommand(create, show, list, del, adGroupMemberCommand())
 	return group
 }
 
@@ -728,17 +890,7 @@ func adGroupMemberCommand() *cobra.Command {
 	member := &cobra.Command{Use: "member", Short: "Manage group members"}
 	var groupID, memberID string
 	withGroup := func(run func(ctx context.Context, cmd *cobra.Command, g *graph, grp directory.Group) error) func(*cobra.Command, []string) error {
-		return func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			grp, err := g.dir.ResolveGroup(cmd.Context(), groupID)
-			if err != nil {
-				return err
-			}
-			return run(cmd.Context(), cmd, g, grp)
-		}
+		return resolved(&groupID, (*directory.Client).ResolveGroup, run)
 	}
 	add := &cobra.Command{
 		Use:   "add",

@@ -71,6 +71,17 @@ type Application struct {
 	PasswordCredentials []PasswordCredential `json:"passwordCredentials"`
 }
 
+// FederatedCredential is a federated identity credential of an application:
+// tokens from Issuer for Subject, with one of Audiences, sign the app in.
+type FederatedCredential struct {
+	Document
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Issuer    string   `json:"issuer"`
+	Subject   string   `json:"subject"`
+	Audiences []string `json:"audiences"`
+}
+
 // ServicePrincipal is an application's identity in the tenant.
 type ServicePrincipal struct {
 	Document
@@ -297,6 +308,30 @@ func (c *Client) RemoveApplicationPassword(ctx context.Context, objectID, keyID 
 	return c.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(objectID)+"/removePassword", map[string]any{"keyId": keyID}, nil)
 }
 
+func federatedPath(objectID string) string {
+	return "/applications/" + url.PathEscape(objectID) + "/federatedIdentityCredentials"
+}
+
+// ListFederatedCredentials lists an application's federated identity credentials.
+func (c *Client) ListFederatedCredentials(ctx context.Context, objectID string) ([]FederatedCredential, error) {
+	return listAll[FederatedCredential](ctx, c, federatedPath(objectID), "", 0)
+}
+
+// CreateFederatedCredential adds a federated identity credential; body holds
+// Graph's federatedIdentityCredential properties (name, issuer, subject,
+// audiences, description).
+func (c *Client) CreateFederatedCredential(ctx context.Context, objectID string, body map[string]any) (FederatedCredential, error) {
+	var f FederatedCredential
+	err := c.do(ctx, http.MethodPost, federatedPath(objectID), body, &f)
+	return f, err
+}
+
+// DeleteFederatedCredential deletes a federated identity credential by id
+// or, as Graph also allows, by name.
+func (c *Client) DeleteFederatedCredential(ctx context.Context, objectID, idOrName string) error {
+	return c.do(ctx, http.MethodDelete, federatedPath(objectID)+"/"+url.PathEscape(idOrName), nil, nil)
+}
+
 // ---- service principals ----
 
 // ListServicePrincipals lists service principals matching filter (all when
@@ -386,6 +421,12 @@ func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
 // ListUsers lists users matching filter (all when empty).
 func (c *Client) ListUsers(ctx context.Context, filter string) ([]User, error) {
 	return listAll[User](ctx, c, "/users", filterQuery(filter), 0)
+}
+
+// UpdateUser patches a user (by object id or user principal name); body
+// holds Graph's user properties.
+func (c *Client) UpdateUser(ctx context.Context, id string, body map[string]any) error {
+	return c.do(ctx, http.MethodPatch, userPath(id), body, nil)
 }
 
 // DeleteUser deletes a user by object id or user principal name.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,14 +77,37 @@ func (c adCLI) fails(t *testing.T, want []string, args ...string) {
 	}
 }
 
-func clientSecretWorks(t *testing.T, s *testserver.Server, appID, secret string) bool {
+// clientCredentialsWork reports whether a client credentials request for ARM
+// with these client credentials gets a token; anything but a token or
+// invalid_client fails the test.
+func clientCredentialsWork(t *testing.T, s *testserver.Server, creds url.Values) bool {
 	t.Helper()
-	r := s.PostForm(t, "/"+s.Bootstrap.TenantID+"/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
-		"client_id": {appID}, "client_secret": {secret}, "scope": {"https://management.azure.com/.default"}})
+	creds.Set("grant_type", "client_credentials")
+	creds.Set("scope", armScope)
+	r := s.PostForm(t, "/"+s.Bootstrap.TenantID+"/oauth2/v2.0/token", creds)
 	if r.Status != 200 && r.Body["error"] != "invalid_client" {
 		t.Fatalf("client credentials: %s", r)
 	}
 	return r.Status == 200
+}
+
+func clientSecretWorks(t *testing.T, s *testserver.Server, appID, secret string) bool {
+	t.Helper()
+	return clientCredentialsWork(t, s, url.Values{"client_id": {appID}, "client_secret": {secret}})
+}
+
+// assertionWorks: does a federated token (client assertion) sign appID in?
+func assertionWorks(t *testing.T, s *testserver.Server, appID, assertion string) bool {
+	t.Helper()
+	return clientCredentialsWork(t, s, url.Values{"client_id": {appID},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}})
+}
+
+// passwordSignIn signs a user in with the password grant (the tenant must allow it).
+func passwordSignIn(t *testing.T, s *testserver.Server, upn, password string) testserver.TokenResponse {
+	t.Helper()
+	return s.PostForm(t, "/"+s.Bootstrap.TenantID+"/oauth2/v2.0/token", url.Values{"grant_type": {"password"},
+		"client_id": {azCLI}, "username": {upn}, "password": {password}, "scope": {armScope}})
 }
 
 func field(m map[string]any, k string) string { v, _ := m[k].(string); return v }
@@ -228,6 +252,42 @@ func TestCLIAd(t *testing.T) {
 		}
 	})
 
+	step("user update: display name, password and sign-in state take effect", func(t *testing.T) {
+		if err := s.App.SetAllowROPC(t.Context(), true); err != nil {
+			t.Fatal(err)
+		}
+		if r := passwordSignIn(t, s, upn, "Cli-Passw0rd!"); r.Status != 200 {
+			t.Fatalf("sign-in before the update: %s", r)
+		}
+		admin.ok(t, nil, "ad", "user", "update", "--id", upn, "--display-name", "Lead Data Scientist", "--password", "Cli-Passw0rd-2!")
+		var shown map[string]any
+		admin.ok(t, &shown, "ad", "user", "show", "--id", userID)
+		if field(shown, "displayName") != "Lead Data Scientist" || shown["accountEnabled"] != true {
+			t.Errorf("user show after update printed %v", shown)
+		}
+		wantOAuthError(t, passwordSignIn(t, s, upn, "Cli-Passw0rd!"), "invalid_grant", 50126)
+		if r := passwordSignIn(t, s, upn, "Cli-Passw0rd-2!"); r.Status != 200 {
+			t.Fatalf("sign-in with the new password: %s", r)
+		}
+
+		admin.ok(t, nil, "ad", "user", "update", "--id", userID, "--account-enabled", "false")
+		var disabled map[string]any
+		admin.ok(t, &disabled, "ad", "user", "show", "--id", upn)
+		if disabled["accountEnabled"] != false {
+			t.Errorf("user show after --account-enabled false printed %v", disabled)
+		}
+		wantOAuthError(t, passwordSignIn(t, s, upn, "Cli-Passw0rd-2!"), "invalid_grant", 50057)
+		admin.ok(t, nil, "ad", "user", "update", "--id", upn, "--account-enabled", "true")
+		if r := passwordSignIn(t, s, upn, "Cli-Passw0rd-2!"); r.Status != 200 {
+			t.Fatalf("sign-in after --account-enabled true: %s", r)
+		}
+
+		admin.fails(t, []string{"usage error", "--display-name"}, "ad", "user", "update", "--id", upn)
+		admin.fails(t, []string{"usage error", "true or false"}, "ad", "user", "update", "--id", upn, "--account-enabled", "no")
+		admin.fails(t, []string{"Request_BadRequest", "password complexity"}, "ad", "user", "update", "--id", upn, "--password", "short")
+		admin.fails(t, []string{"Request_ResourceNotFound"}, "ad", "user", "update", "--id", "nobody@"+b.Domain, "--display-name", "Nobody")
+	})
+
 	step("group create, member add, list, check", func(t *testing.T) {
 		var g map[string]any
 		admin.ok(t, &g, "ad", "group", "create", "--display-name", "ml-team", "--mail-nickname", "ml-team")
@@ -250,6 +310,101 @@ func TestCLIAd(t *testing.T) {
 		if !check.Value {
 			t.Error("member check: the service principal is not a member")
 		}
+	})
+
+	step("group list and delete", func(t *testing.T) {
+		var list []map[string]any
+		admin.ok(t, &list, "ad", "group", "list", "--display-name", "ml-")
+		if len(list) != 1 || field(list[0], "displayName") != "ml-team" {
+			t.Fatalf("group list --display-name printed %v", list)
+		}
+		var temp map[string]any
+		admin.ok(t, &temp, "ad", "group", "create", "--display-name", "ml-temp", "--mail-nickname", "ml-temp")
+		admin.ok(t, &list, "ad", "group", "list", "--filter", "mailNickname eq 'ml-temp'")
+		if len(list) != 1 || field(list[0], "id") != field(temp, "id") {
+			t.Errorf("group list --filter printed %v", list)
+		}
+		admin.ok(t, &list, "ad", "group", "list", "--display-name", "ml-", "--filter", "mailNickname eq 'ml-team'")
+		if len(list) != 1 || field(list[0], "displayName") != "ml-team" {
+			t.Errorf("group list with --filter and --display-name printed %v", list)
+		}
+		admin.fails(t, []string{"Request_BadRequest"}, "ad", "group", "list", "--filter", "noSuchProperty eq 'x'")
+
+		admin.ok(t, nil, "ad", "group", "delete", "--group", "ml-temp")
+		admin.fails(t, []string{"Request_ResourceNotFound"}, "ad", "group", "show", "--group", field(temp, "id"))
+		admin.ok(t, &list, "ad", "group", "list", "--display-name", "ml-temp")
+		if list == nil || len(list) != 0 {
+			t.Errorf("group list after delete printed %v, want []", list)
+		}
+		admin.fails(t, []string{"Request_ResourceNotFound", "ml-temp"}, "ad", "group", "delete", "--group", "ml-temp")
+
+		// Two groups of one name: deleting by the name is refused, by object id it works.
+		var dup1, dup2 map[string]any
+		admin.ok(t, &dup1, "ad", "group", "create", "--display-name", "ml-dup", "--mail-nickname", "ml-dup-1")
+		admin.ok(t, &dup2, "ad", "group", "create", "--display-name", "ml-dup", "--mail-nickname", "ml-dup-2")
+		admin.fails(t, []string{"more than one group is named", "object id"}, "ad", "group", "delete", "--group", "ml-dup")
+		admin.ok(t, nil, "ad", "group", "delete", "--group", field(dup1, "id"))
+		admin.ok(t, &list, "ad", "group", "list", "--display-name", "ml-dup")
+		if len(list) != 1 || field(list[0], "id") != field(dup2, "id") {
+			t.Errorf("group list after deleting one of two printed %v", list)
+		}
+	})
+
+	step("app federated-credential create, list, delete: the credential signs the app in", func(t *testing.T) {
+		// The external token: a workload's v2 token for api://AzureADTokenExchange, with Tessera as its issuer.
+		s.CreateApp(t, "token-exchange", map[string]any{
+			"identifierUris": []string{"api://AzureADTokenExchange"}, "api": map[string]any{"requestedAccessTokenVersion": 2},
+		})
+		workload := s.CreateApp(t, "workload", nil)
+		external := s.AppToken(t, workload.AppID, workload.Secret, "api://AzureADTokenExchange/.default")
+		issuer := s.URL + "/" + b.TenantID + "/v2.0"
+		target := s.CreateApp(t, "fic-target", nil)
+		if assertionWorks(t, s, target.AppID, external) {
+			t.Fatal("the workload token signs the target in before it has a federated credential")
+		}
+
+		var fic map[string]any
+		admin.ok(t, &fic, "ad", "app", "federated-credential", "create", "--id", target.AppID, "--parameters",
+			`{"name":"workload","issuer":"`+issuer+`","subject":"`+workload.SPID+`","audiences":["api://AzureADTokenExchange"]}`)
+		if field(fic, "id") == "" || field(fic, "name") != "workload" || field(fic, "issuer") != issuer || field(fic, "subject") != workload.SPID {
+			t.Fatalf("federated-credential create printed %v", fic)
+		}
+		if !assertionWorks(t, s, target.AppID, external) {
+			t.Error("the new federated credential does not sign the application in")
+		}
+
+		// From a file, with the application named by object id.
+		file := filepath.Join(t.TempDir(), "credential.json")
+		if err := os.WriteFile(file, []byte(`{"name":"github","issuer":"https://token.actions.githubusercontent.com","subject":"repo:contoso/ml:ref:refs/heads/main"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var github map[string]any
+		admin.ok(t, &github, "ad", "app", "federated-credential", "create", "--id", target.ObjectID, "--parameters", "@"+file)
+		var list []map[string]any
+		admin.ok(t, &list, "ad", "app", "federated-credential", "list", "--id", target.AppID)
+		if len(list) != 2 || field(list[0], "id") != field(fic, "id") || field(list[1], "id") != field(github, "id") {
+			t.Fatalf("federated-credential list printed %v", list)
+		}
+
+		admin.fails(t, []string{"Request_MultipleObjectsWithSameKeyValue"}, "ad", "app", "federated-credential", "create", "--id", target.AppID,
+			"--parameters", `{"name":"workload","issuer":"https://other.example","subject":"s"}`)
+		admin.fails(t, []string{"Request_BadRequest", "issuer"}, "ad", "app", "federated-credential", "create", "--id", target.AppID,
+			"--parameters", `{"name":"plain","issuer":"http://insecure.example","subject":"s"}`)
+		admin.fails(t, []string{"--parameters", "not a JSON object"}, "ad", "app", "federated-credential", "create", "--id", target.AppID,
+			"--parameters", "{name:")
+		admin.fails(t, []string{"Request_ResourceNotFound"}, "ad", "app", "federated-credential", "list", "--id", "api://no-such-app")
+
+		admin.ok(t, nil, "ad", "app", "federated-credential", "delete", "--id", target.AppID, "--federated-credential-id", "workload")
+		if assertionWorks(t, s, target.AppID, external) {
+			t.Error("the workload token still signs the application in after its credential was deleted")
+		}
+		admin.ok(t, nil, "ad", "app", "federated-credential", "delete", "--id", target.ObjectID, "--federated-credential-id", field(github, "id"))
+		admin.ok(t, &list, "ad", "app", "federated-credential", "list", "--id", target.AppID)
+		if list == nil || len(list) != 0 {
+			t.Errorf("federated-credential list after the deletes printed %v, want []", list)
+		}
+		admin.fails(t, []string{"Request_ResourceNotFound"}, "ad", "app", "federated-credential", "delete", "--id", target.AppID,
+			"--federated-credential-id", "workload")
 	})
 
 	step("sp and app credential reset: the old secret stops working", func(t *testing.T) {
