@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the full test suite uses (PostgreSQL, the
-# real Python azure-identity / azure-ai-ml, the Azure CLI, Chromium), starts
-# PostgreSQL, and writes .ci/test-env with the variables the tests read.
+# real Python azure-identity / azure-ai-ml, the Azure CLI, Chromium) and the
+# Node @azure/identity of test/compat/node (npm ci), starts PostgreSQL, and
+# writes .ci/test-env with the variables the tests read.
 # Idempotent; run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 go mod download
+
+# The Node compatibility test's client, @azure/identity, from the committed
+# lock file (node and npm come with the machine: Debian's own nodejs is older
+# than the Node 20 that @azure/identity 4.13 needs).
+if ! npm ci --prefix test/compat/node --no-audit --no-fund --loglevel=error >/dev/null; then
+	echo "test-setup: npm ci --prefix test/compat/node failed" >&2
+	exit 1
+fi
 
 dsn_line=$(sh internal/store/postgres/testdata/start-postgres.sh)
 {

@@ -96,6 +96,8 @@ var versionPatterns = []struct {
 	{"msal (Python)", regexp.MustCompile(`msal (\d[\w.]*)`)},
 	{"azure-ai-ml", regexp.MustCompile(`azure-ai-ml (\d[\w.]*)`)},
 	{"azure-core (Python)", regexp.MustCompile(`azure-core (\d[\w.]*)`)},
+	{"@azure/identity (Node)", regexp.MustCompile(`@azure/identity (\d[\w.]*)`)},
+	{"@azure/msal-node", regexp.MustCompile(`@azure/msal-node (\d[\w.]*)`)},
 }
 
 var fileLine = regexp.MustCompile(`^\s*\S+\.go:\d+: `)

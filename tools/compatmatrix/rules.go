@@ -28,6 +28,7 @@ var clients = []client{
 	{"Azure CLI (az)", "the unmodified az, with Tessera registered as a cloud"},
 	{"Browser (headless Chromium)", "Tessera's sign-in pages in a real browser"},
 	{"Go azidentity", "the Azure SDK for Go's azidentity credentials, used directly"},
+	{"Node @azure/identity", "the unmodified @azure/identity and msal-node npm packages"},
 	{"Go sdk/credential + sdk/workspace", "Tessera's Go SDK: credential.NewDefault and armmachinelearning clients; the examples/ programs"},
 	{"tessera CLI", "Tessera's own client verbs (login, ad, role, ml, compute run)"},
 	{"docs/quickstart.md", "the quickstart's commands, run from a clean copy (Python, Go and az steps)"},
@@ -81,6 +82,10 @@ var rules = []rule{
 	{"Go azidentity", "Service principal", integration, "TestFederatedAssertion", ""},
 	{"Go azidentity", "Managed identity", integration, "TestManagedIdentityCredentials", ""},
 	{"Go azidentity", "Managed identity", integration, "TestWorkloadIdentityFederation", ""},
+
+	// Node @azure/identity
+	{"Node @azure/identity", "Service principal", compat, "TestNodeIdentity", ""},
+	{"Node @azure/identity", "Managed identity", compat, "TestManagedIdentityNode", ""},
 
 	// Go SDK
 	{"Go sdk/credential + sdk/workspace", "Interactive", integration, "TestExampleInteractive", ""},
