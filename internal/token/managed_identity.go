@@ -85,10 +85,11 @@ func (r *ManagedIdentityRequest) auditEvent() *Event {
 // token (idtyp app, appidacr 2) whose appid is the identity's client id, oid
 // and sub its principal, and xms_mirid the resource it belongs to.
 func (s *Service) IssueManagedIdentityToken(ctx context.Context, req ManagedIdentityRequest) (*Issued, error) {
-	start := s.now()
+	signIn := req.auditRequest()
+	signIn.started = s.now()
 	ev := req.auditEvent()
-	issued, err := s.issueManagedIdentity(ctx, &req, ev)
-	s.record(ctx, req.auditRequest(), ev, start, err)
+	issued, err := s.issueManagedIdentity(ctx, &req, signIn, ev)
+	s.finishSignIn(ctx, signIn, ev, err)
 	return issued, err
 }
 
@@ -111,7 +112,7 @@ func (s *Service) RecordManagedIdentityFailure(ctx context.Context, req ManagedI
 	}
 }
 
-func (s *Service) issueManagedIdentity(ctx context.Context, req *ManagedIdentityRequest, ev *Event) (*Issued, error) {
+func (s *Service) issueManagedIdentity(ctx context.Context, req *ManagedIdentityRequest, signIn *Request, ev *Event) (*Issued, error) {
 	res, err := s.ResolveResource(ctx, req.Tenant, req.Resource)
 	if err != nil {
 		return nil, err
@@ -130,6 +131,7 @@ func (s *Service) issueManagedIdentity(ctx context.Context, req *ManagedIdentity
 		c.AppID, c.AppIDAcr, c.Idp = req.Identity.ClientID, ClientAuthCertificate, c.Iss
 	}
 	c.XmsMirid = req.Identity.ResourceID
+	s.announceSuccess(ctx, signIn, ev)
 	tok, exp, nbf, err := s.Mint(c)
 	if err != nil {
 		return nil, &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}

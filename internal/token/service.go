@@ -169,18 +169,24 @@ func (s *Service) Keys() *KeyManager { return s.keys }
 func (s *Service) Exchange(ctx context.Context, req *Request) (*Issued, error) {
 	req.started = s.now()
 	issued, ev, err := s.exchange(ctx, req)
+	s.finishSignIn(ctx, req, ev, err)
+	return issued, err
+}
+
+// finishSignIn makes the sign-in record of req durable: it waits for the
+// success a grant announced, or records the outcome now.
+func (s *Service) finishSignIn(ctx context.Context, req *Request, ev *Event, err error) {
 	if req.committed != nil {
 		if werr := req.committed(); werr != nil {
 			s.log.ErrorContext(ctx, "record sign-in", "err", werr)
 		}
 		if err == nil {
-			return issued, nil
+			return
 		}
 		// The grant failed after announcing its success (it could not
 		// sign): the failure is logged as well, with the reason.
 	}
 	s.record(ctx, req, ev, req.started, err)
-	return issued, err
 }
 
 // announceSuccess queues the success record of req just before its token is
