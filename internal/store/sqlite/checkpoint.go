@@ -13,11 +13,14 @@ import (
 // fsyncs both, tens of milliseconds on a real disk, while every writer queued
 // behind it (sign-in events among them) waits. Tessera checkpoints from a
 // goroutine of its own instead, on a connection of its own, in PASSIVE mode,
-// which never blocks the writer or the readers. The writer's automatic
-// checkpoint stays as a safety net at a much larger WAL.
+// which never blocks the writer or the readers. Such a checkpoint cannot
+// restart the WAL while the writer keeps appending (it never catches up with
+// the last frame), so the writer's automatic checkpoint stays, at a larger
+// WAL: it restarts the log and, most of it being copied by then, has little
+// left to copy.
 const (
 	checkpointEvery = 250 * time.Millisecond
-	// autoCheckpointPages is the writer's fallback threshold (4 KiB pages).
+	// autoCheckpointPages is the writer's own threshold (4 KiB pages).
 	autoCheckpointPages = 4096
 )
 
