@@ -1,10 +1,8 @@
 package compat
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -118,21 +116,8 @@ func (c nodeClient) run(t *testing.T, s *testserver.Server, mode string, vars ma
 	for k, v := range vars {
 		env = append(env, k+"="+v)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.node, c.script, mode)
-	cmd.Env = env
-	cmd.Dir = t.TempDir()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 5 * time.Second
-	start := time.Now()
-	err := cmd.Run()
-	t.Logf("identity.js %s ran in %s", mode, time.Since(start).Round(time.Millisecond))
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("identity.js %s: timed out after %s; stdout:\n%s\nstderr:\n%s", mode, nodeTimeout, stdout.String(), stderr.String())
-	}
-	return decodeNode(t, mode, stdout.String(), stderr.String(), err)
+	stdout, stderr, err := runClient(t, nodeTimeout, "identity.js "+mode, env, c.node, c.script, mode)
+	return decodeNode(t, mode, stdout, stderr, err)
 }
 
 // checkNodeToken verifies the token against the JWKS, checks want's claims

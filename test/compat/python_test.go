@@ -118,36 +118,45 @@ func runPython(t *testing.T, py string, s *testserver.Server, script string, var
 	for k, v := range vars {
 		env = append(env, k+"="+v)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), pythonTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, py, path)
-	cmd.Env = env
-	cmd.Dir = t.TempDir()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	// DefaultAzureCredential may start the Azure CLI; don't wait on its pipes forever.
-	cmd.WaitDelay = 5 * time.Second
-	start := time.Now()
-	runErr := cmd.Run()
-	t.Logf("%s ran in %s", script, time.Since(start).Round(time.Millisecond))
-	if stderr.Len() > 0 && (runErr != nil || testing.Verbose() && os.Getenv("TESSERA_COMPAT_DEBUG") != "") {
-		t.Logf("%s stderr:\n%s", script, stderr.String())
-	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("%s: timed out after %s; stdout:\n%s\nstderr:\n%s", script, pythonTimeout, stdout.String(), stderr.String())
+	stdout, stderr, runErr := runClient(t, pythonTimeout, script, env, py, path)
+	if stderr != "" && (runErr != nil || testing.Verbose() && os.Getenv("TESSERA_COMPAT_DEBUG") != "") {
+		t.Logf("%s stderr:\n%s", script, stderr)
 	}
 	var res pythonResult
-	line := lastLine(stdout.String())
+	line := lastLine(stdout)
 	if line == "" || json.Unmarshal([]byte(line), &res) != nil {
-		t.Fatalf("%s: %v; no JSON result line; stdout:\n%s\nstderr:\n%s", script, runErr, stdout.String(), stderr.String())
+		t.Fatalf("%s: %v; no JSON result line; stdout:\n%s\nstderr:\n%s", script, runErr, stdout, stderr)
 	}
 	if runErr != nil {
 		if res.Error != "" {
 			t.Fatalf("%s: %v: %s: %s", script, runErr, res.Error, res.Message)
 		}
-		t.Fatalf("%s: %v; stdout:\n%s", script, runErr, stdout.String())
+		t.Fatalf("%s: %v; stdout:\n%s", script, runErr, stdout)
 	}
 	return res
+}
+
+// runClient runs a client program (name args) with env in a temporary
+// directory, bounded by timeout, and returns what it printed and how it
+// exited; a timeout fails the test. label names it in the test log.
+func runClient(t *testing.T, timeout time.Duration, label string, env []string, name string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.Dir = t.TempDir()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	// DefaultAzureCredential may start the Azure CLI; don't wait on its pipes forever.
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	err = cmd.Run()
+	t.Logf("%s ran in %s", label, time.Since(start).Round(time.Millisecond))
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("%s: timed out after %s; stdout:\n%s\nstderr:\n%s", label, timeout, out.String(), errOut.String())
+	}
+	return out.String(), errOut.String(), err
 }
 
 func lastLine(s string) string {
