@@ -94,14 +94,8 @@ func nodeIdentity(t *testing.T) nodeClient {
 // that a case expecting an error can check it.
 func decodeNode(t *testing.T, mode, stdout, stderr string, runErr error) nodeResult {
 	t.Helper()
-	if stderr != "" && (runErr != nil || testing.Verbose() && os.Getenv("TESSERA_COMPAT_DEBUG") != "") {
-		t.Logf("identity.js %s stderr:\n%s", mode, stderr)
-	}
 	var res nodeResult
-	line := lastLine(stdout)
-	if line == "" || json.Unmarshal([]byte(line), &res) != nil {
-		t.Fatalf("identity.js %s: %v; no JSON result line; stdout:\n%s\nstderr:\n%s", mode, runErr, stdout, stderr)
-	}
+	decodeResultLine(t, "identity.js "+mode, stdout, stderr, runErr, &res)
 	if runErr != nil && res.Error == "" {
 		t.Fatalf("identity.js %s: %v; stdout:\n%s", mode, runErr, stdout)
 	}

@@ -119,14 +119,8 @@ func runPython(t *testing.T, py string, s *testserver.Server, script string, var
 		env = append(env, k+"="+v)
 	}
 	stdout, stderr, runErr := runClient(t, pythonTimeout, script, env, py, path)
-	if stderr != "" && (runErr != nil || testing.Verbose() && os.Getenv("TESSERA_COMPAT_DEBUG") != "") {
-		t.Logf("%s stderr:\n%s", script, stderr)
-	}
 	var res pythonResult
-	line := lastLine(stdout)
-	if line == "" || json.Unmarshal([]byte(line), &res) != nil {
-		t.Fatalf("%s: %v; no JSON result line; stdout:\n%s\nstderr:\n%s", script, runErr, stdout, stderr)
-	}
+	decodeResultLine(t, script, stdout, stderr, runErr, &res)
 	if runErr != nil {
 		if res.Error != "" {
 			t.Fatalf("%s: %v: %s: %s", script, runErr, res.Error, res.Message)
@@ -153,10 +147,23 @@ func runClient(t *testing.T, timeout time.Duration, label string, env []string, 
 	start := time.Now()
 	err = cmd.Run()
 	t.Logf("%s ran in %s", label, time.Since(start).Round(time.Millisecond))
+	if errOut.Len() > 0 && (err != nil || testing.Verbose() && os.Getenv("TESSERA_COMPAT_DEBUG") != "") {
+		t.Logf("%s stderr:\n%s", label, errOut.String())
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatalf("%s: timed out after %s; stdout:\n%s\nstderr:\n%s", label, timeout, out.String(), errOut.String())
 	}
 	return out.String(), errOut.String(), err
+}
+
+// decodeResultLine decodes the JSON line a client program prints last into
+// v; a run that printed none fails the test.
+func decodeResultLine(t *testing.T, label, stdout, stderr string, runErr error, v any) {
+	t.Helper()
+	line := lastLine(stdout)
+	if line == "" || json.Unmarshal([]byte(line), v) != nil {
+		t.Fatalf("%s: %v; no JSON result line; stdout:\n%s\nstderr:\n%s", label, runErr, stdout, stderr)
+	}
 }
 
 func lastLine(s string) string {
