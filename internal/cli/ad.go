@@ -735,9 +735,7 @@ func adUserCommand() *cobra.Command {
 	del.Flags().StringVar(&id, "id", "", "object id or user principal name")
 	_ = del.MarkFlagRequired("id")
 
-	// --force-change-password-next-sign-in is left out: Tessera's Graph does
-	// not keep forceChangePasswordNextSignIn.
-	var enabled string
+	var enabled, forceNext string
 	update := &cobra.Command{
 		Use:   "update",
 		Short: "Change a user's display name, mail nickname, password, or whether it may sign in",
@@ -756,11 +754,27 @@ func adUserCommand() *cobra.Command {
 				}
 				body["accountEnabled"] = v
 			}
+			// passwordProfile is one value in Graph: a new password without
+			// the flag means forceChangePasswordNextSignIn false.
+			var profile map[string]any
 			if cmd.Flags().Changed("password") {
-				body["passwordProfile"] = map[string]any{"password": password}
+				profile = map[string]any{"password": password}
+			}
+			if cmd.Flags().Changed("force-change-password-next-sign-in") {
+				v, err := parseBoolFlag("force-change-password-next-sign-in", forceNext)
+				if err != nil {
+					return err
+				}
+				if profile == nil {
+					profile = map[string]any{}
+				}
+				profile["forceChangePasswordNextSignIn"] = v
+			}
+			if profile != nil {
+				body["passwordProfile"] = profile
 			}
 			if len(body) == 0 {
-				return errors.New("usage error: give at least one of --display-name, --mail-nickname, --account-enabled, --password")
+				return errors.New("usage error: give at least one of --display-name, --mail-nickname, --account-enabled, --password, --force-change-password-next-sign-in")
 			}
 			g, err := newGraph()
 			if err != nil {
@@ -774,6 +788,7 @@ func adUserCommand() *cobra.Command {
 	update.Flags().StringVar(&mailNickname, "mail-nickname", "", "mail alias")
 	update.Flags().StringVar(&enabled, "account-enabled", "", "true or false: whether the user may sign in")
 	update.Flags().StringVar(&password, "password", "", "new password")
+	update.Flags().StringVar(&forceNext, "force-change-password-next-sign-in", "", "true or false: whether the user must change the password at the next sign-in")
 	_ = update.MarkFlagRequired("id")
 
 	user.AddCommand(create, show, list, update, del)

@@ -21,6 +21,8 @@ type UserInput struct {
 	// AccountEnabled defaults to true.
 	AccountEnabled *bool
 	Password       string
+	// ForceChangePassword is passwordProfile.forceChangePasswordNextSignIn.
+	ForceChangePassword bool
 }
 
 // Password rules as Entra applies them to cloud accounts.
@@ -119,7 +121,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in UserInput)
 	u := domain.User{
 		ID: NewID(), TenantID: tenantID, UserPrincipalName: in.UserPrincipalName, DisplayName: in.DisplayName,
 		MailNickname: nick, AccountEnabled: in.AccountEnabled == nil || *in.AccountEnabled,
-		PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now,
+		PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now, ForceChangePassword: in.ForceChangePassword,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return domain.User{}, fmt.Errorf("create user %s: %w", in.UserPrincipalName, err)
@@ -153,6 +155,8 @@ type UserPatch struct {
 	// Password resets the password; PasswordChangedAt moves to now, which
 	// ends the sessions and refresh tokens issued before.
 	Password *string
+	// ForceChangePassword sets passwordProfile.forceChangePasswordNextSignIn.
+	ForceChangePassword *bool
 }
 
 // UpdateUser applies patch to a user addressed by id or UPN.
@@ -206,6 +210,9 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, idOrUPN string, p Us
 		if p.Password != nil {
 			u.PasswordHash = hash
 			u.PasswordChangedAt = s.now().UTC()
+		}
+		if p.ForceChangePassword != nil {
+			u.ForceChangePassword = *p.ForceChangePassword
 		}
 		out = u
 		return tx.UpdateUser(ctx, u)
@@ -290,6 +297,46 @@ func (s *Service) AuthenticateUser(ctx context.Context, tenantID, upn, password 
 		return domain.User{}, ErrUserDisabled
 	}
 	return u, nil
+}
+
+// ErrPasswordReused: a forced password change must choose a new password.
+var ErrPasswordReused = &InvalidError{Message: "You can't reuse your current password. Please choose a different password."}
+
+// ChangeExpiredPassword completes a forced password change at sign-in: the
+// user (whose current password the caller has already verified) sets
+// newPassword, which must pass the same complexity rule as an administrator's
+// reset and differ from the current one. The flag is cleared and
+// PasswordChangedAt moves to now, ending older sessions and refresh tokens.
+func (s *Service) ChangeExpiredPassword(ctx context.Context, tenantID, userID, newPassword string) (domain.User, error) {
+	if err := CheckPasswordComplexity(newPassword); err != nil {
+		return domain.User{}, err
+	}
+	hash, err := HashPassword(newPassword)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("hash password: %w", err)
+	}
+	var out domain.User
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		u, err := tx.GetUser(ctx, tenantID, userID)
+		if err != nil {
+			return err
+		}
+		if !u.AccountEnabled {
+			return ErrUserDisabled
+		}
+		if VerifyPassword(u.PasswordHash, newPassword) == nil {
+			return ErrPasswordReused
+		}
+		u.PasswordHash = hash
+		u.PasswordChangedAt = s.now().UTC()
+		u.ForceChangePassword = false
+		out = u
+		return tx.UpdateUser(ctx, u)
+	})
+	if err != nil {
+		return domain.User{}, fmt.Errorf("change password of %s: %w", userID, err)
+	}
+	return out, nil
 }
 
 // SessionValid reports whether a session or refresh token issued to u at

@@ -38,7 +38,10 @@ type User struct {
 	// PasswordHash is an argon2id hash in PHC string form; never serialised to clients.
 	PasswordHash      string
 	PasswordChangedAt time.Time
-	CreatedAt         time.Time
+	// ForceChangePassword is Graph's passwordProfile.forceChangePasswordNextSignIn:
+	// the next interactive sign-in must set a new password before it completes.
+	ForceChangePassword bool
+	CreatedAt           time.Time
 }
 
 // Application is an app registration: the definition of a client or resource.

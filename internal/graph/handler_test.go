@@ -452,3 +452,61 @@ func TestAddKeyByTheApplicationItself(t *testing.T) {
 		t.Errorf("keyCredentials after addKey: %s", got.raw)
 	}
 }
+
+// passwordProfile.forceChangePasswordNextSignIn is stored on create and
+// PATCH; an omitted value on create means false, and the password itself is
+// never returned.
+func TestForceChangePasswordRoundTrip(t *testing.T) {
+	h := newHarness(t)
+	admin := h.adminTok()
+	flag := func(id string) bool {
+		t.Helper()
+		u, err := h.dir.GetUser(h.ctx, h.tenant.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.ForceChangePassword
+	}
+	r := h.do(admin, "POST", "/users", map[string]any{"displayName": "f", "userPrincipalName": "forced@t.tessera.local",
+		"passwordProfile": map[string]any{"password": "Passw0rd!x", "forceChangePasswordNextSignIn": true}})
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	if bytes.Contains(r.raw, []byte("Passw0rd")) {
+		t.Fatalf("password returned: %s", r.raw)
+	}
+	id, _ := r.body["id"].(string)
+	if !flag(id) {
+		t.Fatal("flag not stored on create")
+	}
+	r = h.do(admin, "POST", "/users", map[string]any{"displayName": "g", "userPrincipalName": "notforced@t.tessera.local",
+		"passwordProfile": map[string]any{"password": "Passw0rd!x"}})
+	if r.status != 201 || flag(r.body["id"].(string)) {
+		t.Fatalf("omitted flag: %d %s", r.status, r.raw)
+	}
+	patch := func(body map[string]any) {
+		t.Helper()
+		if r := h.do(admin, "PATCH", "/users/"+id, body); r.status != 204 {
+			t.Fatalf("patch %v: %d %s", body, r.status, r.raw)
+		}
+	}
+	patch(map[string]any{"passwordProfile": map[string]any{"forceChangePasswordNextSignIn": false}})
+	if flag(id) {
+		t.Fatal("flag not cleared by PATCH")
+	}
+	patch(map[string]any{"displayName": "renamed"})
+	if flag(id) {
+		t.Fatal("unrelated PATCH set the flag")
+	}
+	patch(map[string]any{"passwordProfile": map[string]any{"password": "N3w!Passw0rd", "forceChangePasswordNextSignIn": true}})
+	if !flag(id) {
+		t.Fatal("reset with forceChangePasswordNextSignIn did not set the flag")
+	}
+	patch(map[string]any{"displayName": "again"})
+	if !flag(id) {
+		t.Fatal("unrelated PATCH cleared the flag")
+	}
+	if r := h.do(admin, "GET", "/users/"+id, nil); r.status != 200 || bytes.Contains(r.raw, []byte("N3w!")) {
+		t.Fatalf("get: %d %s", r.status, r.raw)
+	}
+}

@@ -58,6 +58,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c caller) {
 		MailNickname: deref(b.MailNickname), UserPrincipalName: deref(b.UserPrincipalName)}
 	if b.PasswordProfile != nil {
 		in.Password = deref(b.PasswordProfile.Password)
+		in.ForceChangePassword = b.PasswordProfile.ForceChangePasswordNextSignIn != nil && *b.PasswordProfile.ForceChangePasswordNextSignIn
 	}
 	u, err := h.dir.CreateUser(r.Context(), c.TenantID, in)
 	h.recordChange(r, c, "user.create", in.UserPrincipalName, err, "id", u.ID)
@@ -96,13 +97,21 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c caller) {
 	p := directory.UserPatch{DisplayName: b.DisplayName, MailNickname: b.MailNickname,
 		UserPrincipalName: b.UserPrincipalName, AccountEnabled: b.AccountEnabled}
 	action := "user.update"
-	if b.PasswordProfile != nil {
-		if b.PasswordProfile.Password == nil {
+	if pp := b.PasswordProfile; pp != nil {
+		if pp.Password == nil && pp.ForceChangePasswordNextSignIn == nil {
 			h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "passwordProfile.password is required to reset a password.")
 			return
 		}
-		p.Password = b.PasswordProfile.Password
-		action = "user.resetPassword"
+		if pp.Password != nil {
+			// passwordProfile is a complex value: a reset replaces it whole,
+			// so an omitted forceChangePasswordNextSignIn means false.
+			p.Password = pp.Password
+			action = "user.resetPassword"
+			force := pp.ForceChangePasswordNextSignIn != nil && *pp.ForceChangePasswordNextSignIn
+			p.ForceChangePassword = &force
+		} else {
+			p.ForceChangePassword = pp.ForceChangePasswordNextSignIn
+		}
 	}
 	if b.AccountEnabled != nil && !*b.AccountEnabled && action == "user.update" {
 		action = "user.disable"

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/signin"
@@ -24,6 +25,7 @@ import (
 //	   ├─ session cookie? ─ prompt=none: silent code or login_required
 //	   │                  └ select_account: account picker
 //	   └─ login page ─POST─► password (smart lockout)
+//	        └─ password change required? ─► "Update your password" page
 //	        └─ Conditional Access ─► block page | MFA (or enrollment) page
 //	             └─ consent page (prompt=consent)
 //	                  └─ code ─► 302 (query/fragment) or auto-submitted form_post
@@ -213,6 +215,17 @@ func (in *Interactive) signIn(pc *pageCtx, forceLogin, pick bool) (domain.Browse
 	case "another":
 		login("", "", http.StatusOK)
 		return sess, user, false
+	case "changepassword":
+		if !has {
+			login("", "Your sign-in session has expired. Sign in again.", http.StatusOK)
+			return sess, user, false
+		}
+		if user.ForceChangePassword {
+			var ok bool
+			if sess, user, ok = in.changePassword(pc, sess, user); !ok {
+				return sess, user, false
+			}
+		}
 	case "mfa", "enroll":
 		if !has {
 			login("", "Your sign-in session has expired. Sign in again.", http.StatusOK)
@@ -269,7 +282,76 @@ func (in *Interactive) signIn(pc *pageCtx, forceLogin, pick bool) (domain.Browse
 			return sess, user, false
 		}
 	}
+	if user.ForceChangePassword {
+		// The password was right, but the user must replace it before the
+		// sign-in goes on (whatever step was posted).
+		in.renderChangePassword(pc, user, "", http.StatusOK)
+		return sess, user, false
+	}
 	return in.checkPolicies(pc, sess, user)
+}
+
+// renderChangePassword shows the "Update your password" step.
+func (in *Interactive) renderChangePassword(pc *pageCtx, user domain.User, msg string, status int) {
+	in.render(pc, status, web.PageChangePassword, web.Page{Title: "Update your password", Account: user.UserPrincipalName, Error: msg})
+}
+
+// changePassword completes the forced password change of a signed-in user
+// whose session proves the current password. The new password must pass the
+// directory's rule for an administrator's reset. On success the flag is
+// cleared and PasswordChangedAt moves to now, which ends every older session
+// and refresh token, including the one this sign-in started with; a new
+// session, begun after the change, carries the sign-in on.
+func (in *Interactive) changePassword(pc *pageCtx, sess domain.BrowserSession, user domain.User) (domain.BrowserSession, domain.User, bool) {
+	ctx := pc.r.Context()
+	pw, confirm := pc.r.PostForm.Get("new_password"), pc.r.PostForm.Get("confirm_password")
+	switch {
+	case pw == "":
+		in.renderChangePassword(pc, user, "Enter a new password.", http.StatusOK)
+		return sess, user, false
+	case pw != confirm:
+		in.renderChangePassword(pc, user, "The passwords don't match. Enter the same new password in both boxes.", http.StatusOK)
+		return sess, user, false
+	}
+	u, err := in.signins.Directory().ChangeExpiredPassword(ctx, pc.tenant.ID, user.ID, pw)
+	var inv *directory.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		in.recordPasswordChange(pc, user, inv.Message)
+		in.renderChangePassword(pc, user, inv.Message, http.StatusOK)
+		return sess, user, false
+	case errors.Is(err, directory.ErrUserDisabled):
+		in.render(pc, http.StatusOK, web.PageLogin, web.Page{Title: "Sign in", Username: user.UserPrincipalName,
+			Error: "Your account has been disabled. Contact your administrator."})
+		return sess, user, false
+	case err != nil:
+		in.internalError(pc, err)
+		return sess, user, false
+	}
+	in.recordPasswordChange(pc, u, "")
+	_ = in.signins.EndSession(ctx, in.sessionValue(pc.r))
+	cookie, b, err := in.signins.NewSession(ctx, pc.tenant.ID, u, sess.AMR)
+	if err != nil {
+		in.internalError(pc, err)
+		return sess, user, false
+	}
+	in.setSession(pc.w, cookie)
+	return b, u, true
+}
+
+// recordPasswordChange writes the user's own password change to the audit
+// log as a directory change (never the password itself).
+func (in *Interactive) recordPasswordChange(pc *pageCtx, u domain.User, failure string) {
+	ev := domain.AuditEvent{
+		TenantID: pc.tenant.ID, Kind: domain.AuditChange, ActorID: u.ID, ActorName: u.UserPrincipalName,
+		Action: "user.changePassword", Target: u.UserPrincipalName, Result: "success",
+		ClientIP: httpx.ClientIP(pc.r), CorrelationID: httpx.CorrelationID(pc.r.Context()),
+		Details: map[string]string{"id": u.ID, "flow": pc.kind, "reason": "forceChangePasswordNextSignIn"},
+	}
+	if failure != "" {
+		ev.Result, ev.Reason = "failure", failure
+	}
+	in.signins.Record(pc.r.Context(), ev)
 }
 
 // checkPolicies evaluates Conditional Access for a signed-in person and
@@ -375,5 +457,10 @@ func (in *Interactive) recordFailure(pc *pageCtx, username, step string, err err
 
 // silentSession is the session of a prompt=none request, if any.
 func (in *Interactive) silentSession(ctx context.Context, tenantID string, r *http.Request) (domain.BrowserSession, domain.User, error) {
-	return in.signins.Session(ctx, tenantID, in.sessionValue(r))
+	sess, u, err := in.signins.Session(ctx, tenantID, in.sessionValue(r))
+	if err == nil && u.ForceChangePassword {
+		// The password must be changed first, which needs the pages.
+		return domain.BrowserSession{}, domain.User{}, signin.ErrNoSession
+	}
+	return sess, u, err
 }

@@ -64,6 +64,12 @@ func (g Password) Exchange(ctx context.Context, s *Service, req *Request) (*Issu
 		return nil, ev, mapSignInError(err, req.Tenant)
 	}
 	ev.ActorID, ev.ActorName = u.ID, u.UserPrincipalName
+	if u.ForceChangePassword {
+		// The password is right but must be replaced first, which only an
+		// interactive sign-in can do: Entra answers AADSTS50055.
+		return nil, ev, Errorf(ErrInvalidGrant, 50055,
+			"The password is expired. The user must change it at the next interactive sign-in (authorization code or device code).")
+	}
 	amr := []string{signin.AMRPassword}
 	if err := ix.evaluate(ctx, req, client, res, u, amr, ev); err != nil {
 		return nil, ev, err

@@ -81,6 +81,9 @@ const (
 	PageFormPost      = "form_post"
 	PageDevice        = "device"
 	PageDeviceConfirm = "device_confirm"
+	// PageChangePassword is the "Update your password" step of a user whose
+	// password must be changed at this sign-in.
+	PageChangePassword = "password"
 )
 
 // Pages renders the sign-in pages.

@@ -14,7 +14,7 @@ func TestPagesRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{PageLogin, PagePick, PageMFA, PageEnroll, PageConsent, PageError, PageMessage, PageFormPost, PageDevice, PageDeviceConfirm} {
+	for _, name := range []string{PageLogin, PagePick, PageMFA, PageEnroll, PageConsent, PageError, PageMessage, PageFormPost, PageDevice, PageDeviceConfirm, PageChangePassword} {
 		t.Run(name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			p.Render(w, http.StatusOK, name, Page{Title: "t", Heading: "h", Action: "/x?a=1&b=2", CSRF: "tok",

@@ -193,8 +193,8 @@ func typeInto(sel, v string) step { return chromedp.SendKeys(chromedp.CSS(sel), 
 
 // TestBrowserLoginPages covers the login page in Chromium: wrong password,
 // sign-in, silent second sign-in, form_post's auto-submit under the CSP,
-// lockout, MFA enrollment and challenge, a Conditional Access block, and
-// the device-code page.
+// lockout, MFA enrollment and challenge, a Conditional Access block, the
+// forced password change, and the device-code page.
 func TestBrowserLoginPages(t *testing.T) {
 	ctx := newChrome(t)
 	s := testserver.Start(t, testserver.Options{})
@@ -274,6 +274,28 @@ func TestBrowserLoginPages(t *testing.T) {
 		heading, msg := text(t, ctx, "h1"), text(t, ctx, ".error")
 		if heading != "You cannot access this right now" || !strings.Contains(msg, "No access for contractors") {
 			t.Fatalf("block page: %q / %q", heading, msg)
+		}
+	})
+
+	t.Run("forced password change", func(t *testing.T) {
+		upn := "forced@" + s.Bootstrap.Domain
+		if st := s.Graph(t, s.GraphToken(t), "POST", "/users", map[string]any{
+			"accountEnabled": true, "displayName": "forced", "mailNickname": "forced", "userPrincipalName": upn,
+			"passwordProfile": map[string]any{"password": signinPassword, "forceChangePasswordNextSignIn": true},
+		}, nil); st != http.StatusCreated {
+			t.Fatalf("create user: %d", st)
+		}
+		const newPassword = "Chromium-New-Passw0rd"
+		run(t, ctx, clearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), login(upn, signinPassword),
+			waitVisible("#new_password"), typeInto("#new_password", newPassword), typeInto("#confirm_password", newPassword+"x"),
+			click(`button[type="submit"]`), waitVisible(".error"))
+		if msg := text(t, ctx, ".error"); !strings.Contains(msg, "match") {
+			t.Fatalf("mismatch: %q", msg)
+		}
+		run(t, ctx, waitVisible("#new_password"), typeInto("#new_password", newPassword), typeInto("#confirm_password", newPassword),
+			click(`button[type="submit"]`))
+		if v := lb.wait(t, ctx); v.Get("code") == "" {
+			t.Fatalf("delivered %v", v)
 		}
 	})
 

@@ -282,6 +282,20 @@ func TestCLIAd(t *testing.T) {
 			t.Fatalf("sign-in after --account-enabled true: %s", r)
 		}
 
+		// --force-change-password-next-sign-in: ROPC answers AADSTS50055 while it is set.
+		admin.ok(t, nil, "ad", "user", "update", "--id", upn, "--force-change-password-next-sign-in", "true")
+		wantOAuthError(t, passwordSignIn(t, s, upn, "Cli-Passw0rd-2!"), "invalid_grant", 50055)
+		admin.ok(t, nil, "ad", "user", "update", "--id", upn, "--force-change-password-next-sign-in", "false")
+		if r := passwordSignIn(t, s, upn, "Cli-Passw0rd-2!"); r.Status != 200 {
+			t.Fatalf("sign-in after --force-change-password-next-sign-in false: %s", r)
+		}
+		admin.fails(t, []string{"usage error", "true or false"}, "ad", "user", "update", "--id", upn, "--force-change-password-next-sign-in", "maybe")
+		tempUPN := "temp-cli@" + b.Domain
+		admin.ok(t, nil, "ad", "user", "create", "--display-name", "Temp", "--user-principal-name", tempUPN,
+			"--password", "Temp-Passw0rd!", "--force-change-password-next-sign-in")
+		wantOAuthError(t, passwordSignIn(t, s, tempUPN, "Temp-Passw0rd!"), "invalid_grant", 50055)
+		admin.ok(t, nil, "ad", "user", "delete", "--id", tempUPN)
+
 		admin.fails(t, []string{"usage error", "--display-name"}, "ad", "user", "update", "--id", upn)
 		admin.fails(t, []string{"usage error", "true or false"}, "ad", "user", "update", "--id", upn, "--account-enabled", "no")
 		admin.fails(t, []string{"Request_BadRequest", "password complexity"}, "ad", "user", "update", "--id", upn, "--password", "short")

@@ -111,7 +111,7 @@ func (s *Store) UpdateTenant(ctx context.Context, t domain.Tenant) error {
 
 // --- users ---
 
-const userColumns = `tenant_id, id, upn, display_name, mail_nickname, account_enabled, password_hash, password_changed_at, created_at`
+const userColumns = `tenant_id, id, upn, display_name, mail_nickname, account_enabled, password_hash, password_changed_at, created_at, force_change_password`
 
 func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 	var (
@@ -119,7 +119,7 @@ func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 		changed, createdAt *time.Time
 	)
 	if err := r.Scan(&u.TenantID, &u.ID, &u.UserPrincipalName, &u.DisplayName, &u.MailNickname,
-		&u.AccountEnabled, &u.PasswordHash, &changed, &createdAt); err != nil {
+		&u.AccountEnabled, &u.PasswordHash, &changed, &createdAt, &u.ForceChangePassword); err != nil {
 		return domain.User{}, translate(err)
 	}
 	u.PasswordChangedAt = fromPgTime(changed)
@@ -128,9 +128,9 @@ func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 }
 
 func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
-	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.MailNickname, u.AccountEnabled, u.PasswordHash,
-		pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), storedoc.Key(u.UserPrincipalName)); err != nil {
+		pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), u.ForceChangePassword, storedoc.Key(u.UserPrincipalName)); err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	return nil
@@ -175,9 +175,9 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]domain.User, 
 
 func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
 	if err := s.execOne(ctx, `UPDATE users SET upn = $1, upn_key = $2, display_name = $3, mail_nickname = $4, account_enabled = $5,
-		password_hash = $6, password_changed_at = $7, created_at = $8 WHERE tenant_id = $9 AND id = $10`,
+		password_hash = $6, password_changed_at = $7, created_at = $8, force_change_password = $9 WHERE tenant_id = $10 AND id = $11`,
 		u.UserPrincipalName, storedoc.Key(u.UserPrincipalName), u.DisplayName, u.MailNickname, u.AccountEnabled,
-		u.PasswordHash, pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), u.TenantID, u.ID); err != nil {
+		u.PasswordHash, pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), u.ForceChangePassword, u.TenantID, u.ID); err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
 	return nil

@@ -197,6 +197,39 @@ func testUsers(t *testing.T, s store.Store) {
 		isErr(t, err, store.ErrNotFound)
 	})
 
+	t.Run("ForceChangePassword round trip", func(t *testing.T) {
+		ctx := t.Context()
+		u := fullUser(tenantID)
+		u.ForceChangePassword = true
+		ok(t, s.CreateUser(ctx, u))
+		got, err := s.GetUser(ctx, tenantID, u.ID)
+		ok(t, err)
+		equal(t, u, got)
+		got, err = s.GetUserByUPN(ctx, tenantID, u.UserPrincipalName)
+		ok(t, err)
+		equal(t, u, got)
+		u.ForceChangePassword = false
+		u.PasswordHash = "$argon2id$changed"
+		ok(t, s.UpdateUser(ctx, u))
+		got, err = s.GetUser(ctx, tenantID, u.ID)
+		ok(t, err)
+		equal(t, u, got)
+		u.ForceChangePassword = true
+		ok(t, s.UpdateUser(ctx, u))
+		all, err := s.ListUsers(ctx, tenantID)
+		ok(t, err)
+		found := false
+		for _, x := range all {
+			if x.ID == u.ID {
+				found = true
+				equal(t, u, x)
+			}
+		}
+		if !found {
+			t.Fatalf("ListUsers misses %s", u.ID)
+		}
+	})
+
 	t.Run("DeleteUser frees the UPN", func(t *testing.T) {
 		ctx := t.Context()
 		u := fullUser(tenantID)

@@ -1,0 +1,3 @@
+-- Graph's passwordProfile.forceChangePasswordNextSignIn: the next interactive
+-- sign-in must set a new password. Existing users are not affected.
+ALTER TABLE users ADD COLUMN force_change_password boolean NOT NULL DEFAULT false;
