@@ -299,6 +299,10 @@ func (s *Service) AuthenticateUser(ctx context.Context, tenantID, upn, password 
 	return u, nil
 }
 
+// errPasswordChangedMeanwhile: the password was reset while the user was
+// choosing a new one; the sign-in must start again.
+var errPasswordChangedMeanwhile = &InvalidError{Message: "Your password was changed meanwhile. Sign in again."}
+
 // ErrPasswordReused: a forced password change must choose a new password.
 var ErrPasswordReused = &InvalidError{Message: "You can't reuse your current password. Please choose a different password."}
 
@@ -315,6 +319,16 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, tenantID, userID, n
 	if err != nil {
 		return domain.User{}, fmt.Errorf("hash password: %w", err)
 	}
+	// The reuse check hashes slowly, so it runs before the transaction (which
+	// holds the store's writer); the transaction then makes sure the password
+	// it compared against is still the current one.
+	cur, err := s.store.GetUser(ctx, tenantID, userID)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("change password of %s: %w", userID, err)
+	}
+	if VerifyPassword(cur.PasswordHash, newPassword) == nil {
+		return domain.User{}, ErrPasswordReused
+	}
 	var out domain.User
 	err = s.store.InTx(ctx, func(tx store.Store) error {
 		u, err := tx.GetUser(ctx, tenantID, userID)
@@ -324,8 +338,8 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, tenantID, userID, n
 		if !u.AccountEnabled {
 			return ErrUserDisabled
 		}
-		if VerifyPassword(u.PasswordHash, newPassword) == nil {
-			return ErrPasswordReused
+		if u.PasswordHash != cur.PasswordHash {
+			return errPasswordChangedMeanwhile
 		}
 		u.PasswordHash = hash
 		u.PasswordChangedAt = s.now().UTC()
