@@ -316,7 +316,9 @@ func signinsCommand() *cobra.Command {
 			}
 			kept := out.Value[:0]
 			for _, e := range out.Value {
-				if failures && e["result"] != "failure" {
+				// Graph's signIn: status.errorCode is 0 for a success.
+				status, _ := e["status"].(map[string]any)
+				if code, _ := status["errorCode"].(float64); failures && code == 0 {
 					continue
 				}
 				kept = append(kept, e)

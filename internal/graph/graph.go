@@ -194,6 +194,8 @@ func (h *Handler) routes() {
 
 	add("GET", "/auditLogs/signIns", h.auditList(domain.AuditSignIn))
 	add("GET", "/auditLogs/directoryAudits", h.auditList(domain.AuditChange))
+	add("GET", "/auditLogs/signIns/{id}", h.auditGet(domain.AuditSignIn))
+	add("GET", "/auditLogs/directoryAudits/{id}", h.auditGet(domain.AuditChange))
 
 	for _, r := range rs {
 		h.mux.Handle(r.pattern, h.authed(r.fn))

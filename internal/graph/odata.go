@@ -7,8 +7,12 @@ package graph
 //	startswith(P,'v')
 //	C/any(x:x eq 'v')   (C a collection of strings, e.g. servicePrincipalNames)
 //	P in ('a','b',...)
+//	P ge|le|gt|lt V     (only on the date and number properties of a declared
+//	                     schema: the audit logs' createdDateTime and
+//	                     activityDateTime; V an unquoted DateTimeOffset or integer)
 //
-// joined with `and` and grouped with parentheses; $select; $top; $count=true
+// where P may be a path into a complex property (status/errorCode,
+// initiatedBy/user/id), joined with `and` and grouped with parentheses; $select; $top; $count=true
 // (only with the header ConsistencyLevel: eventual, as Graph requires);
 // @odata.nextLink paging with $skiptoken. A filter is parsed into a small AST,
 // bound to the properties of the entity type (unknown properties and
@@ -119,7 +123,10 @@ func lex(s string) ([]ftoken, *queryError) {
 			out = append(out, ftoken{tokString, b.String(), start})
 		case isIdentByte(c):
 			start := i
-			for i < len(s) && isIdentByte(s[i]) {
+			// A literal that starts with a digit may be a DateTimeOffset
+			// (2024-01-02T03:04:05Z, +01:00): it keeps its ':' and '+'.
+			digit := c >= '0' && c <= '9'
+			for i < len(s) && (isIdentByte(s[i]) || digit && (s[i] == ':' || s[i] == '+')) {
 				i++
 			}
 			out = append(out, ftoken{tokIdent, s[start:i], start})
@@ -146,12 +153,16 @@ const (
 	litString litKind = iota
 	litBool
 	litNull
+	litNumber   // an unquoted integer: only for Edm.Int32 properties
+	litDateTime // an unquoted DateTimeOffset: only for Edm.DateTimeOffset properties
 )
 
 type literal struct {
 	kind litKind
 	s    string
 	b    bool
+	n    int64
+	t    time.Time
 }
 
 func (l literal) String() string {
@@ -160,6 +171,10 @@ func (l literal) String() string {
 		return strconv.FormatBool(l.b)
 	case litNull:
 		return "null"
+	case litNumber:
+		return strconv.FormatInt(l.n, 10)
+	case litDateTime:
+		return l.s
 	}
 	return "'" + strings.ReplaceAll(l.s, "'", "''") + "'"
 }
@@ -189,6 +204,16 @@ type anyNode struct {
 	lit  literal
 }
 
+// cmpNode is P ge|le|gt|lt V, for the properties a schema marks as ordered
+// (kindDateTime, kindNumber): the audit logs' createdDateTime and
+// activityDateTime. Directory collections have none, so there the
+// operators stay unsupported as before.
+type cmpNode struct {
+	prop string
+	op   string // ge, le, gt, lt (lower case)
+	lit  literal
+}
+
 type inNode struct {
 	prop string
 	lits []literal
@@ -206,6 +231,7 @@ func (n startsWithNode) String() string {
 	return "startswith(" + n.prop + "," + literal{s: n.prefix}.String() + ")"
 }
 func (n anyNode) String() string { return n.prop + "/any(x:x eq " + n.lit.String() + ")" }
+func (n cmpNode) String() string { return n.prop + " " + n.op + " " + n.lit.String() }
 func (n inNode) String() string {
 	parts := make([]string, len(n.lits))
 	for i, l := range n.lits {
@@ -274,7 +300,7 @@ func isWord(t ftoken, w string) bool { return t.kind == tokIdent && strings.Equa
 
 // Operators and functions of OData that this subset does not implement.
 var otherKeywords = map[string]bool{
-	"or": true, "not": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true, "has": true,
+	"or": true, "not": true, "ne": true, "has": true,
 	"endswith": true, "contains": true, "all": true, "substringof": true, "tolower": true, "toupper": true,
 	"length": true, "indexof": true, "trim": true, "concat": true, "add": true, "sub": true, "mul": true,
 	"div": true, "mod": true,
@@ -346,11 +372,24 @@ func (p *parser) primary(depth int) (filterNode, *queryError) {
 		return nil, unsupportedOperator(t.text)
 	}
 	prop := t.text
+	// A path into a complex property (status/errorCode,
+	// initiatedBy/user/id) is one property name "a/b/c"; C/any(...) stays a
+	// lambda.
+	for p.peek().kind == tokSlash && p.toks[p.i+1].kind == tokIdent && p.toks[p.i+2].kind != tokLParen {
+		p.next()
+		prop += "/" + p.next().text
+	}
 	if p.peek().kind == tokSlash {
 		return p.lambda(prop)
 	}
 	op := p.next()
 	switch {
+	case isWord(op, "ge"), isWord(op, "le"), isWord(op, "gt"), isWord(op, "lt"):
+		lit, err := p.literal()
+		if err != nil {
+			return nil, err
+		}
+		return cmpNode{prop: prop, op: strings.ToLower(op.text), lit: lit}, nil
 	case isWord(op, "eq"):
 		lit, err := p.literal()
 		if err != nil {
@@ -445,6 +484,18 @@ func (p *parser) literal() (literal, *queryError) {
 		return literal{kind: litBool, b: strings.EqualFold(t.text, "true")}, nil
 	case isWord(t, "null"):
 		return literal{kind: litNull}, nil
+	case t.kind == tokIdent && isInteger(t.text):
+		n, err := strconv.ParseInt(t.text, 10, 32)
+		if err != nil {
+			return literal{}, badQuery("Invalid filter clause: the number '%s' is out of range.", t.text)
+		}
+		return literal{kind: litNumber, n: n, s: t.text}, nil
+	case t.kind == tokIdent && strings.ContainsRune(t.text, 'T') && strings.ContainsRune(t.text, ':'):
+		tm, err := time.Parse(time.RFC3339Nano, t.text)
+		if err != nil {
+			return literal{}, badQuery("Invalid filter clause: '%s' is not a valid DateTimeOffset.", t.text)
+		}
+		return literal{kind: litDateTime, t: tm, s: t.text}, nil
 	case t.kind == tokIdent && t.text != "" && (t.text[0] >= '0' && t.text[0] <= '9' || t.text[0] == '-'):
 		// A GUID or a number unquoted: Graph's properties here are strings.
 		return literal{}, badQuery("Invalid filter clause: the literal '%s' must be quoted.", t.text)
@@ -454,6 +505,21 @@ func (p *parser) literal() (literal, *queryError) {
 		got = "end of filter"
 	}
 	return literal{}, syntaxError(p.src, t.pos, "expected a literal, found '"+got+"'")
+}
+
+func isInteger(s string) bool {
+	if strings.HasPrefix(s, "-") {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 11 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // --- binding to an entity type ---
@@ -467,6 +533,7 @@ const (
 	kindNumber
 	kindCollection
 	kindComplex
+	kindDateTime // only in declared schemas (schemaOf sees strings)
 )
 
 func (k propKind) edm() string {
@@ -479,6 +546,8 @@ func (k propKind) edm() string {
 		return "Collection(Edm.String)"
 	case kindComplex:
 		return "complex type"
+	case kindDateTime:
+		return "Edm.DateTimeOffset"
 	}
 	return "Edm.String"
 }
@@ -530,8 +599,13 @@ func schemaOf(samples ...map[string]any) schema {
 
 func incompatible(prop propInfo, lit literal, op string) *queryError {
 	litType := "Edm.String"
-	if lit.kind == litBool {
+	switch lit.kind {
+	case litBool:
 		litType = "Edm.Boolean"
+	case litNumber:
+		litType = "Edm.Int32"
+	case litDateTime:
+		litType = "Edm.DateTimeOffset"
 	}
 	return badQuery("A binary operator with incompatible types was detected. Found operand types '%s' and '%s' for operator kind '%s'.",
 		prop.kind.edm(), litType, op)
@@ -543,11 +617,37 @@ func checkScalar(info propInfo, lit literal, op string) *queryError {
 		return unsupported("Unsupported query: property '%s' is not a single value; use %s/any(x:x eq ...).", info.name, info.name)
 	case lit.kind == litNull:
 		return nil
-	case lit.kind == litBool && info.kind != kindBool, lit.kind == litString && info.kind == kindBool,
-		info.kind == kindNumber:
+	case info.kind == kindNumber:
+		if lit.kind != litNumber {
+			return incompatible(info, lit, op)
+		}
+	case info.kind == kindDateTime:
+		if lit.kind != litDateTime {
+			return incompatible(info, lit, op)
+		}
+	case lit.kind == litNumber, lit.kind == litDateTime:
+		return incompatible(info, lit, op)
+	case lit.kind == litBool && info.kind != kindBool, lit.kind == litString && info.kind == kindBool:
 		return incompatible(info, lit, op)
 	}
 	return nil
+}
+
+func (n cmpNode) bind(sc schema, typeName string) (filterNode, *queryError) {
+	info, err := sc.lookup(n.prop, typeName)
+	if err != nil {
+		return nil, err
+	}
+	if info.kind != kindDateTime && info.kind != kindNumber {
+		return nil, unsupportedOperator(n.op)
+	}
+	if n.lit.kind == litNull {
+		return nil, incompatible(info, n.lit, n.op)
+	}
+	if err := checkScalar(info, n.lit, n.op); err != nil {
+		return nil, err
+	}
+	return cmpNode{prop: info.name, op: n.op, lit: n.lit}, nil
 }
 
 func (n andNode) bind(sc schema, typeName string) (filterNode, *queryError) {
@@ -613,8 +713,80 @@ func (n inNode) bind(sc schema, typeName string) (filterNode, *queryError) {
 
 // --- evaluation ---
 
+// lookupPath reads a property, or a path a/b/c into complex properties.
+func lookupPath(obj map[string]any, prop string) any {
+	if v, ok := obj[prop]; ok || !strings.Contains(prop, "/") {
+		return v
+	}
+	var cur any = obj
+	for _, seg := range strings.Split(prop, "/") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[seg]
+	}
+	return cur
+}
+
+// compareTo orders v against lit: -1, 0, 1, ok false when v has no value of
+// the literal's type.
+func compareTo(v any, lit literal) (int, bool) {
+	switch lit.kind {
+	case litNumber:
+		var f float64
+		switch x := v.(type) {
+		case float64:
+			f = x
+		case int:
+			f = float64(x)
+		case int64:
+			f = float64(x)
+		default:
+			return 0, false
+		}
+		switch {
+		case f < float64(lit.n):
+			return -1, true
+		case f > float64(lit.n):
+			return 1, true
+		}
+		return 0, true
+	case litDateTime:
+		s, ok := v.(string)
+		if !ok {
+			return 0, false
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return 0, false
+		}
+		return t.Compare(lit.t), true
+	}
+	return 0, false
+}
+
+func (n cmpNode) eval(obj map[string]any) bool {
+	c, ok := compareTo(lookupPath(obj, n.prop), n.lit)
+	if !ok {
+		return false
+	}
+	switch n.op {
+	case "ge":
+		return c >= 0
+	case "le":
+		return c <= 0
+	case "gt":
+		return c > 0
+	}
+	return c < 0
+}
+
 func matches(v any, lit literal) bool {
 	switch lit.kind {
+	case litNumber, litDateTime:
+		c, ok := compareTo(v, lit)
+		return ok && c == 0
 	case litNull:
 		return v == nil
 	case litBool:
@@ -634,7 +806,7 @@ func (n andNode) eval(obj map[string]any) bool {
 	return true
 }
 
-func (n eqNode) eval(obj map[string]any) bool { return matches(obj[n.prop], n.lit) }
+func (n eqNode) eval(obj map[string]any) bool { return matches(lookupPath(obj, n.prop), n.lit) }
 
 func (n startsWithNode) eval(obj map[string]any) bool {
 	s, ok := obj[n.prop].(string)
@@ -652,7 +824,7 @@ func (n anyNode) eval(obj map[string]any) bool {
 }
 
 func (n inNode) eval(obj map[string]any) bool {
-	v := obj[n.prop]
+	v := lookupPath(obj, n.prop)
 	for _, l := range n.lits {
 		if matches(v, l) {
 			return true

@@ -36,7 +36,10 @@ func TestParseFilter(t *testing.T) {
 		{"servicePrincipalNames/all(c:c eq 'x')", "", codeUnsupportedQuery},
 		{"servicePrincipalNames/any(c:d eq 'x')", "", codeUnsupportedQuery},
 		{"servicePrincipalNames/any(c:c ne 'x')", "", codeUnsupportedQuery},
-		{"createdDateTime gt 2020-01-01", "", codeUnsupportedQuery},
+		{"createdDateTime gt 2020-01-01", "", codeBadRequest}, // a DateTimeOffset needs its time
+		{"createdDateTime ge 2020-01-01T00:00:00Z", "createdDateTime ge 2020-01-01T00:00:00Z", ""},
+		{"status/errorCode eq 50126", "status/errorCode eq 50126", ""},
+		{"initiatedBy/user/id eq 'x'", "initiatedBy/user/id eq 'x'", ""},
 		// Refused: syntax.
 		{"", "", codeBadRequest},
 		{"displayName eq", "", codeBadRequest},
@@ -89,6 +92,8 @@ func TestBindFilter(t *testing.T) {
 		{servicePrincipalsSet, "servicePrincipalNames eq 'x'", codeUnsupportedQuery, "not a single value"},
 		{applicationsSet, "web eq 'x'", codeUnsupportedQuery, "not a single value"},
 		{usersSet, "accountEnabled in (true, 'x')", codeBadRequest, "incompatible types"},
+		{usersSet, "displayName ge 'a'", codeUnsupportedQuery, "'ge' is not supported"},
+		{usersSet, "displayName eq 5", codeBadRequest, "incompatible types"},
 	}
 	for _, c := range cases {
 		n, err := parseFilter(c.filter)

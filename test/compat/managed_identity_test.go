@@ -299,16 +299,25 @@ func TestManagedIdentityAzLogin(t *testing.T) {
 	// az used the Cloud Shell shape: the sign-in log says so.
 	var log struct {
 		Value []struct {
-			Activity string            `json:"activityDisplayName"`
-			Result   string            `json:"result"`
-			Details  map[string]string `json:"additionalDetails"`
+			ServicePrincipalID string `json:"servicePrincipalId"`
+			Status             struct {
+				ErrorCode int `json:"errorCode"`
+			} `json:"status"`
+			MSI *struct {
+				MSIType string `json:"msiType"`
+			} `json:"managedServiceIdentity"`
+			Details []struct{ Key, Value string } `json:"additionalDetails"`
 		} `json:"value"`
 	}
 	s.Graph(t, s.GraphToken(t), "GET", "/auditLogs/signIns?$top=100", nil, &log)
 	found := false
 	for _, e := range log.Value {
-		found = found || e.Activity == "token.managed_identity" && e.Result == "success" && e.Details["source"] == "CloudShell" &&
-			e.Details["principalId"] == w.systemOID
+		d := map[string]string{}
+		for _, kv := range e.Details {
+			d[kv.Key] = kv.Value
+		}
+		found = found || d["action"] == "token.managed_identity" && e.MSI != nil && e.Status.ErrorCode == 0 && d["source"] == "CloudShell" &&
+			e.ServicePrincipalID == w.systemOID
 	}
 	if !found {
 		t.Errorf("no Cloud Shell managed identity sign-in of %s in the log", w.systemOID)

@@ -98,7 +98,11 @@ func TestTokenEndpointErrors(t *testing.T) {
 	t.Run("sign-in log records failures", func(t *testing.T) {
 		var log struct {
 			Value []struct {
-				ActivityDisplayName, Result, ResultReason, InitiatedByID string
+				AppID  string `json:"appId"`
+				Status struct {
+					ErrorCode     int    `json:"errorCode"`
+					FailureReason string `json:"failureReason"`
+				} `json:"status"`
 			}
 		}
 		if st := s.Graph(t, gt, "GET", "/auditLogs/signIns?$top=200", nil, &log); st != 200 {
@@ -106,8 +110,24 @@ func TestTokenEndpointErrors(t *testing.T) {
 		}
 		found := false
 		for _, e := range log.Value {
-			if e.Result == "failure" && strings.HasPrefix(e.ResultReason, "AADSTS7000215") {
+			if e.Status.ErrorCode == 7000215 && e.Status.FailureReason != "" && e.AppID != "" {
 				found = true
+			}
+		}
+		// The same by $filter, as Graph documents it.
+		var filtered struct {
+			Value []struct {
+				Status struct {
+					ErrorCode int `json:"errorCode"`
+				} `json:"status"`
+			}
+		}
+		if st := s.Graph(t, gt, "GET", "/auditLogs/signIns?$filter=status/errorCode+eq+7000215", nil, &filtered); st != 200 || len(filtered.Value) == 0 {
+			t.Fatalf("filter by status/errorCode: %d, %d events", st, len(filtered.Value))
+		}
+		for _, e := range filtered.Value {
+			if e.Status.ErrorCode != 7000215 {
+				t.Errorf("filter by status/errorCode returned errorCode %d", e.Status.ErrorCode)
 			}
 		}
 		if !found {

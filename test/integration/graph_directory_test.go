@@ -164,10 +164,24 @@ func TestGraphUsers(t *testing.T) {
 	audit := graphCall(t, s, gt, "GET", "/auditLogs/directoryAudits?$top=50", nil)
 	seen := map[string]int{}
 	for _, e := range audit.values() {
+		// microsoft.graph.directoryAudit
 		seen[e["activityDisplayName"].(string)+"/"+e["result"].(string)]++
+		if e["loggedByService"] != "Core Directory" || e["category"] == "" || e["operationType"] == "" || e["activityDateTime"] == "" {
+			t.Errorf("directoryAudit shape: %v", e)
+		}
+		if e["activityDisplayName"] == "Add user" {
+			by, _ := e["initiatedBy"].(map[string]any)
+			targets, _ := e["targetResources"].([]any)
+			user, _ := by["user"].(map[string]any)
+			app, _ := by["app"].(map[string]any) // the Graph token here is an app's
+			if (user == nil || user["userPrincipalName"] == "") && (app == nil || app["servicePrincipalId"] == "") || e["category"] != "UserManagement" ||
+				e["operationType"] != "Add" || len(targets) != 1 || targets[0].(map[string]any)["type"] != "User" {
+				t.Errorf("Add user: %v", e)
+			}
+		}
 	}
-	for _, want := range []string{"user.create/success", "user.resetPassword/success", "user.disable/success", "user.delete/success",
-		"directoryRole.assign/success", "user.update/failure", "application.create/failure"} {
+	for _, want := range []string{"Add user/success", "Reset user password/success", "Disable account/success", "Delete user/success",
+		"Add member to role/success", "Update user/failure", "Add application/failure"} {
 		if seen[want] == 0 {
 			t.Errorf("audit log lacks %s: %v", want, seen)
 		}

@@ -405,14 +405,17 @@ func TestManagedIdentityEndpointShapes(t *testing.T) {
 		r := graphCall(t, s, s.GraphToken(t), "GET", "/auditLogs/signIns?$top=200", nil)
 		var issued, refused bool
 		for _, e := range r.values() {
-			d, _ := e["additionalDetails"].(map[string]any)
-			if e["activityDisplayName"] != "token.managed_identity" || d["nodeId"] != reg.NodeID {
+			d := keyValues(e["additionalDetails"])
+			msi, _ := e["managedServiceIdentity"].(map[string]any)
+			if msi == nil || d["action"] != "token.managed_identity" || d["nodeId"] != reg.NodeID {
 				continue
 			}
+			st, _ := e["status"].(map[string]any)
 			switch {
-			case e["result"] == "success" && d["identityResourceId"] == f.ua.ID && d["resource"] == miResource && e["initiatedById"] == f.ua.PrincipalID:
+			case st["errorCode"] == float64(0) && d["identityResourceId"] == f.ua.ID && e["resourceDisplayName"] == miResource &&
+				e["servicePrincipalId"] == f.ua.PrincipalID && msi["msiType"] == "userAssigned" && e["isInteractive"] == false:
 				issued = true
-			case e["result"] == "failure":
+			case st["errorCode"] != float64(0) && st["failureReason"] != "":
 				refused = true
 			}
 		}
@@ -420,6 +423,20 @@ func TestManagedIdentityEndpointShapes(t *testing.T) {
 			t.Errorf("sign-in log lacks the managed identity issuance (%v) or refusal (%v)", issued, refused)
 		}
 	})
+}
+
+// keyValues reads a Graph keyValue list ([{key,value}]) as a map.
+func keyValues(v any) map[string]any {
+	out := map[string]any{}
+	list, _ := v.([]any)
+	for _, kv := range list {
+		if m, ok := kv.(map[string]any); ok {
+			if k, ok := m["key"].(string); ok {
+				out[k] = m["value"]
+			}
+		}
+	}
+	return out
 }
 
 func toJSON(v any) string {

@@ -190,6 +190,9 @@ func TestLoginVerbs(t *testing.T) {
 		if out, err = runCLI(t, bin, penv, "signins", "list", "--top", "20"); err != nil || !strings.Contains(out, u.UPN) {
 			t.Fatalf("signins list: %v\n%s", err, out)
 		}
+		if out, err = runCLI(t, bin, penv, "signins", "list", "--top", "50", "--failures"); err != nil || strings.Contains(out, `"errorCode": 0`) {
+			t.Fatalf("signins list --failures kept a success: %v\n%s", err, out)
+		}
 		if out, err = runCLI(t, bin, penv, "logout"); err != nil {
 			t.Fatalf("logout: %v\n%s", err, out)
 		}

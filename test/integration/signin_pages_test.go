@@ -217,7 +217,9 @@ func TestSmartLockout(t *testing.T) {
 	r := graphCall(t, s, s.GraphToken(t), "GET", "/auditLogs/signIns?$top=50", nil)
 	found := false
 	for _, e := range r.values() {
-		if reason, _ := e["resultReason"].(string); strings.Contains(reason, "AADSTS50053") {
+		// microsoft.graph.signIn: status.errorCode is the AADSTS number.
+		if st, _ := e["status"].(map[string]any); st["errorCode"] == float64(50053) && e["userPrincipalName"] == u.UPN &&
+			e["isInteractive"] == true && e["clientAppUsed"] == "Browser" {
 			found = true
 		}
 	}
@@ -310,12 +312,13 @@ func TestConditionalAccessBlock(t *testing.T) {
 	r := graphCall(t, s, s.GraphToken(t), "GET", "/auditLogs/signIns?$top=20", nil)
 	var blocked, reported bool
 	for _, e := range r.values() {
-		d, _ := e["additionalDetails"].(map[string]any)
-		pol, _ := d["appliedConditionalAccessPolicies"].(string)
-		if e["initiatedById"] == u.ID && d["conditionalAccessStatus"] == "failure" && strings.Contains(pol, `"result":"failure"`) {
+		pol := toJSON(e["appliedConditionalAccessPolicies"])
+		st, _ := e["status"].(map[string]any)
+		if e["userId"] == u.ID && e["conditionalAccessStatus"] == "failure" && strings.Contains(pol, `"result":"failure"`) &&
+			st["errorCode"] == float64(53003) {
 			blocked = true
 		}
-		if e["initiatedById"] == other.ID && strings.Contains(pol, "reportOnlyInterrupted") && e["result"] == "success" {
+		if e["userId"] == other.ID && strings.Contains(pol, "reportOnlyInterrupted") && st["errorCode"] == float64(0) {
 			reported = true
 		}
 	}
