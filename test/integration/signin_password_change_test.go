@@ -9,23 +9,6 @@ import (
 	"github.com/tessera-id/tessera/test/testserver"
 )
 
-// forcedUser creates a user whose password must be changed at the next
-// sign-in (passwordProfile.forceChangePasswordNextSignIn), as an
-// administrator does with a temporary password.
-func forcedUser(t *testing.T, s *testserver.Server, name, password string) testserver.User {
-	t.Helper()
-	upn := name + "@" + s.Bootstrap.Domain
-	var out struct{ ID string }
-	st := s.Graph(t, s.GraphToken(t), "POST", "/users", map[string]any{
-		"accountEnabled": true, "displayName": name, "mailNickname": name, "userPrincipalName": upn,
-		"passwordProfile": map[string]any{"password": password, "forceChangePasswordNextSignIn": true},
-	}, &out)
-	if st != http.StatusCreated || out.ID == "" {
-		t.Fatalf("create user %s: %d", upn, st)
-	}
-	return testserver.User{ID: out.ID, UPN: upn, Password: password}
-}
-
 // TestForceChangePasswordAtSignIn: a user created with
 // forceChangePasswordNextSignIn signs in with the temporary password, must
 // set a new one on the "Update your password" step (policy and confirmation
@@ -41,7 +24,7 @@ func TestForceChangePasswordAtSignIn(t *testing.T) {
 		return s.PostForm(t, tokenPath, url.Values{"grant_type": {"password"}, "client_id": {azCLI},
 			"username": {u.UPN}, "password": {password}, "scope": {armScope + " offline_access"}})
 	}
-	u := forcedUser(t, s, "temp", userPassword)
+	u := s.CreateUserMustChangePassword(t, "temp", userPassword)
 	const newPassword = "Brand-New-Passw0rd"
 
 	// ROPC cannot change a password: Entra's AADSTS50055.
@@ -142,7 +125,7 @@ func TestForceChangePasswordAtSignIn(t *testing.T) {
 // through the same update step before the approval.
 func TestForceChangePasswordDeviceCode(t *testing.T) {
 	s := testserver.Start(t, testserver.Options{})
-	u := forcedUser(t, s, "tempdc", userPassword)
+	u := s.CreateUserMustChangePassword(t, "tempdc", userPassword)
 	const newPassword = "Device-New-Passw0rd"
 	tokenPath := "/" + s.Bootstrap.TenantID + "/oauth2/v2.0/token"
 	r := s.PostForm(t, "/"+s.Bootstrap.TenantID+"/oauth2/v2.0/devicecode", url.Values{"client_id": {azCLI}, "scope": {armScope}})

@@ -240,11 +240,24 @@ type User struct {
 // CreateUser creates a user through Graph as the bootstrap administrator.
 func (s *Server) CreateUser(t testing.TB, name, password string) User {
 	t.Helper()
+	return s.createUser(t, name, password, false)
+}
+
+// CreateUserMustChangePassword creates a user whose password must be
+// changed at the next sign-in (passwordProfile.forceChangePasswordNextSignIn),
+// as an administrator does with a temporary password.
+func (s *Server) CreateUserMustChangePassword(t testing.TB, name, password string) User {
+	t.Helper()
+	return s.createUser(t, name, password, true)
+}
+
+func (s *Server) createUser(t testing.TB, name, password string, mustChange bool) User {
+	t.Helper()
 	upn := name + "@" + s.Bootstrap.Domain
 	var out struct{ ID string }
 	st := s.Graph(t, s.GraphToken(t), "POST", "/users", map[string]any{
 		"accountEnabled": true, "displayName": name, "mailNickname": name, "userPrincipalName": upn,
-		"passwordProfile": map[string]any{"password": password, "forceChangePasswordNextSignIn": false},
+		"passwordProfile": map[string]any{"password": password, "forceChangePasswordNextSignIn": mustChange},
 	}, &out)
 	if st != http.StatusCreated || out.ID == "" {
 		t.Fatalf("create user %s: %d", upn, st)
