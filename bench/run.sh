@@ -13,7 +13,12 @@
 #      without coordinated omission;
 #   5. open loop at RATE_FRACTION of the closed-loop maximum: latency at 80 %
 #      of what this server actually sustains here;
-#   6. stops the server and prints a summary.
+#   6. stops the server;
+#   7. reference: the same interleaved closed loop against bench/signonly, an
+#      HTTPS server on the same certificate that only signs (no directory,
+#      no client check, no audit log): the share of the floor that Go's HTTPS
+#      stack plus one signature per request leaves on this machine;
+#   8. prints a summary.
 #
 # Environment knobs (defaults in brackets):
 #   PAIRS [10]  SLICE [2s]  FLOOR_SLICE [1s]  CONCURRENCY [8]   closed loop
@@ -32,7 +37,8 @@
 #                   on a shared machine disturb the figures less. Negative values need
 #                   root; it slows those other processes down while it runs.
 #   KEEP=1 keeps the work directory (server log, JSON results).
-# The whole script takes about 95 s with the defaults plus the build (an
+#   REFERENCE [1]   0 skips step 7.
+# The whole script takes about 130 s with the defaults plus the build (an
 # overloaded open loop may add up to 10 s draining its queue).
 set -euo pipefail
 
@@ -62,12 +68,15 @@ if [[ -n "${NICE:-}" ]]; then NICE_CMD=(nice -n "$NICE"); fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-bench.XXXXXX")
 SERVER_PID=""
+REF_PID=""
 cleanup() {
-	if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$SERVER_PID" 2>/dev/null || true
-	fi
+	for pid in "$SERVER_PID" "$REF_PID"; do
+		if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
 	if [[ "${KEEP:-}" == 1 ]]; then
 		echo "work directory kept: $WORK"
 	else
@@ -80,14 +89,19 @@ trap 'exit 130' INT TERM
 echo "== build"
 go build -o "$WORK/tessera" ./cmd/tessera
 go build -o "$WORK/tokenload" ./bench/tokenload
+go build -o "$WORK/signonly" ./bench/signonly
 
-# A free loopback port: one nothing answers on.
-PORT=""
-for _ in $(seq 1 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT=$p; break; fi
-done
-[[ -n "$PORT" ]] || { echo "no free port found" >&2; exit 1; }
+# free_port: a loopback port nothing answers on.
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	echo "no free port found" >&2
+	return 1
+}
+PORT=$(free_port)
 URL="https://127.0.0.1:$PORT"
 
 echo "== start tessera serve on $URL (GOMAXPROCS=${SERVER_PROCS:-default}, signing backend $SIGNING_BACKEND, log $WORK/server.log)"
@@ -147,6 +161,26 @@ if grep -q '"level":"ERROR"' "$WORK/server.log"; then
 	echo "server logged errors:"; grep '"level":"ERROR"' "$WORK/server.log" | head -5
 fi
 
+r=$WORK/reference.json
+if [[ "${REFERENCE:-1}" != 0 ]]; then
+	REF_PORT=$(free_port)
+	echo "== 4. reference: the closed loop of run 1 against bench/signonly, an HTTPS server that only signs (127.0.0.1:$REF_PORT)"
+	"${NICE_CMD[@]}" "$WORK/signonly" -listen "127.0.0.1:$REF_PORT" -cert "$WORK/data/server.pem" -key "$WORK/data/server-key.pem" \
+		-signing-backend "$SIGNING_BACKEND" >"$WORK/signonly.log" 2>&1 &
+	REF_PID=$!
+	for _ in $(seq 1 100); do
+		kill -0 "$REF_PID" 2>/dev/null || { echo "signonly exited:" >&2; cat "$WORK/signonly.log" >&2; exit 1; }
+		(exec 3<>"/dev/tcp/127.0.0.1/$REF_PORT") 2>/dev/null && break
+		sleep 0.1
+	done
+	"${NICE_CMD[@]}" env GOMAXPROCS="$LOAD_PROCS" "$WORK/tokenload" -bootstrap "$BOOT" -url "https://127.0.0.1:$REF_PORT" \
+		-server-pid "$REF_PID" -warmup "$WARMUP" -signing-backend "$SIGNING_BACKEND" -label sign-only-reference \
+		-interleave "$PAIRS" -slice "$SLICE" -floor-slice "$FLOOR_SLICE" -concurrency "$CONCURRENCY" -json "$r"
+	kill -TERM "$REF_PID"; wait "$REF_PID" 2>/dev/null || true
+	REF_PID=""
+	echo
+fi
+
 c=$WORK/closed.json o=$WORK/open.json o2=$WORK/open2.json
 echo "================ summary ================"
 printf 'machine:          %s CPUs (%s), server GOMAXPROCS=%s, load generator GOMAXPROCS=%s, shared CPUs%s\n' \
@@ -163,6 +197,14 @@ printf 'closed loop:      %s tokens/s = %s%% of the floor (median of %s pairs %s
 printf '                  p50 %s ms, p99 %s ms; server CPU per token = %s%% signing; quiet-machine projection %s%%\n' \
 	"$(field "$c" p50ms)" "$(field "$c" p99ms)" "$(num "$(field "$c" serverEfficiencyPercent)" 1)" \
 	"$(num "$(field "$c" projectedQuietRatioPercent)" 1)"
+if [[ -s "$r" ]]; then
+	printf 'reference:        a server that only signs (bench/signonly): %s tokens/s = %s%% of the floor (median of %s pairs %s%%);\n' \
+		"$(num "$(field "$r" tokensPerSecond)" 0)" "$(num "$(field "$r" ratioToFloorPercent)" 1)" "$PAIRS" \
+		"$(num "$(field "$r" ratioMedianPercent)" 1)"
+	printf '                  p50 %s ms, p99 %s ms; server CPU per token = %s%% signing; Tessera issues %s%% as many tokens/s\n' \
+		"$(field "$r" p50ms)" "$(field "$r" p99ms)" "$(num "$(field "$r" serverEfficiencyPercent)" 1)" \
+		"$(awk -v a="$(field "$c" ratioToFloorPercent)" -v b="$(field "$r" ratioToFloorPercent)" 'BEGIN{printf "%.0f", (b > 0 ? 100*a/b : 0)}')"
+fi
 for f in "$o" "$o2"; do
 	printf 'open loop:        %s requests/s offered, %s tokens/s served; p50 %s ms, p99 %s ms (target ≤ 10 ms), max %s ms; errors: %s, unsent: %s\n' \
 		"$(num "$(field "$f" targetRate)" 0)" "$(num "$(field "$f" tokensPerSecond)" 0)" \
