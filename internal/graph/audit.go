@@ -29,9 +29,10 @@ import (
 const (
 	signInType         = "microsoft.graph.signIn"
 	directoryAuditType = "microsoft.graph.directoryAudit"
-	// auditScan bounds the store read behind a $filter or a GET by id: the
-	// store filters by tenant, kind and time only, so the rest of a $filter
-	// (and the id) is applied here in Go over the newest auditScan events.
+	// auditScan bounds the store read behind a $filter: the store selects
+	// by tenant, kind, id and time bounds (narrowAuditRead), and the
+	// rest of a $filter is applied here in Go over the newest auditScan
+	// events that those select.
 	auditScan = 5000
 )
 
@@ -96,11 +97,12 @@ func (h *Handler) auditList(kind string) authedHandler {
 			}
 			filter = n
 		}
-		read := limit
+		sel := store.AuditFilter{TenantID: c.TenantID, Kind: kind, Limit: limit}
 		if filter != nil {
-			read = auditScan
+			sel.Limit = auditScan
+			narrowAuditRead(&sel, filter)
 		}
-		events, err := h.store.ListAudit(r.Context(), store.AuditFilter{TenantID: c.TenantID, Kind: kind, Limit: read})
+		events, err := h.store.ListAudit(r.Context(), sel)
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -119,9 +121,42 @@ func (h *Handler) auditList(kind string) authedHandler {
 	}
 }
 
-// auditGet serves auditLogs/signIns/{id} and auditLogs/directoryAudits/{id}.
-// The store has no read by id: the event is looked for among the tenant's
-// newest auditScan events of the kind.
+// narrowAuditRead hands the store the parts of a bound $filter it can
+// select on: an id (id eq '…') and bounds on the event's time
+// (createdDateTime or activityDateTime ge|gt|le|lt …), when every result must
+// satisfy them, i.e. at the top level or in a top-level "and". The whole
+// filter is still applied to what the store returns.
+func narrowAuditRead(sel *store.AuditFilter, n filterNode) {
+	switch n := n.(type) {
+	case andNode:
+		for _, t := range n.terms {
+			narrowAuditRead(sel, t)
+		}
+	case eqNode:
+		if n.prop == "id" && n.lit.kind == litString {
+			sel.ID = n.lit.s
+		}
+	case cmpNode:
+		if (n.prop != "createdDateTime" && n.prop != "activityDateTime") || n.lit.kind != litDateTime {
+			return
+		}
+		// The store's bounds are inclusive; gt and lt are then exact here.
+		switch t := n.lit.t; n.op {
+		case "ge", "gt":
+			if t.After(sel.Since) {
+				sel.Since = t
+			}
+		case "le", "lt":
+			if sel.Until.IsZero() || t.Before(sel.Until) {
+				sel.Until = t
+			}
+		}
+	}
+}
+
+// auditGet serves auditLogs/signIns/{id} and auditLogs/directoryAudits/{id}:
+// the store reads the event by its id, within the caller's tenant and the
+// log's kind.
 func (h *Handler) auditGet(kind string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c caller) {
 		if !h.authorize(w, r, c, directory.OpReadAuditLogs, "", "auditLogs.read") {
@@ -129,20 +164,18 @@ func (h *Handler) auditGet(kind string) authedHandler {
 		}
 		_, _, shape := auditShape(kind)
 		id := r.PathValue("id")
-		events, err := h.store.ListAudit(r.Context(), store.AuditFilter{TenantID: c.TenantID, Kind: kind, Limit: auditScan})
+		events, err := h.store.ListAudit(r.Context(), store.AuditFilter{TenantID: c.TenantID, Kind: kind, ID: id, Limit: 1})
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		for _, e := range events {
-			if e.ID == id {
-				obj := shape(e)
-				obj["@odata.context"] = h.metadata(r) + "auditLogs/" + auditSet(kind) + "/$entity"
-				wire.WriteJSON(w, http.StatusOK, obj)
-				return
-			}
+		if len(events) == 0 {
+			h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(displayRef(id)))
+			return
 		}
-		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(displayRef(id)))
+		obj := shape(events[0])
+		obj["@odata.context"] = h.metadata(r) + "auditLogs/" + auditSet(kind) + "/$entity"
+		wire.WriteJSON(w, http.StatusOK, obj)
 	}
 }
 

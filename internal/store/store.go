@@ -112,8 +112,11 @@ type Replay interface {
 type AuditFilter struct {
 	TenantID string
 	Kind     string
-	Since    time.Time
-	Limit    int // 0 means 100
+	// ID selects the one event with that id (ids are unique), however old.
+	ID    string
+	Since time.Time // events at or after it
+	Until time.Time // events at or before it
+	Limit int       // 0 means 100
 }
 
 // Audit is the append-only audit and sign-in log.

@@ -90,8 +90,14 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]domain.Au
 	if f.Kind != "" {
 		where = append(where, "kind = "+arg(f.Kind))
 	}
+	if f.ID != "" {
+		where = append(where, "id = "+arg(f.ID))
+	}
 	if !f.Since.IsZero() {
 		where = append(where, "time >= "+arg(storedoc.Utc(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "time <= "+arg(storedoc.Utc(f.Until)))
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -71,9 +71,17 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]domain.Au
 		where = append(where, "kind = ?")
 		args = append(args, f.Kind)
 	}
+	if f.ID != "" {
+		where = append(where, "id = ?")
+		args = append(args, f.ID)
+	}
 	if !f.Since.IsZero() {
 		where = append(where, "time >= ?")
 		args = append(args, f.Since.UnixMicro())
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "time <= ?")
+		args = append(args, f.Until.UnixMicro())
 	}
 	limit := f.Limit
 	if limit <= 0 {

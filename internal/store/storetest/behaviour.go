@@ -119,10 +119,19 @@ func testAudit(t *testing.T, s store.Store) {
 		{"tenant and kind", store.AuditFilter{TenantID: tenantA, Kind: domain.AuditChange}, []domain.AuditEvent{e5, e2}},
 		{"since is inclusive", store.AuditFilter{Since: e3.Time}, []domain.AuditEvent{e5, e4, e3}},
 		{"since in another zone", store.AuditFilter{Since: e3.Time.UTC().Add(time.Millisecond)}, []domain.AuditEvent{e5, e4}},
+		{"until is inclusive", store.AuditFilter{Until: e3.Time}, []domain.AuditEvent{e3, e2, e1}},
+		{"until in another zone", store.AuditFilter{Until: e3.Time.UTC().Add(-time.Millisecond)}, []domain.AuditEvent{e2, e1}},
+		{"since and until", store.AuditFilter{Since: e2.Time, Until: e3.Time}, []domain.AuditEvent{e3, e2}},
 		{"all filters", store.AuditFilter{TenantID: tenantA, Kind: domain.AuditSignIn, Since: e2.Time}, []domain.AuditEvent{e4}},
 		{"limit", store.AuditFilter{Limit: 2}, []domain.AuditEvent{e5, e4}},
 		{"limit with tenant", store.AuditFilter{TenantID: tenantA, Limit: 3}, []domain.AuditEvent{e5, e4, e2}},
 		{"unknown tenant", store.AuditFilter{TenantID: newID()}, nil},
+		{"id", store.AuditFilter{ID: e2.ID}, []domain.AuditEvent{e2}},
+		{"id, however old", store.AuditFilter{ID: e1.ID, Limit: 1}, []domain.AuditEvent{e1}},
+		{"id with its tenant and kind", store.AuditFilter{TenantID: tenantA, Kind: domain.AuditSignIn, ID: e4.ID}, []domain.AuditEvent{e4}},
+		{"id of another tenant", store.AuditFilter{TenantID: tenantB, ID: e4.ID}, nil},
+		{"id of another kind", store.AuditFilter{Kind: domain.AuditChange, ID: e4.ID}, nil},
+		{"unknown id", store.AuditFilter{ID: newID()}, nil},
 	}
 	for _, c := range cases {
 		t.Run("ListAudit/"+c.name, func(t *testing.T) {
