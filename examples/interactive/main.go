@@ -31,7 +31,6 @@ import (
 
 	"github.com/tessera-id/tessera/examples/internal/show"
 	"github.com/tessera-id/tessera/sdk/credential"
-	"github.com/tessera-id/tessera/sdk/workspace"
 )
 
 func main() {
@@ -55,23 +54,6 @@ func run(configPath string, browser bool, loginHint string) error {
 	if err != nil {
 		return err
 	}
-	// Ask for a token now, as the guide does, so that a failed sign-in shows
-	// here rather than at the first request. ManagementToken asks the way
-	// the resource manager clients will, so the browser opens only once.
-	tok, err := credential.ManagementToken(ctx, cred)
-	if err != nil {
-		return err
-	}
-	fmt.Println("signed in as", show.Whoami(tok.Token))
-
-	ws, err := workspace.FromConfig(cred, configPath, workspace.WithConfig(cfg))
-	if err != nil {
-		return err
-	}
-	w, err := ws.Get(ctx)
-	if err != nil {
-		return err
-	}
-	show.Workspace(os.Stdout, w)
-	return nil
+	_, _, err = show.SignInAndWorkspace(ctx, os.Stdout, cred, cfg, configPath)
+	return err
 }

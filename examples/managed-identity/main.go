@@ -24,7 +24,6 @@ import (
 
 	"github.com/tessera-id/tessera/examples/internal/show"
 	"github.com/tessera-id/tessera/sdk/credential"
-	"github.com/tessera-id/tessera/sdk/workspace"
 )
 
 func main() {
@@ -55,20 +54,6 @@ func run(configPath, clientID string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := credential.ManagementToken(ctx, cred)
-	if err != nil {
-		return err
-	}
-	fmt.Println("signed in as", show.Whoami(tok.Token))
-
-	ws, err := workspace.FromConfig(cred, configPath, workspace.WithConfig(cfg))
-	if err != nil {
-		return err
-	}
-	w, err := ws.Get(ctx)
-	if err != nil {
-		return err
-	}
-	show.Workspace(os.Stdout, w)
-	return nil
+	_, _, err = show.SignInAndWorkspace(ctx, os.Stdout, cred, cfg, configPath)
+	return err
 }

@@ -26,7 +26,6 @@ import (
 
 	"github.com/tessera-id/tessera/examples/internal/show"
 	"github.com/tessera-id/tessera/sdk/credential"
-	"github.com/tessera-id/tessera/sdk/workspace"
 )
 
 func main() {
@@ -56,21 +55,10 @@ func run(configPath, tryCompute string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := credential.ManagementToken(ctx, cred)
+	ws, w, err := show.SignInAndWorkspace(ctx, os.Stdout, cred, cfg, configPath)
 	if err != nil {
 		return err
 	}
-	fmt.Println("signed in as", show.Whoami(tok.Token))
-
-	ws, err := workspace.FromConfig(cred, configPath, workspace.WithConfig(cfg))
-	if err != nil {
-		return err
-	}
-	w, err := ws.Get(ctx)
-	if err != nil {
-		return err
-	}
-	show.Workspace(os.Stdout, w)
 	computes, err := ws.Computes().List(ctx)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -161,36 +159,7 @@ func TestExampleCLISession(t *testing.T) {
 
 	t.Run("tessera login", func(t *testing.T) {
 		env := w.env(t)
-		cmd := exec.Command(tessera, "login", "--use-device-code")
-		cmd.Env = env
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stdout bytes.Buffer
-		cmd.Stdout = &stdout
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) `)
-		var m []string
-		for sc.Scan() {
-			if m = re.FindStringSubmatch(sc.Text()); m != nil {
-				break
-			}
-		}
-		if m == nil {
-			_ = cmd.Process.Kill()
-			t.Fatal("no device code message")
-		}
-		if err := approveDeviceCode(t, s.NewBrowser(t), m[1], m[2], u); err != nil {
-			t.Fatal(err)
-		}
-		go func() { _, _ = bufio.NewReader(stderr).WriteTo(new(bytes.Buffer)) }()
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("tessera login: %v", err)
-		}
+		tesseraLoginDeviceCode(t, tessera, env, s, u)
 		// The shell needs no server variables: the cache names the server.
 		// (It keeps SSL_CERT_FILE: `tessera env` trusts the CA through it.)
 		var bare []string

@@ -53,37 +53,8 @@ func TestLoginVerbs(t *testing.T) {
 	env := cliEnv(t, s, config)
 
 	t.Run("device code", func(t *testing.T) {
-		cmd := exec.Command(bin, "login", "--use-device-code")
-		cmd.Env = env
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stdout bytes.Buffer
-		cmd.Stdout = &stdout
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) `)
-		var m []string
-		for sc.Scan() {
-			if m = re.FindStringSubmatch(sc.Text()); m != nil {
-				break
-			}
-		}
-		if m == nil {
-			t.Fatal("no device code message")
-		}
-		if err := approveDeviceCode(t, s.NewBrowser(t), m[1], m[2], u); err != nil {
-			t.Fatal(err)
-		}
-		go func() { _, _ = bufio.NewReader(stderr).WriteTo(new(bytes.Buffer)) }()
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("tessera login: %v", err)
-		}
-		if !strings.Contains(stdout.String(), u.UPN) {
-			t.Fatalf("login printed %s", stdout.String())
+		if out := tesseraLoginDeviceCode(t, bin, env, s, u); !strings.Contains(out, u.UPN) {
+			t.Fatalf("login printed %s", out)
 		}
 		fi, err := os.Stat(filepath.Join(config, credential.CacheFileName))
 		if err != nil {
@@ -200,4 +171,43 @@ func TestLoginVerbs(t *testing.T) {
 			t.Fatal("account show after logout succeeded")
 		}
 	})
+}
+
+// tesseraLoginDeviceCode runs `tessera login --use-device-code` with env,
+// approves the code it prints as u in a browser of s, and returns what the
+// login printed on stdout once it has finished.
+func tesseraLoginDeviceCode(t *testing.T, bin string, env []string, s *testserver.Server, u testserver.User) string {
+	t.Helper()
+	cmd := exec.Command(bin, "login", "--use-device-code")
+	cmd.Env = env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) `)
+	var m []string
+	for sc.Scan() {
+		if m = re.FindStringSubmatch(sc.Text()); m != nil {
+			break
+		}
+	}
+	if m == nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatal("no device code message")
+	}
+	if err := approveDeviceCode(t, s.NewBrowser(t), m[1], m[2], u); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = bufio.NewReader(stderr).WriteTo(new(bytes.Buffer)) }()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("tessera login: %v", err)
+	}
+	return stdout.String()
 }

@@ -3,14 +3,44 @@
 package show
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+
+	"github.com/tessera-id/tessera/sdk/credential"
+	"github.com/tessera-id/tessera/sdk/workspace"
 )
+
+// SignInAndWorkspace is what every example does first. It asks cred for a
+// token now, as the guide does, so that a failed sign-in shows here rather
+// than at the first request (credential.ManagementToken asks the way the
+// resource manager clients will, so a browser opens only once), and prints
+// whom the token names. It then opens the workspace of config.json
+// (configPath, or the working directory and its parents) and prints it.
+func SignInAndWorkspace(ctx context.Context, out io.Writer, cred azcore.TokenCredential, cfg credential.Config,
+	configPath string) (*workspace.Client, *armmachinelearning.Workspace, error) {
+	tok, err := credential.ManagementToken(ctx, cred)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintln(out, "signed in as", Whoami(tok.Token))
+	ws, err := workspace.FromConfig(cred, configPath, workspace.WithConfig(cfg))
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := ws.Get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	Workspace(out, w)
+	return ws, w, nil
+}
 
 // Whoami describes the principal of an access token from its claims. The
 // token is not verified here: it came over TLS from the server the program
