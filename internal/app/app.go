@@ -69,7 +69,7 @@ func NewKeyManager(st store.Store, cfg config.Config) *token.KeyManager {
 	// Validate has checked the name.
 	backend, _ := rsasign.ParseBackend(cfg.SigningBackend)
 	return token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
-		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
+		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 	}, token.KeyManagerOptions{SigningBackend: backend})
 }
 

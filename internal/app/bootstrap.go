@@ -54,7 +54,7 @@ func bootstrap(ctx context.Context, st store.Store, dataDir, publicURL, caFile, 
 	}
 	var tenant domain.Tenant
 	path := filepath.Join(dataDir, BootstrapFile)
-	err := st.InTx(ctx, func(tx store.Store) error {
+	err := st.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.Remember(ctx, bootstrapClaim, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 			return err
 		}

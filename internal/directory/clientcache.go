@@ -82,7 +82,7 @@ func (s invalidatingStore) around(fn func() error) error {
 	return fn()
 }
 
-func (s invalidatingStore) InTx(ctx context.Context, fn func(tx store.Store) error) error {
+func (s invalidatingStore) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	return s.around(func() error { return s.Store.InTx(ctx, fn) })
 }
 

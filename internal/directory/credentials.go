@@ -66,7 +66,7 @@ type FederatedCredentialPatch struct {
 // UpdateFederatedCredential changes a federated identity credential.
 func (s *Service) UpdateFederatedCredential(ctx context.Context, tenantID, appRef, ref string, p FederatedCredentialPatch) (domain.FederatedIdentityCredential, error) {
 	var out domain.FederatedIdentityCredential
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appRef)
 		if err != nil {
 			return err
@@ -112,7 +112,7 @@ func (s *Service) UpdateFederatedCredential(ctx context.Context, tenantID, appRe
 // DeleteFederatedCredential removes a federated identity credential: tokens
 // of that issuer and subject stop being accepted at once.
 func (s *Service) DeleteFederatedCredential(ctx context.Context, tenantID, appRef, ref string) error {
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appRef)
 		if err != nil {
 			return err
@@ -219,7 +219,7 @@ func (s *Service) AddKey(ctx context.Context, tenantID, appRef string, key KeyCr
 		return domain.KeyCredential{}, err
 	}
 	var out domain.KeyCredential
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appRef)
 		if err != nil {
 			return err
@@ -245,7 +245,7 @@ func (s *Service) AddKey(ctx context.Context, tenantID, appRef string, key KeyCr
 // RemoveKey removes a certificate from an application, with the same proof
 // of possession as AddKey.
 func (s *Service) RemoveKey(ctx context.Context, tenantID, appRef, keyID, proof string) error {
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appRef)
 		if err != nil {
 			return err

@@ -36,7 +36,7 @@ type Store interface {
 	store.Groups
 	store.DirectoryRoles
 	store.RoleAssignments
-	InTx(ctx context.Context, fn func(tx store.Store) error) error
+	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 }
 
 // InvalidError is a request the directory refuses; its message is meant for the caller.

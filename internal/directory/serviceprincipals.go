@@ -46,7 +46,7 @@ type ServicePrincipalPatch struct {
 // UpdateServicePrincipal applies patch to the service principal with object id id.
 func (s *Service) UpdateServicePrincipal(ctx context.Context, tenantID, id string, patch ServicePrincipalPatch) (domain.ServicePrincipal, error) {
 	var out domain.ServicePrincipal
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		sp, err := getServicePrincipal(ctx, tx, tenantID, id)
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func (s *Service) ListServicePrincipals(ctx context.Context, tenantID string) ([
 func (s *Service) DeleteServicePrincipal(ctx context.Context, tenantID, ref string) (domain.ServicePrincipal, Removed, error) {
 	var rm Removed
 	var sp domain.ServicePrincipal
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		rm = Removed{}
 		var err error
 		if sp, err = getServicePrincipal(ctx, tx, tenantID, ref); err != nil {
@@ -174,7 +174,7 @@ func (s *Service) AddServicePrincipalPassword(ctx context.Context, tenantID, ref
 	if err != nil {
 		return cred, "", err
 	}
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		sp, err := getServicePrincipal(ctx, tx, tenantID, ref)
 		if err != nil {
 			return err
@@ -193,7 +193,7 @@ func (s *Service) AddServicePrincipalPassword(ctx context.Context, tenantID, ref
 
 // RemoveServicePrincipalPassword deletes a client secret of a service principal.
 func (s *Service) RemoveServicePrincipalPassword(ctx context.Context, tenantID, ref, keyID string) error {
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		sp, err := getServicePrincipal(ctx, tx, tenantID, ref)
 		if err != nil {
 			return err

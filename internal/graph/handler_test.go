@@ -72,7 +72,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	keys := token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
-		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
+		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 	}, token.KeyManagerOptions{})
 	if err := keys.Load(ctx); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 type completion struct {
 	s      *Service
 	ctx    context.Context
-	tx     store.Store
+	tx     store.Tx
 	id     domain.ResourceID
 	fullID string
 	spec   typeSpec

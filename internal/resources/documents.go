@@ -202,7 +202,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 		}
 	}
 	var res Result
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		var prev Document
 		fullID := canonicalID(spec, id, rg.Name)
 		old, err := tx.GetResource(ctx, fullID)
@@ -284,7 +284,7 @@ func (s *Service) Delete(ctx context.Context, a Actor, id domain.ResourceID, raw
 		return nil, err
 	}
 	var op *Operation
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		if err := s.deleteTree(ctx, tx, r.ID, r.SubscriptionID, r.ResourceGroup); err != nil {
 			return err
 		}
@@ -299,7 +299,7 @@ func (s *Service) Delete(ctx context.Context, a Actor, id domain.ResourceID, raw
 
 // deleteTree removes id and its descendants, their identities and nodes, and
 // the role assignments at their scopes or held by their identities.
-func (s *Service) deleteTree(ctx context.Context, tx store.Store, id, sub, rg string) error {
+func (s *Service) deleteTree(ctx context.Context, tx store.Tx, id, sub, rg string) error {
 	in, err := tx.ListResourcesIn(ctx, sub, rg)
 	if err != nil {
 		return err
@@ -330,7 +330,7 @@ func (s *Service) deleteTree(ctx context.Context, tx store.Store, id, sub, rg st
 // deleteIdentitiesAndAssignments deletes the identities' service principals
 // and the role assignments they hold, plus every assignment at or below scope
 // ("" deletes none by scope: only the identities' own).
-func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.Store, sub, scope string, identities []string) error {
+func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.Tx, sub, scope string, identities []string) error {
 	subRec, err := tx.GetSubscription(ctx, sub)
 	if err != nil {
 		return err
@@ -380,7 +380,7 @@ func identityPrincipal(d Document) string {
 	return str(idn["principalId"])
 }
 
-func (s *Service) newOperation(ctx context.Context, tx store.Store, a Actor, sub, location string) (*Operation, error) {
+func (s *Service) newOperation(ctx context.Context, tx store.Tx, a Actor, sub, location string) (*Operation, error) {
 	if location == "" {
 		location = "local"
 	}

@@ -25,7 +25,7 @@ func (s *Service) PutResourceGroup(ctx context.Context, a Actor, subID, name str
 	loc := strings.ToLower(strings.ReplaceAll(str(body["location"]), " ", ""))
 	var out Document
 	var created bool
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		id := resourceGroupID(subID, name)
 		old, err := tx.GetResource(ctx, id)
 		var prev Document
@@ -116,7 +116,7 @@ func (s *Service) DeleteResourceGroup(ctx context.Context, tenantID, subID, name
 	if _, err := s.ResourceGroup(ctx, tenantID, subID, name); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx store.Store) error {
+	return s.store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.GetResource(ctx, resourceGroupID(subID, name))
 		if err != nil {
 			return err

@@ -25,7 +25,7 @@ type Store interface {
 	store.RoleAssignments
 	store.Apps
 	store.Nodes
-	InTx(ctx context.Context, fn func(tx store.Store) error) error
+	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 }
 
 // AssignmentIndex is told about role assignments a cascade removed, so the

@@ -127,9 +127,10 @@ type Audit interface {
 	ListAudit(ctx context.Context, f AuditFilter) ([]domain.AuditEvent, error)
 }
 
-// Store is a whole backend. Consumers take the narrow interfaces above; only
-// the composition root holds a Store.
-type Store interface {
+// Tx is what one transaction offers: every aggregate's reads and writes,
+// bound to that transaction. Services take it in InTx callbacks and hand on
+// the narrower interfaces their rules need.
+type Tx interface {
 	Tenants
 	Users
 	Apps
@@ -145,8 +146,15 @@ type Store interface {
 	Nodes
 	SignIn
 	// InTx runs fn in one transaction: fn's writes commit together or not at
-	// all. fn must use the Store it is given, not the outer one.
-	InTx(ctx context.Context, fn func(tx Store) error) error
+	// all. fn must use the Tx it is given, not the outer one. Called on a Tx
+	// it runs fn in a savepoint: an error from fn undoes only fn's writes.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Store is a whole backend. Consumers take the narrow interfaces above; only
+// the composition root holds a Store.
+type Store interface {
+	Tx
 	// Ping checks the backend is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -40,7 +40,7 @@ func benchKeyManager(b *testing.B) *KeyManager {
 	}
 	b.Cleanup(func() { st.Close() })
 	km := NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
-		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
+		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 	}, KeyManagerOptions{})
 	if err := km.Load(ctx); err != nil {
 		b.Fatal(err)

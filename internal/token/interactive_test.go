@@ -71,7 +71,7 @@ func newHarness(t *testing.T, opts InteractiveOptions) *harness {
 	// sessions that begin "now" are valid (directory.SessionValid).
 	h.user = h.newUser("adele")
 	km := NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
-		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
+		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 	}, KeyManagerOptions{})
 	if err := km.Load(ctx); err != nil {
 		t.Fatal(err)

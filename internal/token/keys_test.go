@@ -20,7 +20,7 @@ func newKeyManager(t *testing.T) (*token.KeyManager, store.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	km := token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
-		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
+		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 	}, token.KeyManagerOptions{})
 	if err := km.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 	}
 	// A second manager over the same store (another replica) sees the rotation.
 	other := token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
-		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
+		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 	}, token.KeyManagerOptions{})
 	if err := other.Load(ctx); err != nil {
 		t.Fatal(err)

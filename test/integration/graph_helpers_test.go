@@ -116,7 +116,7 @@ func userGraphToken(t *testing.T, s *testserver.Server, oid, upn string) string 
 	}
 	defer st.Close()
 	km := token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
-		return st.InTx(ctx, func(tx store.Store) error { return fn(tx) })
+		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 	}, token.KeyManagerOptions{})
 	if err := km.Reload(ctx); err != nil {
 		t.Fatalf("load signing keys: %v", err)

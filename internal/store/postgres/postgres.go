@@ -92,7 +92,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // InTx runs fn in one transaction (READ COMMITTED, PostgreSQL's default).
 // Nested calls run fn inside a savepoint, so an error from an inner fn undoes
 // only the inner writes if the outer fn chooses to carry on.
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	return s.atomic(ctx, true, func(ts *Store) error { return fn(ts) })
 }
 

@@ -502,7 +502,7 @@ func testRBACInTx(t *testing.T, s store.Store) {
 			res:   a.resourceGroup("rg-" + word()),
 		}
 	}
-	write := func(ctx context.Context, tx store.Store, w writes) error {
+	write := func(ctx context.Context, tx store.Tx, w writes) error {
 		return errors.Join(
 			tx.CreateGroup(ctx, w.group),
 			tx.AddGroupMember(ctx, w.edge),
@@ -531,13 +531,13 @@ func testRBACInTx(t *testing.T, s store.Store) {
 
 	t.Run("commit", func(t *testing.T) {
 		w := newWrites()
-		ok(t, s.InTx(t.Context(), func(tx store.Store) error { return write(t.Context(), tx, w) }))
+		ok(t, s.InTx(t.Context(), func(tx store.Tx) error { return write(t.Context(), tx, w) }))
 		expectPresent(t, present(t, w), true)
 	})
 
 	t.Run("error rolls back", func(t *testing.T) {
 		w := newWrites()
-		err := s.InTx(t.Context(), func(tx store.Store) error {
+		err := s.InTx(t.Context(), func(tx store.Tx) error {
 			if err := write(t.Context(), tx, w); err != nil {
 				return err
 			}
@@ -555,7 +555,7 @@ func testRBACInTx(t *testing.T, s store.Store) {
 		existing, w := newWrites(), newWrites()
 		ok(t, write(t.Context(), s, existing))
 		child := newARMTree().resourceGroup("rg-" + word())
-		ok(t, s.InTx(t.Context(), func(tx store.Store) error {
+		ok(t, s.InTx(t.Context(), func(tx store.Tx) error {
 			ctx := t.Context()
 			if err := tx.CreateGroup(ctx, w.group); err != nil {
 				return err

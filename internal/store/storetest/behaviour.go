@@ -200,7 +200,7 @@ func newTxWrites() txWrites {
 	}
 }
 
-func (w txWrites) write(ctx context.Context, s store.Store) error {
+func (w txWrites) write(ctx context.Context, s store.Tx) error {
 	return errors.Join(
 		s.CreateTenant(ctx, w.tenant),
 		s.CreateUser(ctx, w.user),
@@ -264,13 +264,13 @@ var errBoom = errors.New("boom")
 func testInTx(t *testing.T, s store.Store) {
 	t.Run("commit makes every write visible", func(t *testing.T) {
 		w := newTxWrites()
-		ok(t, s.InTx(t.Context(), func(tx store.Store) error { return w.write(t.Context(), tx) }))
+		ok(t, s.InTx(t.Context(), func(tx store.Tx) error { return w.write(t.Context(), tx) }))
 		expectPresent(t, w.present(t, s), true)
 	})
 
 	t.Run("reads inside see the transaction's writes", func(t *testing.T) {
 		w := newTxWrites()
-		ok(t, s.InTx(t.Context(), func(tx store.Store) error {
+		ok(t, s.InTx(t.Context(), func(tx store.Tx) error {
 			if err := w.write(t.Context(), tx); err != nil {
 				return err
 			}
@@ -290,7 +290,7 @@ func testInTx(t *testing.T, s store.Store) {
 
 	t.Run("error rolls back every write", func(t *testing.T) {
 		w := newTxWrites()
-		err := s.InTx(t.Context(), func(tx store.Store) error {
+		err := s.InTx(t.Context(), func(tx store.Tx) error {
 			if err := w.write(t.Context(), tx); err != nil {
 				return err
 			}
@@ -304,7 +304,7 @@ func testInTx(t *testing.T, s store.Store) {
 		w := newTxWrites()
 		existing := fullUser(newID())
 		ok(t, s.CreateUser(t.Context(), existing))
-		err := s.InTx(t.Context(), func(tx store.Store) error {
+		err := s.InTx(t.Context(), func(tx store.Tx) error {
 			if err := w.write(t.Context(), tx); err != nil {
 				return err
 			}
@@ -322,7 +322,7 @@ func testInTx(t *testing.T, s store.Store) {
 					t.Fatalf("recovered %v, want the panic value", r)
 				}
 			}()
-			_ = s.InTx(t.Context(), func(tx store.Store) error {
+			_ = s.InTx(t.Context(), func(tx store.Tx) error {
 				if err := w.write(t.Context(), tx); err != nil {
 					return err
 				}
@@ -332,7 +332,7 @@ func testInTx(t *testing.T, s store.Store) {
 		expectPresent(t, w.present(t, s), false)
 		// The store must still accept writes, in and out of transactions.
 		ok(t, s.CreateTenant(t.Context(), fullTenant()))
-		ok(t, s.InTx(t.Context(), func(tx store.Store) error { return tx.CreateTenant(t.Context(), fullTenant()) }))
+		ok(t, s.InTx(t.Context(), func(tx store.Tx) error { return tx.CreateTenant(t.Context(), fullTenant()) }))
 	})
 
 	t.Run("a failed write does not spoil the transaction", func(t *testing.T) {
@@ -343,7 +343,7 @@ func testInTx(t *testing.T, s store.Store) {
 		tn := fullTenant()
 		jti := "jti-" + word()
 		ok(t, s.Remember(t.Context(), jti, time.Now().Add(time.Hour)))
-		ok(t, s.InTx(t.Context(), func(tx store.Store) error {
+		ok(t, s.InTx(t.Context(), func(tx store.Tx) error {
 			ctx := t.Context()
 			if err := tx.CreateApplication(ctx, a); err != nil {
 				return err
@@ -381,11 +381,11 @@ func testInTx(t *testing.T, s store.Store) {
 
 	t.Run("nested InTx commits with the outer one", func(t *testing.T) {
 		outer, inner := newTxWrites(), newTxWrites()
-		ok(t, s.InTx(t.Context(), func(tx store.Store) error {
+		ok(t, s.InTx(t.Context(), func(tx store.Tx) error {
 			if err := outer.write(t.Context(), tx); err != nil {
 				return err
 			}
-			return tx.InTx(t.Context(), func(tx store.Store) error { return inner.write(t.Context(), tx) })
+			return tx.InTx(t.Context(), func(tx store.Tx) error { return inner.write(t.Context(), tx) })
 		}))
 		expectPresent(t, outer.present(t, s), true)
 		expectPresent(t, inner.present(t, s), true)
@@ -393,11 +393,11 @@ func testInTx(t *testing.T, s store.Store) {
 
 	t.Run("nested InTx error rolls back both", func(t *testing.T) {
 		outer, inner := newTxWrites(), newTxWrites()
-		err := s.InTx(t.Context(), func(tx store.Store) error {
+		err := s.InTx(t.Context(), func(tx store.Tx) error {
 			if err := outer.write(t.Context(), tx); err != nil {
 				return err
 			}
-			return tx.InTx(t.Context(), func(tx store.Store) error {
+			return tx.InTx(t.Context(), func(tx store.Tx) error {
 				if err := inner.write(t.Context(), tx); err != nil {
 					return err
 				}
@@ -500,7 +500,7 @@ func testConcurrency(t *testing.T, s store.Store) {
 		const perTx = 10
 		errs := run(workers, func(int) error {
 			for range perTx {
-				err := s.InTx(ctx, func(tx store.Store) error {
+				err := s.InTx(ctx, func(tx store.Tx) error {
 					u := fullUser(tenantID)
 					if err := tx.CreateUser(ctx, u); err != nil {
 						return err

@@ -179,7 +179,7 @@ func testNodes(t *testing.T, s store.Store) {
 
 	t.Run("InTx rolls node writes back", func(t *testing.T) {
 		n := fullNode(a.tenantID, cpu)
-		err := s.InTx(t.Context(), func(tx store.Store) error {
+		err := s.InTx(t.Context(), func(tx store.Tx) error {
 			if err := tx.CreateNode(t.Context(), n); err != nil {
 				return err
 			}
