@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -105,8 +106,13 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	if err := s.Remember(ctx, "jti-1", time.Now().Add(time.Hour)); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("replay key after reopen: %v, want ErrConflict", err)
 	}
+	db, err := sql.Open("sqlite", path+"?_query_only=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	var migrations int
-	if err := s.h.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&migrations); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&migrations); err != nil {
 		t.Fatal(err)
 	}
 	files, err := migrationFiles.ReadDir("migrations")

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -17,7 +17,7 @@ func (s *Store) CreateRoleDefinition(ctx context.Context, d domain.RoleDefinitio
 		return fmt.Errorf("create role definition %s: %w", d.ID, err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO role_definitions (id_key, tenant_id, role_name_key, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
-		storedoc.Key(d.ID), d.TenantID, storedoc.Key(d.RoleName), toMicros(d.CreatedAt), string(doc)); err != nil {
+		storedoc.Key(d.ID), d.TenantID, storedoc.Key(d.RoleName), s.t(d.CreatedAt), string(doc)); err != nil {
 		return fmt.Errorf("create role definition %s: %w", d.ID, err)
 	}
 	return nil
@@ -64,7 +64,7 @@ func (s *Store) UpdateRoleDefinition(ctx context.Context, d domain.RoleDefinitio
 		return fmt.Errorf("update role definition %s: %w", d.ID, err)
 	}
 	if err := s.execOne(ctx, `UPDATE role_definitions SET role_name_key = ?, created_at = ?, doc = ? WHERE id_key = ? AND tenant_id = ?`,
-		storedoc.Key(d.RoleName), toMicros(d.CreatedAt), string(doc), storedoc.Key(d.ID), d.TenantID); err != nil {
+		storedoc.Key(d.RoleName), s.t(d.CreatedAt), string(doc), storedoc.Key(d.ID), d.TenantID); err != nil {
 		return fmt.Errorf("update role definition %s: %w", d.ID, err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func (s *Store) AppendAudit(ctx context.Context, events ...domain.AuditEvent) er
 	case 1:
 		return s.appendAudit(ctx, events[0])
 	}
-	return s.atomic(ctx, func(ts *Store) error {
+	return s.atomic(ctx, false, func(ts *Store) error {
 		for _, e := range events {
 			if err := ts.appendAudit(ctx, e); err != nil {
 				return err
@@ -49,7 +49,7 @@ func (s *Store) appendAudit(ctx context.Context, e domain.AuditEvent) error {
 		}
 		details = sql.NullString{String: string(b), Valid: true}
 	}
-	if _, err := s.exec(ctx, auditInsert, e.ID, storedoc.Utc(e.Time).UnixMicro(), e.TenantID, e.Kind, e.ActorID, e.ActorName,
+	if _, err := s.exec(ctx, auditInsert, e.ID, s.t(storedoc.Utc(e.Time)), e.TenantID, e.Kind, e.ActorID, e.ActorName,
 		e.Action, e.Target, e.Result, e.Reason, e.ClientIP, e.CorrelationID, details); err != nil {
 		return fmt.Errorf("append audit event %s: %w", e.ID, err)
 	}
@@ -77,11 +77,11 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]domain.Au
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "time >= ?")
-		args = append(args, f.Since.UnixMicro())
+		args = append(args, s.t(f.Since))
 	}
 	if !f.Until.IsZero() {
 		where = append(where, "time <= ?")
-		args = append(args, f.Until.UnixMicro())
+		args = append(args, s.t(f.Until))
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -100,14 +100,14 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]domain.Au
 	err := s.queryAll(ctx, q, args, func(r *sql.Rows) error {
 		var (
 			e       domain.AuditEvent
-			t       sql.NullInt64
+			t       dbTime
 			details sql.NullString
 		)
 		if err := r.Scan(&e.ID, &t, &e.TenantID, &e.Kind, &e.ActorID, &e.ActorName, &e.Action, &e.Target,
 			&e.Result, &e.Reason, &e.ClientIP, &e.CorrelationID, &details); err != nil {
 			return err
 		}
-		e.Time = fromMicros(t)
+		e.Time = t.T
 		if details.Valid {
 			if err := json.Unmarshal([]byte(details.String), &e.Details); err != nil {
 				return fmt.Errorf("audit event %s: decode details: %w", e.ID, err)

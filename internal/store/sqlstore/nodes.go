@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -17,13 +17,13 @@ const nodeColumns = `id, tenant_id, compute_id, name, secret_hash, created_by, c
 func scanNode(r interface{ Scan(...any) error }) (domain.ComputeNode, error) {
 	var (
 		n                               domain.ComputeNode
-		createdAt, rotatedAt, expiresAt sql.NullInt64
+		createdAt, rotatedAt, expiresAt dbTime
 	)
 	if err := r.Scan(&n.ID, &n.TenantID, &n.ComputeID, &n.Name, &n.SecretHash, &n.CreatedBy,
 		&createdAt, &rotatedAt, &expiresAt); err != nil {
-		return domain.ComputeNode{}, translate(err)
+		return domain.ComputeNode{}, noRows(err)
 	}
-	n.CreatedAt, n.RotatedAt, n.ExpiresAt = fromMicros(createdAt), fromMicros(rotatedAt), fromMicros(expiresAt)
+	n.CreatedAt, n.RotatedAt, n.ExpiresAt = createdAt.T, rotatedAt.T, expiresAt.T
 	return n, nil
 }
 
@@ -31,7 +31,7 @@ func (s *Store) CreateNode(ctx context.Context, n domain.ComputeNode) error {
 	if _, err := s.exec(ctx, `INSERT INTO compute_nodes (id, tenant_id, compute_id, compute_key, name, secret_hash,
 		created_by, created_at, rotated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		n.ID, n.TenantID, n.ComputeID, storedoc.Key(n.ComputeID), n.Name, n.SecretHash, n.CreatedBy,
-		toMicros(n.CreatedAt), toMicros(n.RotatedAt), toMicros(n.ExpiresAt)); err != nil {
+		s.t(n.CreatedAt), s.t(n.RotatedAt), s.t(n.ExpiresAt)); err != nil {
 		return fmt.Errorf("create node %s: %w", n.ID, err)
 	}
 	return nil
@@ -68,7 +68,7 @@ func (s *Store) ListNodes(ctx context.Context, computeID string) ([]domain.Compu
 
 func (s *Store) UpdateNodeSecret(ctx context.Context, id string, secretHash []byte, rotatedAt time.Time) error {
 	if err := s.execOne(ctx, `UPDATE compute_nodes SET secret_hash = ?, rotated_at = ? WHERE id = ?`,
-		secretHash, toMicros(rotatedAt), id); err != nil {
+		secretHash, s.t(rotatedAt), id); err != nil {
 		return fmt.Errorf("update secret of node %s: %w", id, err)
 	}
 	return nil

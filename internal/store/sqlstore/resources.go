@@ -1,12 +1,10 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/store"
@@ -15,8 +13,8 @@ import (
 // --- subscriptions ---
 
 func (s *Store) CreateSubscription(ctx context.Context, sub domain.Subscription) error {
-	if _, err := s.exec(ctx, `INSERT INTO subscriptions (id, tenant_id, display_name, state, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		sub.ID, sub.TenantID, sub.DisplayName, sub.State, pgTime(sub.CreatedAt)); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO subscriptions (id, tenant_id, display_name, state, created_at) VALUES (?, ?, ?, ?, ?)`,
+		sub.ID, sub.TenantID, sub.DisplayName, sub.State, s.t(sub.CreatedAt)); err != nil {
 		return fmt.Errorf("create subscription %s: %w", sub.ID, err)
 	}
 	return nil
@@ -27,17 +25,21 @@ const subscriptionColumns = `id, tenant_id, display_name, state, created_at`
 func scanSubscription(r interface{ Scan(...any) error }) (domain.Subscription, error) {
 	var (
 		sub       domain.Subscription
-		createdAt *time.Time
+		createdAt dbTime
 	)
 	if err := r.Scan(&sub.ID, &sub.TenantID, &sub.DisplayName, &sub.State, &createdAt); err != nil {
-		return domain.Subscription{}, translate(err)
+		return domain.Subscription{}, noRows(err)
 	}
-	sub.CreatedAt = fromPgTime(createdAt)
+	sub.CreatedAt = createdAt.T
 	return sub, nil
 }
 
 func (s *Store) GetSubscription(ctx context.Context, id string) (domain.Subscription, error) {
-	sub, err := scanSubscription(s.q.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = $1`, id))
+	row, err := s.row(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = ?`, id)
+	if err != nil {
+		return domain.Subscription{}, fmt.Errorf("get subscription %s: %w", id, err)
+	}
+	sub, err := scanSubscription(row)
 	if err != nil {
 		return domain.Subscription{}, fmt.Errorf("get subscription %s: %w", id, err)
 	}
@@ -46,8 +48,8 @@ func (s *Store) GetSubscription(ctx context.Context, id string) (domain.Subscrip
 
 func (s *Store) ListSubscriptions(ctx context.Context, tenantID string) ([]domain.Subscription, error) {
 	out := []domain.Subscription{}
-	err := s.queryAll(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r pgx.Rows) error {
+	err := s.queryAll(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = ? ORDER BY created_at, id`,
+		[]any{tenantID}, func(r *sql.Rows) error {
 			sub, err := scanSubscription(r)
 			if err != nil {
 				return err
@@ -65,9 +67,9 @@ func (s *Store) ListSubscriptions(ctx context.Context, tenantID string) ([]domai
 
 func (s *Store) CreateRoleAssignment(ctx context.Context, a domain.RoleAssignment) error {
 	if _, err := s.exec(ctx, `INSERT INTO role_assignments (id, tenant_id, scope, role_definition_id, principal_id,
-		principal_type, description, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		principal_type, description, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.TenantID, a.Scope, a.RoleDefinitionID, a.PrincipalID, a.PrincipalType, a.Description, a.CreatedBy,
-		pgTime(a.CreatedAt), pgTime(a.UpdatedAt)); err != nil {
+		s.t(a.CreatedAt), s.t(a.UpdatedAt)); err != nil {
 		return fmt.Errorf("create role assignment %s: %w", a.ID, err)
 	}
 	return nil
@@ -78,19 +80,23 @@ const roleAssignmentColumns = `id, tenant_id, scope, role_definition_id, princip
 func scanRoleAssignment(r interface{ Scan(...any) error }) (domain.RoleAssignment, error) {
 	var (
 		a                    domain.RoleAssignment
-		createdAt, updatedAt *time.Time
+		createdAt, updatedAt dbTime
 	)
 	if err := r.Scan(&a.ID, &a.TenantID, &a.Scope, &a.RoleDefinitionID, &a.PrincipalID, &a.PrincipalType,
 		&a.Description, &a.CreatedBy, &createdAt, &updatedAt); err != nil {
-		return domain.RoleAssignment{}, translate(err)
+		return domain.RoleAssignment{}, noRows(err)
 	}
-	a.CreatedAt = fromPgTime(createdAt)
-	a.UpdatedAt = fromPgTime(updatedAt)
+	a.CreatedAt = createdAt.T
+	a.UpdatedAt = updatedAt.T
 	return a, nil
 }
 
 func (s *Store) GetRoleAssignment(ctx context.Context, id string) (domain.RoleAssignment, error) {
-	a, err := scanRoleAssignment(s.q.QueryRow(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments WHERE id = $1`, id))
+	row, err := s.row(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments WHERE id = ?`, id)
+	if err != nil {
+		return domain.RoleAssignment{}, fmt.Errorf("get role assignment %s: %w", id, err)
+	}
+	a, err := scanRoleAssignment(row)
 	if err != nil {
 		return domain.RoleAssignment{}, fmt.Errorf("get role assignment %s: %w", id, err)
 	}
@@ -99,8 +105,8 @@ func (s *Store) GetRoleAssignment(ctx context.Context, id string) (domain.RoleAs
 
 func (s *Store) ListRoleAssignments(ctx context.Context, tenantID string) ([]domain.RoleAssignment, error) {
 	out := []domain.RoleAssignment{}
-	err := s.queryAll(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r pgx.Rows) error {
+	err := s.queryAll(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments WHERE tenant_id = ? ORDER BY created_at, id`,
+		[]any{tenantID}, func(r *sql.Rows) error {
 			a, err := scanRoleAssignment(r)
 			if err != nil {
 				return err
@@ -115,7 +121,7 @@ func (s *Store) ListRoleAssignments(ctx context.Context, tenantID string) ([]dom
 }
 
 func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM role_assignments WHERE id = $1`, id); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM role_assignments WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("delete role assignment %s: %w", id, err)
 	}
 	return nil
@@ -125,9 +131,9 @@ func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
 
 func (s *Store) CreateSigningKey(ctx context.Context, k domain.SigningKey) error {
 	if _, err := s.exec(ctx, `INSERT INTO signing_keys (id, algorithm, state, private_key, certificate, created_at, activated_at, retired_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Algorithm, k.State, k.PrivateKey, k.Certificate,
-		pgTime(k.CreatedAt), pgTime(k.ActivatedAt), pgTime(k.RetiredAt)); err != nil {
+		s.t(k.CreatedAt), s.t(k.ActivatedAt), s.t(k.RetiredAt)); err != nil {
 		return fmt.Errorf("create signing key %s: %w", k.ID, err)
 	}
 	return nil
@@ -136,17 +142,17 @@ func (s *Store) CreateSigningKey(ctx context.Context, k domain.SigningKey) error
 func (s *Store) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
 	out := []domain.SigningKey{}
 	err := s.queryAll(ctx, `SELECT id, algorithm, state, private_key, certificate, created_at, activated_at, retired_at
-		FROM signing_keys ORDER BY created_at, id`, nil, func(r pgx.Rows) error {
+		FROM signing_keys ORDER BY created_at, id`, nil, func(r *sql.Rows) error {
 		var (
 			k                             domain.SigningKey
-			createdAt, activated, retired *time.Time
+			createdAt, activated, retired dbTime
 		)
 		if err := r.Scan(&k.ID, &k.Algorithm, &k.State, &k.PrivateKey, &k.Certificate, &createdAt, &activated, &retired); err != nil {
 			return err
 		}
-		k.CreatedAt = fromPgTime(createdAt)
-		k.ActivatedAt = fromPgTime(activated)
-		k.RetiredAt = fromPgTime(retired)
+		k.CreatedAt = createdAt.T
+		k.ActivatedAt = activated.T
+		k.RetiredAt = retired.T
 		out = append(out, k)
 		return nil
 	})
@@ -157,8 +163,8 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error
 }
 
 func (s *Store) UpdateSigningKey(ctx context.Context, k domain.SigningKey) error {
-	if err := s.execOne(ctx, `UPDATE signing_keys SET state = $1, activated_at = $2, retired_at = $3 WHERE id = $4`,
-		k.State, pgTime(k.ActivatedAt), pgTime(k.RetiredAt), k.ID); err != nil {
+	if err := s.execOne(ctx, `UPDATE signing_keys SET state = ?, activated_at = ?, retired_at = ? WHERE id = ?`,
+		k.State, s.t(k.ActivatedAt), s.t(k.RetiredAt), k.ID); err != nil {
 		return fmt.Errorf("update signing key %s: %w", k.ID, err)
 	}
 	return nil
@@ -166,28 +172,34 @@ func (s *Store) UpdateSigningKey(ctx context.Context, k domain.SigningKey) error
 
 // --- replay ---
 
-// Remember is one statement so that PostgreSQL decides atomically between
-// "new", "expired, take it over" and "live, conflict": concurrent inserts of
-// one key wait on each other, the loser re-evaluates the upsert's WHERE
-// against the winner's row and leaves it untouched, and zero affected rows
-// means the value was replayed.
+// Remember is one statement so that SQLite decides atomically between "new",
+// "expired, take it over" and "live, conflict": the upsert's WHERE leaves a
+// live row untouched, and zero changed rows means the value was replayed.
 func (s *Store) Remember(ctx context.Context, k string, expiresAt time.Time) error {
-	tag, err := s.exec(ctx, `INSERT INTO replay (key, expires_at) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE replay.expires_at < $3`,
-		k, storedoc.Utc(expiresAt), storedoc.Utc(time.Now()))
+	res, err := s.exec(ctx, `INSERT INTO replay (key, expires_at) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE replay.expires_at < ?`,
+		k, s.t(expiresAt), s.t(time.Now()))
 	if err != nil {
 		return fmt.Errorf("remember %q: %w", k, err)
 	}
-	if tag.RowsAffected() == 0 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("remember %q: %w", k, err)
+	}
+	if n == 0 {
 		return fmt.Errorf("remember %q: %w", k, store.ErrConflict)
 	}
 	return nil
 }
 
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := s.exec(ctx, `DELETE FROM replay WHERE expires_at < $1`, storedoc.Utc(now))
+	res, err := s.exec(ctx, `DELETE FROM replay WHERE expires_at < ?`, s.t(now))
 	if err != nil {
 		return 0, fmt.Errorf("purge expired replay records: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge expired replay records: %w", err)
+	}
+	return n, nil
 }

@@ -1,11 +1,13 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/tessera-id/tessera/internal/store/storedoc"
+	"strings"
 	"time"
+
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/store"
@@ -24,7 +26,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c domain.AuthCode) error {
 		return fmt.Errorf("create auth code: %w", err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO auth_codes (hash, expires_at, redeemed_at, doc) VALUES (?, ?, ?, ?)`,
-		c.Hash, c.ExpiresAt.UnixMicro(), toMicros(c.RedeemedAt), string(doc)); err != nil {
+		c.Hash, s.t(c.ExpiresAt), s.t(c.RedeemedAt), string(doc)); err != nil {
 		return fmt.Errorf("create auth code: %w", err)
 	}
 	return nil
@@ -35,14 +37,14 @@ const authCodeSelect = `SELECT hash, expires_at, redeemed_at, doc FROM auth_code
 func (s *Store) GetAuthCode(ctx context.Context, hash string) (domain.AuthCode, error) {
 	var (
 		c        domain.AuthCode
-		exp      int64
-		redeemed sql.NullInt64
+		exp      dbTime
+		redeemed dbTime
 		doc      string
 	)
 	if err := s.queryRow(ctx, authCodeSelect, []any{hash}, &c.Hash, &exp, &redeemed, &doc); err != nil {
 		return domain.AuthCode{}, fmt.Errorf("get auth code: %w", err)
 	}
-	c.ExpiresAt, c.RedeemedAt = time.UnixMicro(exp).UTC(), fromMicros(redeemed)
+	c.ExpiresAt, c.RedeemedAt = exp.T, redeemed.T
 	if err := storedoc.DecodeAuthCode([]byte(doc), &c); err != nil {
 		return domain.AuthCode{}, fmt.Errorf("get auth code: decode: %w", err)
 	}
@@ -50,7 +52,7 @@ func (s *Store) GetAuthCode(ctx context.Context, hash string) (domain.AuthCode, 
 }
 
 func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) (domain.AuthCode, error) {
-	res, err := s.exec(ctx, `UPDATE auth_codes SET redeemed_at = ? WHERE hash = ? AND redeemed_at IS NULL`, now.UnixMicro(), hash)
+	res, err := s.exec(ctx, `UPDATE auth_codes SET redeemed_at = ? WHERE hash = ? AND redeemed_at IS NULL`, s.t(now), hash)
 	if err != nil {
 		return domain.AuthCode{}, fmt.Errorf("redeem auth code: %w", err)
 	}
@@ -79,13 +81,13 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily,
 	if err != nil {
 		return fmt.Errorf("create refresh family: %w", err)
 	}
-	err = s.atomic(ctx, func(ts *Store) error {
+	err = s.atomic(ctx, false, func(ts *Store) error {
 		if _, err := ts.exec(ctx, `INSERT INTO refresh_families (id, tenant_id, user_id, expires_at, revoked_at, revoked_reason, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, f.TenantID, f.UserID, toMicros(f.ExpiresAt), toMicros(f.RevokedAt), f.RevokedReason, string(fdoc)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, f.TenantID, f.UserID, s.t(f.ExpiresAt), s.t(f.RevokedAt), f.RevokedReason, string(fdoc)); err != nil {
 			return err
 		}
 		_, err := ts.exec(ctx, `INSERT INTO refresh_tokens (hash, family_id, expires_at, used_at, doc) VALUES (?, ?, ?, ?, ?)`,
-			first.Hash, f.ID, first.ExpiresAt.UnixMicro(), toMicros(first.UsedAt), string(tdoc))
+			first.Hash, f.ID, s.t(first.ExpiresAt), s.t(first.UsedAt), string(tdoc))
 		return err
 	})
 	if err != nil {
@@ -98,8 +100,8 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.Refres
 	var (
 		t                   domain.RefreshToken
 		f                   domain.RefreshFamily
-		texp                int64
-		used, fexp, revoked sql.NullInt64
+		texp                dbTime
+		used, fexp, revoked dbTime
 		tdoc, fdoc          string
 	)
 	err := s.queryRow(ctx, `SELECT t.hash, t.family_id, t.expires_at, t.used_at, t.doc,
@@ -109,8 +111,8 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.Refres
 	if err != nil {
 		return t, f, fmt.Errorf("get refresh token: %w", err)
 	}
-	t.ExpiresAt, t.UsedAt = time.UnixMicro(texp).UTC(), fromMicros(used)
-	f.ID, f.ExpiresAt, f.RevokedAt = t.FamilyID, fromMicros(fexp), fromMicros(revoked)
+	t.ExpiresAt, t.UsedAt = texp.T, used.T
+	f.ID, f.ExpiresAt, f.RevokedAt = t.FamilyID, fexp.T, revoked.T
 	if err := storedoc.DecodeRefreshToken([]byte(tdoc), &t); err != nil {
 		return t, f, fmt.Errorf("get refresh token: decode: %w", err)
 	}
@@ -125,27 +127,34 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next dom
 	if err != nil {
 		return fmt.Errorf("rotate refresh token: %w", err)
 	}
-	err = s.atomic(ctx, func(ts *Store) error {
+	err = s.atomic(ctx, false, func(ts *Store) error {
 		var (
 			family  string
-			used    sql.NullInt64
-			revoked sql.NullInt64
+			used    dbTime
+			revoked dbTime
 		)
-		if err := ts.queryRow(ctx, `SELECT t.family_id, t.used_at, f.revoked_at FROM refresh_tokens t
-			JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?`, []any{oldHash}, &family, &used, &revoked); err != nil {
+		// Locking the family row (where the dialect needs a lock) orders
+		// this rotation against a concurrent rotation of any token of the
+		// family and against its revocation; used_at is read after the lock
+		// is held, so it is current.
+		if err := ts.queryRow(ctx, `SELECT f.id, f.revoked_at FROM refresh_families f
+			WHERE f.id = (SELECT family_id FROM refresh_tokens WHERE hash = ?)`+s.lockRows(), []any{oldHash}, &family, &revoked); err != nil {
+			return err
+		}
+		if err := ts.queryRow(ctx, `SELECT used_at FROM refresh_tokens WHERE hash = ?`, []any{oldHash}, &used); err != nil {
 			return err
 		}
 		switch {
-		case revoked.Valid:
+		case !revoked.T.IsZero():
 			return fmt.Errorf("family revoked: %w", store.ErrPrecondition)
-		case used.Valid:
+		case !used.T.IsZero():
 			return fmt.Errorf("already used: %w", store.ErrConflict)
 		}
-		if _, err := ts.exec(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, now.UnixMicro(), oldHash); err != nil {
+		if _, err := ts.exec(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, s.t(now), oldHash); err != nil {
 			return err
 		}
 		_, err := ts.exec(ctx, `INSERT INTO refresh_tokens (hash, family_id, expires_at, used_at, doc) VALUES (?, ?, ?, ?, ?)`,
-			next.Hash, family, next.ExpiresAt.UnixMicro(), toMicros(next.UsedAt), string(doc))
+			next.Hash, family, s.t(next.ExpiresAt), s.t(next.UsedAt), string(doc))
 		return err
 	})
 	if err != nil {
@@ -158,7 +167,7 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID, tenantID stri
 	if _, err := s.exec(ctx, `INSERT INTO refresh_families (id, tenant_id, user_id, expires_at, revoked_at, revoked_reason, doc)
 		VALUES (?, ?, '', NULL, ?, ?, '{}')
 		ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at, revoked_reason = excluded.revoked_reason
-		WHERE refresh_families.revoked_at IS NULL`, familyID, tenantID, now.UnixMicro(), reason); err != nil {
+		WHERE refresh_families.revoked_at IS NULL`, familyID, tenantID, s.t(now), reason); err != nil {
 		return fmt.Errorf("revoke refresh family %s: %w", familyID, err)
 	}
 	return nil
@@ -166,7 +175,7 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID, tenantID stri
 
 func (s *Store) RevokeUserRefreshFamilies(ctx context.Context, tenantID, userID string, now time.Time, reason string) (int64, error) {
 	res, err := s.exec(ctx, `UPDATE refresh_families SET revoked_at = ?, revoked_reason = ?
-		WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL`, now.UnixMicro(), reason, tenantID, userID)
+		WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL`, s.t(now), reason, tenantID, userID)
 	if err != nil {
 		return 0, fmt.Errorf("revoke refresh families of %s: %w", userID, err)
 	}
@@ -181,8 +190,8 @@ func (s *Store) CreateDeviceCode(ctx context.Context, d domain.DeviceCode) error
 		return fmt.Errorf("create device code: %w", err)
 	}
 	if _, err := s.exec(ctx, `INSERT INTO device_codes (hash, user_code, expires_at, last_polled_at, status, user_id, auth_time, amr, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.UserCode, d.ExpiresAt.UnixMicro(), toMicros(d.LastPolledAt), d.Status,
-		d.UserID, toMicros(d.AuthTime), storedoc.EncodeAMR(d.AMR), string(doc)); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.UserCode, s.t(d.ExpiresAt), s.t(d.LastPolledAt), d.Status,
+		d.UserID, s.t(d.AuthTime), storedoc.EncodeAMR(d.AMR), string(doc)); err != nil {
 		return fmt.Errorf("create device code: %w", err)
 	}
 	return nil
@@ -193,14 +202,14 @@ const deviceCodeColumns = `hash, user_code, expires_at, last_polled_at, status, 
 func scanDeviceCode(scan func(...any) error) (domain.DeviceCode, error) {
 	var (
 		d              domain.DeviceCode
-		exp            int64
-		polled, authAt sql.NullInt64
+		exp            dbTime
+		polled, authAt dbTime
 		amr, doc       string
 	)
 	if err := scan(&d.Hash, &d.UserCode, &exp, &polled, &d.Status, &d.UserID, &authAt, &amr, &doc); err != nil {
-		return d, translate(err)
+		return d, noRows(err)
 	}
-	d.ExpiresAt, d.LastPolledAt, d.AuthTime = time.UnixMicro(exp).UTC(), fromMicros(polled), fromMicros(authAt)
+	d.ExpiresAt, d.LastPolledAt, d.AuthTime = exp.T, polled.T, authAt.T
 	var err error
 	if d.AMR, err = storedoc.DecodeAMR(amr); err != nil {
 		return d, err
@@ -230,8 +239,8 @@ func (s *Store) DecideDeviceCode(ctx context.Context, userCode string, approve b
 		status = domain.DeviceCodeApproved
 	}
 	res, err := s.exec(ctx, `UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?, amr = ?
-		WHERE user_code = ? AND status = ? AND expires_at > ?`, status, userID, toMicros(authTime), storedoc.EncodeAMR(amr),
-		userCode, domain.DeviceCodePending, now.UnixMicro())
+		WHERE user_code = ? AND status = ? AND expires_at > ?`, status, userID, s.t(authTime), storedoc.EncodeAMR(amr),
+		userCode, domain.DeviceCodePending, s.t(now))
 	if err != nil {
 		return fmt.Errorf("decide device code: %w", err)
 	}
@@ -246,14 +255,20 @@ func (s *Store) DecideDeviceCode(ctx context.Context, userCode string, approve b
 
 func (s *Store) PollDeviceCode(ctx context.Context, hash string, now time.Time) (domain.DeviceCode, error) {
 	var before domain.DeviceCode
-	err := s.atomic(ctx, func(ts *Store) error {
-		var err error
-		if before, err = ts.deviceCode(ctx, "hash", hash); err != nil {
+	err := s.atomic(ctx, false, func(ts *Store) error {
+		// The row lock (where the dialect needs one) makes the read and the
+		// update one step: a concurrent poll waits here and then reads this
+		// poll's result.
+		row, err := ts.row(ctx, `SELECT `+deviceCodeColumns+` FROM device_codes WHERE hash = ?`+s.lockRows(), hash)
+		if err != nil {
+			return err
+		}
+		if before, err = scanDeviceCode(row.Scan); err != nil {
 			return err
 		}
 		_, err = ts.exec(ctx, `UPDATE device_codes SET last_polled_at = ?,
 			status = CASE WHEN status = ? THEN ? ELSE status END WHERE hash = ?`,
-			now.UnixMicro(), domain.DeviceCodeApproved, domain.DeviceCodeRedeemed, hash)
+			s.t(now), domain.DeviceCodeApproved, domain.DeviceCodeRedeemed, hash)
 		return err
 	})
 	if err != nil {
@@ -266,8 +281,8 @@ func (s *Store) PollDeviceCode(ctx context.Context, hash string, now time.Time) 
 
 func (s *Store) CreateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
 	if _, err := s.exec(ctx, `INSERT INTO browser_sessions (hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.Hash, b.TenantID, b.UserID, toMicros(b.AuthTime), storedoc.EncodeAMR(b.AMR),
-		toMicros(b.CreatedAt), b.ExpiresAt.UnixMicro(), toMicros(b.LastSeenAt)); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.Hash, b.TenantID, b.UserID, s.t(b.AuthTime), storedoc.EncodeAMR(b.AMR),
+		s.t(b.CreatedAt), s.t(b.ExpiresAt), s.t(b.LastSeenAt)); err != nil {
 		return fmt.Errorf("create browser session: %w", err)
 	}
 	return nil
@@ -276,15 +291,15 @@ func (s *Store) CreateBrowserSession(ctx context.Context, b domain.BrowserSessio
 func (s *Store) GetBrowserSession(ctx context.Context, hash string) (domain.BrowserSession, error) {
 	var (
 		b                     domain.BrowserSession
-		authAt, created, seen sql.NullInt64
-		exp                   int64
+		authAt, created, seen dbTime
+		exp                   dbTime
 		amr                   string
 	)
 	if err := s.queryRow(ctx, `SELECT hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at
 		FROM browser_sessions WHERE hash = ?`, []any{hash}, &b.Hash, &b.TenantID, &b.UserID, &authAt, &amr, &created, &exp, &seen); err != nil {
 		return b, fmt.Errorf("get browser session: %w", err)
 	}
-	b.AuthTime, b.CreatedAt, b.ExpiresAt, b.LastSeenAt = fromMicros(authAt), fromMicros(created), time.UnixMicro(exp).UTC(), fromMicros(seen)
+	b.AuthTime, b.CreatedAt, b.ExpiresAt, b.LastSeenAt = authAt.T, created.T, exp.T, seen.T
 	var err error
 	b.AMR, err = storedoc.DecodeAMR(amr)
 	return b, err
@@ -292,7 +307,7 @@ func (s *Store) GetBrowserSession(ctx context.Context, hash string) (domain.Brow
 
 func (s *Store) UpdateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
 	if err := s.execOne(ctx, `UPDATE browser_sessions SET auth_time = ?, amr = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?`,
-		toMicros(b.AuthTime), storedoc.EncodeAMR(b.AMR), b.ExpiresAt.UnixMicro(), toMicros(b.LastSeenAt), b.Hash); err != nil {
+		s.t(b.AuthTime), storedoc.EncodeAMR(b.AMR), s.t(b.ExpiresAt), s.t(b.LastSeenAt), b.Hash); err != nil {
 		return fmt.Errorf("update browser session: %w", err)
 	}
 	return nil
@@ -320,12 +335,12 @@ const throttleColumns = `key, failures, window_start, locked_until, lockouts`
 func scanThrottle(scan func(...any) error) (domain.SignInThrottle, error) {
 	var (
 		t             domain.SignInThrottle
-		start, locked sql.NullInt64
+		start, locked dbTime
 	)
 	if err := scan(&t.Key, &t.Failures, &start, &locked, &t.Lockouts); err != nil {
-		return t, translate(err)
+		return t, noRows(err)
 	}
-	t.WindowStart, t.LockedUntil = fromMicros(start), fromMicros(locked)
+	t.WindowStart, t.LockedUntil = start.T, locked.T
 	return t, nil
 }
 
@@ -344,19 +359,19 @@ func (s *Store) GetSignInThrottle(ctx context.Context, key string) (domain.SignI
 func (s *Store) RecordSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration) (domain.SignInThrottle, error) {
 	var out domain.SignInThrottle
 	// One statement: the upsert reads and writes the counter atomically.
-	err := s.atomic(ctx, func(ts *Store) error {
-		row := ts.tx.QueryRowContext(ctx, `INSERT INTO signin_throttles (key, failures, window_start, locked_until, lockouts)
+	err := s.queryWrite(ctx, `INSERT INTO signin_throttles (key, failures, window_start, locked_until, lockouts)
 			VALUES (?, 1, ?, NULL, 0)
 			ON CONFLICT (key) DO UPDATE SET
 				failures = CASE WHEN signin_throttles.window_start IS NULL OR signin_throttles.window_start < ? THEN 1
 					ELSE signin_throttles.failures + 1 END,
 				window_start = CASE WHEN signin_throttles.window_start IS NULL OR signin_throttles.window_start < ? THEN excluded.window_start
 					ELSE signin_throttles.window_start END
-			RETURNING `+throttleColumns, key, now.UnixMicro(), now.Add(-window).UnixMicro(), now.Add(-window).UnixMicro())
-		var err error
-		out, err = scanThrottle(row.Scan)
-		return err
-	})
+			RETURNING `+throttleColumns,
+		[]any{key, s.t(now), s.t(now.Add(-window)), s.t(now.Add(-window))}, func(r *sql.Rows) error {
+			var err error
+			out, err = scanThrottle(r.Scan)
+			return err
+		})
 	if err != nil {
 		return out, fmt.Errorf("record sign-in failure: %w", err)
 	}
@@ -367,7 +382,7 @@ func (s *Store) LockSignIn(ctx context.Context, key string, until time.Time) err
 	if _, err := s.exec(ctx, `INSERT INTO signin_throttles (key, failures, window_start, locked_until, lockouts)
 		VALUES (?, 0, NULL, ?, 1)
 		ON CONFLICT (key) DO UPDATE SET failures = 0, window_start = NULL, locked_until = excluded.locked_until,
-			lockouts = signin_throttles.lockouts + 1`, key, until.UnixMicro()); err != nil {
+			lockouts = signin_throttles.lockouts + 1`, key, s.t(until)); err != nil {
 		return fmt.Errorf("lock sign-in: %w", err)
 	}
 	return nil
@@ -384,10 +399,10 @@ func (s *Store) ClearSignInFailures(ctx context.Context, key string) error {
 
 func (s *Store) PutTOTPMethod(ctx context.Context, m domain.TOTPMethod) error {
 	res, err := s.exec(ctx, `INSERT INTO totp_methods (tenant_id, user_id, secret, confirmed, created_at, last_step)
-		VALUES (?, ?, ?, 0, ?, ?)
+		VALUES (?, ?, ?, FALSE, ?, ?)
 		ON CONFLICT (tenant_id, user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at,
-			last_step = excluded.last_step WHERE totp_methods.confirmed = 0`,
-		m.TenantID, m.UserID, m.Secret, toMicros(m.CreatedAt), m.LastStep)
+			last_step = excluded.last_step WHERE NOT totp_methods.confirmed`,
+		m.TenantID, m.UserID, m.Secret, s.t(m.CreatedAt), m.LastStep)
 	if err != nil {
 		return fmt.Errorf("put totp method: %w", err)
 	}
@@ -402,18 +417,18 @@ func (s *Store) PutTOTPMethod(ctx context.Context, m domain.TOTPMethod) error {
 func (s *Store) GetTOTPMethod(ctx context.Context, tenantID, userID string) (domain.TOTPMethod, error) {
 	var (
 		m       domain.TOTPMethod
-		created sql.NullInt64
+		created dbTime
 	)
 	if err := s.queryRow(ctx, `SELECT tenant_id, user_id, secret, confirmed, created_at, last_step FROM totp_methods
 		WHERE tenant_id = ? AND user_id = ?`, []any{tenantID, userID}, &m.TenantID, &m.UserID, &m.Secret, &m.Confirmed, &created, &m.LastStep); err != nil {
 		return m, fmt.Errorf("get totp method: %w", err)
 	}
-	m.CreatedAt = fromMicros(created)
+	m.CreatedAt = created.T
 	return m, nil
 }
 
 func (s *Store) ConfirmTOTPMethod(ctx context.Context, tenantID, userID string) error {
-	if err := s.execOne(ctx, `UPDATE totp_methods SET confirmed = 1 WHERE tenant_id = ? AND user_id = ?`, tenantID, userID); err != nil {
+	if err := s.execOne(ctx, `UPDATE totp_methods SET confirmed = TRUE WHERE tenant_id = ? AND user_id = ?`, tenantID, userID); err != nil {
 		return fmt.Errorf("confirm totp method: %w", err)
 	}
 	return nil
@@ -446,7 +461,7 @@ func (s *Store) DeleteTOTPMethod(ctx context.Context, tenantID, userID string) e
 func (s *Store) PutCAObject(ctx context.Context, o domain.ConditionalAccessObject) error {
 	if _, err := s.exec(ctx, `INSERT INTO ca_objects (tenant_id, kind, id, doc, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, kind, id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at`,
-		o.TenantID, o.Kind, o.ID, o.Doc, toMicros(o.CreatedAt), toMicros(o.ModifiedAt)); err != nil {
+		o.TenantID, o.Kind, o.ID, o.Doc, s.t(o.CreatedAt), s.t(o.ModifiedAt)); err != nil {
 		return fmt.Errorf("put conditional access %s %s: %w", o.Kind, o.ID, err)
 	}
 	return nil
@@ -457,12 +472,12 @@ const caColumns = `tenant_id, kind, id, doc, created_at, modified_at`
 func scanCA(scan func(...any) error) (domain.ConditionalAccessObject, error) {
 	var (
 		o                 domain.ConditionalAccessObject
-		created, modified sql.NullInt64
+		created, modified dbTime
 	)
 	if err := scan(&o.TenantID, &o.Kind, &o.ID, &o.Doc, &created, &modified); err != nil {
-		return o, translate(err)
+		return o, noRows(err)
 	}
-	o.CreatedAt, o.ModifiedAt = fromMicros(created), fromMicros(modified)
+	o.CreatedAt, o.ModifiedAt = created.T, modified.T
 	return o, nil
 }
 
@@ -507,7 +522,7 @@ const codeReplayGrace = 24 * time.Hour
 
 func (s *Store) PurgeExpiredSignIn(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
-	err := s.atomic(ctx, func(ts *Store) error {
+	err := s.atomic(ctx, false, func(ts *Store) error {
 		for _, q := range []struct {
 			sql string
 			at  time.Time
@@ -518,9 +533,15 @@ func (s *Store) PurgeExpiredSignIn(ctx context.Context, now time.Time) (int64, e
 			{`DELETE FROM refresh_tokens WHERE expires_at < ?`, now},
 			{`DELETE FROM refresh_families WHERE (expires_at IS NOT NULL AND expires_at < ?)`, now},
 			{`DELETE FROM refresh_families WHERE expires_at IS NULL AND revoked_at < ?`, now.Add(-codeReplayGrace)},
-			{`DELETE FROM signin_throttles WHERE coalesce(max(coalesce(window_start, 0), coalesce(locked_until, 0)), 0) < ?`, now.Add(-24 * time.Hour)},
+			// Idle: neither a window nor a lockout since the cut-off.
+			{`DELETE FROM signin_throttles WHERE (window_start IS NULL OR window_start < ?) AND (locked_until IS NULL OR locked_until < ?)`, now.Add(-24 * time.Hour)},
 		} {
-			res, err := ts.exec(ctx, q.sql, q.at.UnixMicro())
+			// Every placeholder of a purge is the cut-off.
+			args := make([]any, strings.Count(q.sql, "?"))
+			for i := range args {
+				args[i] = s.t(q.at)
+			}
+			res, err := ts.exec(ctx, q.sql, args...)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -15,18 +15,18 @@ const groupColumns = `tenant_id, id, display_name, mail_nickname, security_enabl
 func scanGroup(r interface{ Scan(...any) error }) (domain.Group, error) {
 	var (
 		g         domain.Group
-		createdAt sql.NullInt64
+		createdAt dbTime
 	)
 	if err := r.Scan(&g.TenantID, &g.ID, &g.DisplayName, &g.MailNickname, &g.SecurityEnabled, &g.MailEnabled, &createdAt); err != nil {
-		return domain.Group{}, translate(err)
+		return domain.Group{}, noRows(err)
 	}
-	g.CreatedAt = fromMicros(createdAt)
+	g.CreatedAt = createdAt.T
 	return g, nil
 }
 
 func (s *Store) CreateGroup(ctx context.Context, g domain.Group) error {
 	if _, err := s.exec(ctx, `INSERT INTO directory_groups (`+groupColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		g.TenantID, g.ID, g.DisplayName, g.MailNickname, g.SecurityEnabled, g.MailEnabled, toMicros(g.CreatedAt)); err != nil {
+		g.TenantID, g.ID, g.DisplayName, g.MailNickname, g.SecurityEnabled, g.MailEnabled, s.t(g.CreatedAt)); err != nil {
 		return fmt.Errorf("create group %s: %w", g.ID, err)
 	}
 	return nil
@@ -64,7 +64,7 @@ func (s *Store) ListGroups(ctx context.Context, tenantID string) ([]domain.Group
 func (s *Store) UpdateGroup(ctx context.Context, g domain.Group) error {
 	if err := s.execOne(ctx, `UPDATE directory_groups SET display_name = ?, mail_nickname = ?, security_enabled = ?, mail_enabled = ?,
 		created_at = ? WHERE tenant_id = ? AND id = ?`,
-		g.DisplayName, g.MailNickname, g.SecurityEnabled, g.MailEnabled, toMicros(g.CreatedAt), g.TenantID, g.ID); err != nil {
+		g.DisplayName, g.MailNickname, g.SecurityEnabled, g.MailEnabled, s.t(g.CreatedAt), g.TenantID, g.ID); err != nil {
 		return fmt.Errorf("update group %s: %w", g.ID, err)
 	}
 	return nil
@@ -73,7 +73,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g domain.Group) error {
 // DeleteGroup deletes the group and every edge it is part of, as the group
 // or as a member, together.
 func (s *Store) DeleteGroup(ctx context.Context, tenantID, id string) error {
-	err := s.atomic(ctx, func(ts *Store) error {
+	err := s.atomic(ctx, false, func(ts *Store) error {
 		if err := ts.execOne(ctx, `DELETE FROM directory_groups WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 			return err
 		}

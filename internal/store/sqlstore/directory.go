@@ -1,12 +1,10 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"github.com/tessera-id/tessera/internal/store/storedoc"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera-id/tessera/internal/domain"
 )
@@ -19,8 +17,8 @@ func (s *Store) CreateTenant(ctx context.Context, t domain.Tenant) error {
 		return fmt.Errorf("create tenant %s: %w", t.ID, err)
 	}
 	err = s.atomic(ctx, false, func(ts *Store) error {
-		if _, err := ts.exec(ctx, `INSERT INTO tenants (id, created_at, doc) VALUES ($1, $2, $3)`,
-			t.ID, pgTime(t.CreatedAt), doc); err != nil {
+		if _, err := ts.exec(ctx, `INSERT INTO tenants (id, created_at, doc) VALUES (?, ?, ?)`,
+			t.ID, s.t(t.CreatedAt), string(doc)); err != nil {
 			return err
 		}
 		return ts.insertDomains(ctx, t)
@@ -35,7 +33,7 @@ func (s *Store) CreateTenant(ctx context.Context, t domain.Tenant) error {
 // in any case) is ErrConflict.
 func (s *Store) insertDomains(ctx context.Context, t domain.Tenant) error {
 	for _, d := range t.Domains {
-		if _, err := s.exec(ctx, `INSERT INTO tenant_domains (domain_key, tenant_id) VALUES ($1, $2)`, storedoc.Key(d), t.ID); err != nil {
+		if _, err := s.exec(ctx, `INSERT INTO tenant_domains (domain_key, tenant_id) VALUES (?, ?)`, storedoc.Key(d), t.ID); err != nil {
 			return fmt.Errorf("domain %s: %w", d, err)
 		}
 	}
@@ -44,7 +42,7 @@ func (s *Store) insertDomains(ctx context.Context, t domain.Tenant) error {
 
 func (s *Store) GetTenant(ctx context.Context, id string) (domain.Tenant, error) {
 	var doc []byte
-	if err := s.queryRow(ctx, `SELECT doc FROM tenants WHERE id = $1`, []any{id}, &doc); err != nil {
+	if err := s.queryRow(ctx, `SELECT doc FROM tenants WHERE id = ?`, []any{id}, &doc); err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
 	}
 	t, err := storedoc.DecodeTenant(doc)
@@ -56,7 +54,7 @@ func (s *Store) GetTenant(ctx context.Context, id string) (domain.Tenant, error)
 
 func (s *Store) GetTenantByDomain(ctx context.Context, name string) (domain.Tenant, error) {
 	var doc []byte
-	if err := s.queryRow(ctx, `SELECT t.doc FROM tenant_domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain_key = $1`,
+	if err := s.queryRow(ctx, `SELECT t.doc FROM tenant_domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain_key = ?`,
 		[]any{storedoc.Key(name)}, &doc); err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant by domain %s: %w", name, err)
 	}
@@ -69,7 +67,7 @@ func (s *Store) GetTenantByDomain(ctx context.Context, name string) (domain.Tena
 
 func (s *Store) ListTenants(ctx context.Context) ([]domain.Tenant, error) {
 	out := []domain.Tenant{}
-	err := s.queryAll(ctx, `SELECT doc FROM tenants ORDER BY created_at, id`, nil, func(r pgx.Rows) error {
+	err := s.queryAll(ctx, `SELECT doc FROM tenants ORDER BY created_at, id`, nil, func(r *sql.Rows) error {
 		var doc []byte
 		if err := r.Scan(&doc); err != nil {
 			return err
@@ -94,11 +92,11 @@ func (s *Store) UpdateTenant(ctx context.Context, t domain.Tenant) error {
 		return fmt.Errorf("update tenant %s: %w", t.ID, err)
 	}
 	err = s.atomic(ctx, false, func(ts *Store) error {
-		if err := ts.execOne(ctx, `UPDATE tenants SET created_at = $1, doc = $2 WHERE id = $3`,
-			pgTime(t.CreatedAt), doc, t.ID); err != nil {
+		if err := ts.execOne(ctx, `UPDATE tenants SET created_at = ?, doc = ? WHERE id = ?`,
+			s.t(t.CreatedAt), string(doc), t.ID); err != nil {
 			return err
 		}
-		if _, err := ts.exec(ctx, `DELETE FROM tenant_domains WHERE tenant_id = $1`, t.ID); err != nil {
+		if _, err := ts.exec(ctx, `DELETE FROM tenant_domains WHERE tenant_id = ?`, t.ID); err != nil {
 			return err
 		}
 		return ts.insertDomains(ctx, t)
@@ -116,28 +114,28 @@ const userColumns = `tenant_id, id, upn, display_name, mail_nickname, account_en
 func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 	var (
 		u                  domain.User
-		changed, createdAt *time.Time
+		changed, createdAt dbTime
 	)
 	if err := r.Scan(&u.TenantID, &u.ID, &u.UserPrincipalName, &u.DisplayName, &u.MailNickname,
 		&u.AccountEnabled, &u.PasswordHash, &changed, &createdAt, &u.ForceChangePassword); err != nil {
-		return domain.User{}, translate(err)
+		return domain.User{}, noRows(err)
 	}
-	u.PasswordChangedAt = fromPgTime(changed)
-	u.CreatedAt = fromPgTime(createdAt)
+	u.PasswordChangedAt = changed.T
+	u.CreatedAt = createdAt.T
 	return u, nil
 }
 
 func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
-	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.MailNickname, u.AccountEnabled, u.PasswordHash,
-		pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), u.ForceChangePassword, storedoc.Key(u.UserPrincipalName)); err != nil {
+		s.t(u.PasswordChangedAt), s.t(u.CreatedAt), u.ForceChangePassword, storedoc.Key(u.UserPrincipalName)); err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	return nil
 }
 
 func (s *Store) GetUser(ctx context.Context, tenantID, id string) (domain.User, error) {
-	u, err := s.oneUser(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	u, err := s.oneUser(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("get user %s: %w", id, err)
 	}
@@ -145,7 +143,7 @@ func (s *Store) GetUser(ctx context.Context, tenantID, id string) (domain.User, 
 }
 
 func (s *Store) GetUserByUPN(ctx context.Context, tenantID, upn string) (domain.User, error) {
-	u, err := s.oneUser(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND upn_key = $2`, tenantID, storedoc.Key(upn))
+	u, err := s.oneUser(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND upn_key = ?`, tenantID, storedoc.Key(upn))
 	if err != nil {
 		return domain.User{}, fmt.Errorf("get user by upn %s: %w", upn, err)
 	}
@@ -153,13 +151,17 @@ func (s *Store) GetUserByUPN(ctx context.Context, tenantID, upn string) (domain.
 }
 
 func (s *Store) oneUser(ctx context.Context, q string, args ...any) (domain.User, error) {
-	return scanUser(s.q.QueryRow(ctx, q, args...))
+	row, err := s.row(ctx, q, args...)
+	if err != nil {
+		return domain.User{}, err
+	}
+	return scanUser(row)
 }
 
 func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]domain.User, error) {
 	out := []domain.User{}
-	err := s.queryAll(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r pgx.Rows) error {
+	err := s.queryAll(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? ORDER BY created_at, id`,
+		[]any{tenantID}, func(r *sql.Rows) error {
 			u, err := scanUser(r)
 			if err != nil {
 				return err
@@ -174,17 +176,17 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]domain.User, 
 }
 
 func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
-	if err := s.execOne(ctx, `UPDATE users SET upn = $1, upn_key = $2, display_name = $3, mail_nickname = $4, account_enabled = $5,
-		password_hash = $6, password_changed_at = $7, created_at = $8, force_change_password = $9 WHERE tenant_id = $10 AND id = $11`,
+	if err := s.execOne(ctx, `UPDATE users SET upn = ?, upn_key = ?, display_name = ?, mail_nickname = ?, account_enabled = ?,
+		password_hash = ?, password_changed_at = ?, created_at = ?, force_change_password = ? WHERE tenant_id = ? AND id = ?`,
 		u.UserPrincipalName, storedoc.Key(u.UserPrincipalName), u.DisplayName, u.MailNickname, u.AccountEnabled,
-		u.PasswordHash, pgTime(u.PasswordChangedAt), pgTime(u.CreatedAt), u.ForceChangePassword, u.TenantID, u.ID); err != nil {
+		u.PasswordHash, s.t(u.PasswordChangedAt), s.t(u.CreatedAt), u.ForceChangePassword, u.TenantID, u.ID); err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
 	return nil
 }
 
 func (s *Store) DeleteUser(ctx context.Context, tenantID, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
 	return nil
@@ -197,15 +199,15 @@ func (s *Store) CreateApplication(ctx context.Context, a domain.Application) err
 	if err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
-	if _, err := s.exec(ctx, `INSERT INTO applications (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.TenantID, a.ID, storedoc.Key(a.AppID), a.DisplayName, pgTime(a.CreatedAt), doc); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO applications (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.TenantID, a.ID, storedoc.Key(a.AppID), a.DisplayName, s.t(a.CreatedAt), string(doc)); err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
 	return nil
 }
 
 func (s *Store) GetApplication(ctx context.Context, tenantID, id string) (domain.Application, error) {
-	a, err := s.oneApplication(ctx, `SELECT doc FROM applications WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	a, err := s.oneApplication(ctx, `SELECT doc FROM applications WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return domain.Application{}, fmt.Errorf("get application %s: %w", id, err)
 	}
@@ -213,7 +215,7 @@ func (s *Store) GetApplication(ctx context.Context, tenantID, id string) (domain
 }
 
 func (s *Store) GetApplicationByAppID(ctx context.Context, tenantID, appID string) (domain.Application, error) {
-	a, err := s.oneApplication(ctx, `SELECT doc FROM applications WHERE tenant_id = $1 AND app_id_key = $2`, tenantID, storedoc.Key(appID))
+	a, err := s.oneApplication(ctx, `SELECT doc FROM applications WHERE tenant_id = ? AND app_id_key = ?`, tenantID, storedoc.Key(appID))
 	if err != nil {
 		return domain.Application{}, fmt.Errorf("get application by appId %s: %w", appID, err)
 	}
@@ -234,8 +236,8 @@ func (s *Store) oneApplication(ctx context.Context, q string, args ...any) (doma
 
 func (s *Store) ListApplications(ctx context.Context, tenantID string) ([]domain.Application, error) {
 	out := []domain.Application{}
-	err := s.queryAll(ctx, `SELECT doc FROM applications WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r pgx.Rows) error {
+	err := s.queryAll(ctx, `SELECT doc FROM applications WHERE tenant_id = ? ORDER BY created_at, id`,
+		[]any{tenantID}, func(r *sql.Rows) error {
 			var doc []byte
 			if err := r.Scan(&doc); err != nil {
 				return err
@@ -258,15 +260,15 @@ func (s *Store) UpdateApplication(ctx context.Context, a domain.Application) err
 	if err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
-	if err := s.execOne(ctx, `UPDATE applications SET app_id_key = $1, display_name = $2, created_at = $3, doc = $4 WHERE tenant_id = $5 AND id = $6`,
-		storedoc.Key(a.AppID), a.DisplayName, pgTime(a.CreatedAt), doc, a.TenantID, a.ID); err != nil {
+	if err := s.execOne(ctx, `UPDATE applications SET app_id_key = ?, display_name = ?, created_at = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
+		storedoc.Key(a.AppID), a.DisplayName, s.t(a.CreatedAt), string(doc), a.TenantID, a.ID); err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
 	return nil
 }
 
 func (s *Store) DeleteApplication(ctx context.Context, tenantID, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM applications WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM applications WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 		return fmt.Errorf("delete application %s: %w", id, err)
 	}
 	return nil
@@ -279,15 +281,15 @@ func (s *Store) CreateServicePrincipal(ctx context.Context, sp domain.ServicePri
 	if err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
-	if _, err := s.exec(ctx, `INSERT INTO service_principals (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-		sp.TenantID, sp.ID, storedoc.Key(sp.AppID), sp.DisplayName, pgTime(sp.CreatedAt), doc); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO service_principals (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+		sp.TenantID, sp.ID, storedoc.Key(sp.AppID), sp.DisplayName, s.t(sp.CreatedAt), string(doc)); err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
 	return nil
 }
 
 func (s *Store) GetServicePrincipal(ctx context.Context, tenantID, id string) (domain.ServicePrincipal, error) {
-	sp, err := s.oneServicePrincipal(ctx, `SELECT doc FROM service_principals WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	sp, err := s.oneServicePrincipal(ctx, `SELECT doc FROM service_principals WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return domain.ServicePrincipal{}, fmt.Errorf("get service principal %s: %w", id, err)
 	}
@@ -295,7 +297,7 @@ func (s *Store) GetServicePrincipal(ctx context.Context, tenantID, id string) (d
 }
 
 func (s *Store) GetServicePrincipalByAppID(ctx context.Context, tenantID, appID string) (domain.ServicePrincipal, error) {
-	sp, err := s.oneServicePrincipal(ctx, `SELECT doc FROM service_principals WHERE tenant_id = $1 AND app_id_key = $2`, tenantID, storedoc.Key(appID))
+	sp, err := s.oneServicePrincipal(ctx, `SELECT doc FROM service_principals WHERE tenant_id = ? AND app_id_key = ?`, tenantID, storedoc.Key(appID))
 	if err != nil {
 		return domain.ServicePrincipal{}, fmt.Errorf("get service principal by appId %s: %w", appID, err)
 	}
@@ -316,8 +318,8 @@ func (s *Store) oneServicePrincipal(ctx context.Context, q string, args ...any) 
 
 func (s *Store) ListServicePrincipals(ctx context.Context, tenantID string) ([]domain.ServicePrincipal, error) {
 	out := []domain.ServicePrincipal{}
-	err := s.queryAll(ctx, `SELECT doc FROM service_principals WHERE tenant_id = $1 ORDER BY created_at, id`,
-		[]any{tenantID}, func(r pgx.Rows) error {
+	err := s.queryAll(ctx, `SELECT doc FROM service_principals WHERE tenant_id = ? ORDER BY created_at, id`,
+		[]any{tenantID}, func(r *sql.Rows) error {
 			var doc []byte
 			if err := r.Scan(&doc); err != nil {
 				return err
@@ -340,15 +342,15 @@ func (s *Store) UpdateServicePrincipal(ctx context.Context, sp domain.ServicePri
 	if err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
-	if err := s.execOne(ctx, `UPDATE service_principals SET app_id_key = $1, display_name = $2, created_at = $3, doc = $4 WHERE tenant_id = $5 AND id = $6`,
-		storedoc.Key(sp.AppID), sp.DisplayName, pgTime(sp.CreatedAt), doc, sp.TenantID, sp.ID); err != nil {
+	if err := s.execOne(ctx, `UPDATE service_principals SET app_id_key = ?, display_name = ?, created_at = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
+		storedoc.Key(sp.AppID), sp.DisplayName, s.t(sp.CreatedAt), string(doc), sp.TenantID, sp.ID); err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
 	return nil
 }
 
 func (s *Store) DeleteServicePrincipal(ctx context.Context, tenantID, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM service_principals WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM service_principals WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 		return fmt.Errorf("delete service principal %s: %w", id, err)
 	}
 	return nil
@@ -357,8 +359,8 @@ func (s *Store) DeleteServicePrincipal(ctx context.Context, tenantID, id string)
 // --- app role assignments ---
 
 func (s *Store) CreateAppRoleAssignment(ctx context.Context, a domain.AppRoleAssignment) error {
-	if _, err := s.exec(ctx, `INSERT INTO app_role_assignments (tenant_id, id, principal_id, resource_id, app_role_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.TenantID, a.ID, a.PrincipalID, a.ResourceID, a.AppRoleID, pgTime(a.CreatedAt)); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO app_role_assignments (tenant_id, id, principal_id, resource_id, app_role_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.TenantID, a.ID, a.PrincipalID, a.ResourceID, a.AppRoleID, s.t(a.CreatedAt)); err != nil {
 		return fmt.Errorf("create app role assignment %s: %w", a.ID, err)
 	}
 	return nil
@@ -367,16 +369,16 @@ func (s *Store) CreateAppRoleAssignment(ctx context.Context, a domain.AppRoleAss
 func (s *Store) ListAppRoleAssignments(ctx context.Context, tenantID, principalID string) ([]domain.AppRoleAssignment, error) {
 	out := []domain.AppRoleAssignment{}
 	err := s.queryAll(ctx, `SELECT tenant_id, id, principal_id, resource_id, app_role_id, created_at FROM app_role_assignments
-		WHERE tenant_id = $1 AND principal_id = $2 ORDER BY created_at, id`,
-		[]any{tenantID, principalID}, func(r pgx.Rows) error {
+		WHERE tenant_id = ? AND principal_id = ? ORDER BY created_at, id`,
+		[]any{tenantID, principalID}, func(r *sql.Rows) error {
 			var (
 				a         domain.AppRoleAssignment
-				createdAt *time.Time
+				createdAt dbTime
 			)
 			if err := r.Scan(&a.TenantID, &a.ID, &a.PrincipalID, &a.ResourceID, &a.AppRoleID, &createdAt); err != nil {
 				return err
 			}
-			a.CreatedAt = fromPgTime(createdAt)
+			a.CreatedAt = createdAt.T
 			out = append(out, a)
 			return nil
 		})
@@ -387,7 +389,7 @@ func (s *Store) ListAppRoleAssignments(ctx context.Context, tenantID, principalI
 }
 
 func (s *Store) DeleteAppRoleAssignment(ctx context.Context, tenantID, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM app_role_assignments WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM app_role_assignments WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 		return fmt.Errorf("delete app role assignment %s: %w", id, err)
 	}
 	return nil
@@ -396,8 +398,8 @@ func (s *Store) DeleteAppRoleAssignment(ctx context.Context, tenantID, id string
 // --- directory role assignments ---
 
 func (s *Store) CreateDirectoryRoleAssignment(ctx context.Context, a domain.DirectoryRoleAssignment) error {
-	if _, err := s.exec(ctx, `INSERT INTO directory_role_assignments (tenant_id, id, principal_id, role_template_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		a.TenantID, a.ID, a.PrincipalID, a.RoleTemplateID, pgTime(a.CreatedAt)); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO directory_role_assignments (tenant_id, id, principal_id, role_template_id, created_at) VALUES (?, ?, ?, ?, ?)`,
+		a.TenantID, a.ID, a.PrincipalID, a.RoleTemplateID, s.t(a.CreatedAt)); err != nil {
 		return fmt.Errorf("create directory role assignment %s: %w", a.ID, err)
 	}
 	return nil
@@ -406,16 +408,16 @@ func (s *Store) CreateDirectoryRoleAssignment(ctx context.Context, a domain.Dire
 func (s *Store) ListDirectoryRoleAssignments(ctx context.Context, tenantID, principalID string) ([]domain.DirectoryRoleAssignment, error) {
 	out := []domain.DirectoryRoleAssignment{}
 	err := s.queryAll(ctx, `SELECT tenant_id, id, principal_id, role_template_id, created_at FROM directory_role_assignments
-		WHERE tenant_id = $1 AND principal_id = $2 ORDER BY created_at, id`,
-		[]any{tenantID, principalID}, func(r pgx.Rows) error {
+		WHERE tenant_id = ? AND principal_id = ? ORDER BY created_at, id`,
+		[]any{tenantID, principalID}, func(r *sql.Rows) error {
 			var (
 				a         domain.DirectoryRoleAssignment
-				createdAt *time.Time
+				createdAt dbTime
 			)
 			if err := r.Scan(&a.TenantID, &a.ID, &a.PrincipalID, &a.RoleTemplateID, &createdAt); err != nil {
 				return err
 			}
-			a.CreatedAt = fromPgTime(createdAt)
+			a.CreatedAt = createdAt.T
 			out = append(out, a)
 			return nil
 		})
@@ -426,7 +428,7 @@ func (s *Store) ListDirectoryRoleAssignments(ctx context.Context, tenantID, prin
 }
 
 func (s *Store) DeleteDirectoryRoleAssignment(ctx context.Context, tenantID, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM directory_role_assignments WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+	if err := s.execOne(ctx, `DELETE FROM directory_role_assignments WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 		return fmt.Errorf("delete directory role assignment %s: %w", id, err)
 	}
 	return nil
