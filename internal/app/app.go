@@ -128,7 +128,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.audit = audit.New(s.store, log)
 	m := metrics.New()
 	base := httpx.NewBaseURLs(cfg.PublicURL, s.hostNames())
-	res := resources.NewService(s.store, s.rbac.Index(), time.Now)
+	// Managed identities are service principals: the directory creates and
+	// deletes them, with its cascades, inside the resource manager's writes.
+	res := resources.NewService(s.store, dir, s.rbac.Index(), time.Now)
 	ix := newInteractive(dir, s.store, s.audit, log)
 	tokens := token.NewService(dir, s.keys, s.store,
 		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),

@@ -143,11 +143,16 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, code, msg
 // fail maps a service error to ARM's error envelope.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *resources.Error
+	var de *directory.InvalidError
 	switch {
 	case errors.As(err, &ae):
 		status := map[resources.Kind]int{resources.KindInvalid: 400, resources.KindNotFound: 404,
 			resources.KindConflict: 409, resources.KindPrecondition: 412}[ae.Kind]
 		wire.WriteARMError(w, status, ae.Code, ae.Message)
+	case errors.As(err, &de):
+		// The directory refused what a change would do to a managed identity,
+		// such as deleting the tenant's last Global Administrator with its resource.
+		wire.WriteARMError(w, http.StatusBadRequest, "FailedIdentityOperation", de.Message)
 	case errors.Is(err, store.ErrPrecondition):
 		wire.WriteARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met.")
 	case errors.Is(err, store.ErrNotFound):

@@ -14,6 +14,9 @@
 // disappearing with it, group membership edges) are reported to the
 // in-memory indexes given with WithAssignmentIndex and WithMembershipIndex
 // after the store transaction commits, so the next ARM decision sees them.
+// Methods named ...Tx write inside a caller's transaction (the resource
+// manager's, for managed identities); only the caller knows when that
+// commits, so they hand it what to run then.
 package directory
 
 import (

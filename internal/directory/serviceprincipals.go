@@ -144,26 +144,85 @@ func (s *Service) DeleteServicePrincipal(ctx context.Context, tenantID, ref stri
 		if sp, err = getServicePrincipal(ctx, tx, tenantID, ref); err != nil {
 			return err
 		}
-		if sp.AppOwnerTenantID != tenantID {
-			return invalidf("Microsoft first-party service principals cannot be deleted.")
-		}
-		last, err := lastGlobalAdminTx(ctx, tx, tenantID, sp.ID)
-		if err != nil {
-			return err
-		}
-		if last {
-			return invalidf("The tenant's last Global Administrator cannot be deleted.")
-		}
-		if err := s.deleteServicePrincipalTx(ctx, tx, tenantID, sp.ID, &rm); err != nil {
-			return err
-		}
-		return s.removeReferencesTx(ctx, tx, tenantID, sp.ID, []string{sp.ID}, &rm)
+		return s.removeServicePrincipalTx(ctx, tx, tenantID, sp, &rm)
 	})
 	if err != nil {
 		return domain.ServicePrincipal{}, Removed{}, fmt.Errorf("delete service principal %s: %w", ref, err)
 	}
 	s.afterCommit(&rm)
 	return sp, rm, nil
+}
+
+// DeleteServicePrincipalTx is DeleteServicePrincipal inside the caller's
+// transaction tx, for the resource manager, whose deletes take system-assigned
+// and user-assigned identities along. A service principal that does not
+// exist is an error wrapping store.ErrNotFound, returned before anything is
+// written.
+//
+// The in-memory indexes and the client cache must not learn of the removal
+// before tx commits, and only the caller knows when that is: it calls
+// committed once tx has committed, and drops it when tx rolls back.
+func (s *Service) DeleteServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID, id string) (committed func(), err error) {
+	id = normID(id)
+	sp, err := tx.GetServicePrincipal(ctx, tenantID, id)
+	if err != nil {
+		return nil, fmt.Errorf("delete service principal %s: %w", id, err)
+	}
+	// The cache is dropped on both sides of the write, as invalidatingStore
+	// does: a lookup racing the transaction may cache the principal again
+	// before it commits.
+	s.clients.invalidate()
+	var rm Removed
+	if err := s.removeServicePrincipalTx(ctx, tx, tenantID, sp, &rm); err != nil {
+		return nil, fmt.Errorf("delete service principal %s: %w", id, err)
+	}
+	return func() {
+		s.clients.invalidate()
+		s.afterCommit(&rm)
+	}, nil
+}
+
+// removeServicePrincipalTx applies the rules of deleting sp and deletes it
+// with everything that goes with it.
+func (s *Service) removeServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID string, sp domain.ServicePrincipal, rm *Removed) error {
+	if sp.AppOwnerTenantID != tenantID {
+		return invalidf("Microsoft first-party service principals cannot be deleted.")
+	}
+	last, err := lastGlobalAdminTx(ctx, tx, tenantID, sp.ID)
+	if err != nil {
+		return err
+	}
+	if last {
+		return invalidf("The tenant's last Global Administrator cannot be deleted.")
+	}
+	if err := s.deleteServicePrincipalTx(ctx, tx, tenantID, sp.ID, rm); err != nil {
+		return err
+	}
+	return s.removeReferencesTx(ctx, tx, tenantID, sp.ID, []string{sp.ID}, rm)
+}
+
+// CreateManagedIdentityTx creates, inside the caller's transaction tx, the
+// service principal behind a managed identity of the ARM resource resourceID.
+// It has type ManagedIdentity and neither an application nor credentials, so
+// there is no secret anyone could read; its service principal names are its
+// client id and resourceID, which is how the token service finds the
+// resource for xms_mirid and federated credentials.
+func (s *Service) CreateManagedIdentityTx(ctx context.Context, tx store.Tx, tenantID, resourceID, displayName string) (domain.ServicePrincipal, error) {
+	sp := domain.ServicePrincipal{
+		ID: NewID(), TenantID: tenantID, AppID: NewID(), DisplayName: displayName,
+		AccountEnabled: true, ServicePrincipalType: domain.ServicePrincipalTypeManagedIdentity,
+		AppOwnerTenantID: tenantID, CreatedAt: s.now().UTC(),
+	}
+	sp.ServicePrincipalNames = []string{sp.AppID, resourceID}
+	if domain.ManagedIdentityResourceID(sp) == "" {
+		return domain.ServicePrincipal{}, invalidf("'%s' is not the resource id a managed identity can belong to.", resourceID)
+	}
+	// No client cache entry needs dropping: nothing could have looked up a
+	// client id that did not exist until now.
+	if err := tx.CreateServicePrincipal(ctx, sp); err != nil {
+		return domain.ServicePrincipal{}, fmt.Errorf("create managed identity of %s: %w", resourceID, err)
+	}
+	return sp, nil
 }
 
 // AddServicePrincipalPassword adds a client secret to a service principal

@@ -18,6 +18,7 @@ type completion struct {
 	s      *Service
 	ctx    context.Context
 	tx     store.Tx
+	after  *afterCommit
 	id     domain.ResourceID
 	fullID string
 	spec   typeSpec
@@ -135,19 +136,14 @@ func (c *completion) identity() error {
 	case system && prevPrincipal != "":
 		c.doc["identity"] = map[string]any{"type": typ, "principalId": prevPrincipal, "tenantId": c.actor.TenantID}
 	case system:
-		sp := domain.ServicePrincipal{
-			ID: uuid.NewString(), TenantID: c.actor.TenantID, AppID: uuid.NewString(), DisplayName: c.id.Name(),
-			AccountEnabled: true, ServicePrincipalNames: []string{c.fullID}, ServicePrincipalType: domain.ServicePrincipalTypeManagedIdentity,
-			AppOwnerTenantID: c.actor.TenantID, CreatedAt: c.s.now().UTC(),
-		}
-		sp.ServicePrincipalNames = append([]string{sp.AppID}, sp.ServicePrincipalNames...)
-		if err := c.tx.CreateServicePrincipal(c.ctx, sp); err != nil {
+		sp, err := c.newIdentityPrincipal()
+		if err != nil {
 			return err
 		}
 		c.doc["identity"] = map[string]any{"type": typ, "principalId": sp.ID, "tenantId": c.actor.TenantID}
 	default:
 		if prevPrincipal != "" {
-			if err := c.s.deleteIdentitiesAndAssignments(c.ctx, c.tx, c.id.SubscriptionID, "", []string{prevPrincipal}); err != nil {
+			if err := c.s.deleteIdentitiesAndAssignments(c.ctx, c.tx, c.after, c.id.SubscriptionID, "", []string{prevPrincipal}); err != nil {
 				return err
 			}
 		}

@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/store"
 )
@@ -30,20 +28,12 @@ const (
 // assertions, and the default of a credential that names none.
 const DefaultFederatedAudience = "api://AzureADTokenExchange"
 
-// newIdentityPrincipal creates the service principal behind a managed
-// identity: type ManagedIdentity, no application and no credentials, so
-// there is no secret anyone could read; its service principal names are its
-// client id and the ARM id of the resource it belongs to (how the token
-// service finds the resource for xms_mirid and federated credentials).
+// newIdentityPrincipal creates the service principal behind the resource's
+// managed identity, system-assigned or user-assigned alike.
 func (c *completion) newIdentityPrincipal() (domain.ServicePrincipal, error) {
-	sp := domain.ServicePrincipal{
-		ID: uuid.NewString(), TenantID: c.actor.TenantID, AppID: uuid.NewString(), DisplayName: c.id.Name(),
-		AccountEnabled: true, ServicePrincipalType: domain.ServicePrincipalTypeManagedIdentity,
-		AppOwnerTenantID: c.actor.TenantID, CreatedAt: c.s.now().UTC(),
-	}
-	sp.ServicePrincipalNames = []string{sp.AppID, c.fullID}
-	if err := c.tx.CreateServicePrincipal(c.ctx, sp); err != nil {
-		return domain.ServicePrincipal{}, fmt.Errorf("create identity service principal: %w", err)
+	sp, err := c.s.identities.CreateManagedIdentityTx(c.ctx, c.tx, c.actor.TenantID, c.fullID, c.id.Name())
+	if err != nil {
+		return domain.ServicePrincipal{}, fmt.Errorf("create identity of %s: %w", c.fullID, err)
 	}
 	return sp, nil
 }
