@@ -155,6 +155,7 @@ type Tx interface {
 // the composition root holds a Store.
 type Store interface {
 	Tx
+	Feed
 	// Ping checks the backend is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -14,6 +14,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,6 +31,9 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// changesChannel is the NOTIFY channel of the change feed.
+const changesChannel = "tessera_changes"
+
 var _ store.Store = (*Store)(nil)
 
 // dialect is PostgreSQL's. Transactions run at READ COMMITTED, the server's
@@ -40,6 +45,7 @@ var dialect = sqlstore.Dialect{
 	NumberedPlaceholders: true,
 	LockRows:             " FOR UPDATE",
 	GuardWrites:          true,
+	NotifyChanges:        "NOTIFY " + changesChannel,
 	Translate:            translate,
 }
 
@@ -69,13 +75,64 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	// database/sql borrows connections from the pgx pool, which keeps
 	// owning them (and their statement caches).
 	db := stdlib.OpenDBFromPool(pool)
-	st, err := sqlstore.New(ctx, dialect, db, db, func() error { pool.Close(); return nil })
+	listenCtx, stopListening := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	st, err := sqlstore.New(ctx, dialect, db, db, func() error {
+		stopListening()
+		<-listening
+		pool.Close()
+		return nil
+	})
 	if err != nil {
+		stopListening()
 		db.Close()
 		pool.Close()
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
+	go func() {
+		defer close(listening)
+		listen(listenCtx, pool, st)
+	}()
 	return &Store{Store: st, pool: pool}, nil
+}
+
+// listen wakes st's change follower on every NOTIFY of another replica's
+// commit, on a connection of its own, until ctx ends. After a lost
+// connection it reconnects and wakes the follower once, for whatever was
+// announced meanwhile; the follower's poll covers the gap in between.
+func listen(ctx context.Context, pool *pgxpool.Pool, st *sqlstore.Store) {
+	for ctx.Err() == nil {
+		err := listenOnce(ctx, pool, st)
+		if ctx.Err() != nil {
+			return
+		}
+		slog.Warn("change feed notifications interrupted; reconnecting", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *sqlstore.Store) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection is in LISTEN mode: it must not go back to the pool.
+	pc := conn.Hijack()
+	defer pc.Close(context.WithoutCancel(ctx))
+	if _, err := pc.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+		return err
+	}
+	st.Wake()
+	for {
+		if _, err := pc.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		st.Wake()
+	}
 }
 
 // uniqueViolation is SQLSTATE unique_violation.

@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/tessera-id/tessera/internal/store/storedoc"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/store"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 )
 
 // --- tenants ---
@@ -16,11 +17,12 @@ func (s *Store) CreateTenant(ctx context.Context, t domain.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("create tenant %s: %w", t.ID, err)
 	}
-	err = s.atomic(ctx, false, func(ts *Store) error {
+	err = s.recording(ctx, func(ts *Store) error {
 		if _, err := ts.exec(ctx, `INSERT INTO tenants (id, created_at, doc) VALUES (?, ?, ?)`,
 			t.ID, s.t(t.CreatedAt), string(doc)); err != nil {
 			return err
 		}
+		ts.changed(store.ChangeTenant, t.ID, t.ID)
 		return ts.insertDomains(ctx, t)
 	})
 	if err != nil {
@@ -91,11 +93,12 @@ func (s *Store) UpdateTenant(ctx context.Context, t domain.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("update tenant %s: %w", t.ID, err)
 	}
-	err = s.atomic(ctx, false, func(ts *Store) error {
+	err = s.recording(ctx, func(ts *Store) error {
 		if err := ts.execOne(ctx, `UPDATE tenants SET created_at = ?, doc = ? WHERE id = ?`,
 			s.t(t.CreatedAt), string(doc), t.ID); err != nil {
 			return err
 		}
+		ts.changed(store.ChangeTenant, t.ID, t.ID)
 		if _, err := ts.exec(ctx, `DELETE FROM tenant_domains WHERE tenant_id = ?`, t.ID); err != nil {
 			return err
 		}
@@ -199,7 +202,8 @@ func (s *Store) CreateApplication(ctx context.Context, a domain.Application) err
 	if err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
-	if _, err := s.exec(ctx, `INSERT INTO applications (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeApplication, TenantID: a.TenantID, Key: a.ID}, true,
+		`INSERT INTO applications (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
 		a.TenantID, a.ID, storedoc.Key(a.AppID), a.DisplayName, s.t(a.CreatedAt), string(doc)); err != nil {
 		return fmt.Errorf("create application %s: %w", a.ID, err)
 	}
@@ -260,7 +264,8 @@ func (s *Store) UpdateApplication(ctx context.Context, a domain.Application) err
 	if err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
-	if err := s.execOne(ctx, `UPDATE applications SET app_id_key = ?, display_name = ?, created_at = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeApplication, TenantID: a.TenantID, Key: a.ID}, true,
+		`UPDATE applications SET app_id_key = ?, display_name = ?, created_at = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
 		storedoc.Key(a.AppID), a.DisplayName, s.t(a.CreatedAt), string(doc), a.TenantID, a.ID); err != nil {
 		return fmt.Errorf("update application %s: %w", a.ID, err)
 	}
@@ -268,7 +273,8 @@ func (s *Store) UpdateApplication(ctx context.Context, a domain.Application) err
 }
 
 func (s *Store) DeleteApplication(ctx context.Context, tenantID, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM applications WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeApplication, TenantID: tenantID, Key: id}, true,
+		`DELETE FROM applications WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 		return fmt.Errorf("delete application %s: %w", id, err)
 	}
 	return nil
@@ -281,7 +287,8 @@ func (s *Store) CreateServicePrincipal(ctx context.Context, sp domain.ServicePri
 	if err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
-	if _, err := s.exec(ctx, `INSERT INTO service_principals (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeServicePrincipal, TenantID: sp.TenantID, Key: sp.ID}, true,
+		`INSERT INTO service_principals (tenant_id, id, app_id_key, display_name, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
 		sp.TenantID, sp.ID, storedoc.Key(sp.AppID), sp.DisplayName, s.t(sp.CreatedAt), string(doc)); err != nil {
 		return fmt.Errorf("create service principal %s: %w", sp.ID, err)
 	}
@@ -342,7 +349,8 @@ func (s *Store) UpdateServicePrincipal(ctx context.Context, sp domain.ServicePri
 	if err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
-	if err := s.execOne(ctx, `UPDATE service_principals SET app_id_key = ?, display_name = ?, created_at = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeServicePrincipal, TenantID: sp.TenantID, Key: sp.ID}, true,
+		`UPDATE service_principals SET app_id_key = ?, display_name = ?, created_at = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
 		storedoc.Key(sp.AppID), sp.DisplayName, s.t(sp.CreatedAt), string(doc), sp.TenantID, sp.ID); err != nil {
 		return fmt.Errorf("update service principal %s: %w", sp.ID, err)
 	}
@@ -350,7 +358,8 @@ func (s *Store) UpdateServicePrincipal(ctx context.Context, sp domain.ServicePri
 }
 
 func (s *Store) DeleteServicePrincipal(ctx context.Context, tenantID, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM service_principals WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeServicePrincipal, TenantID: tenantID, Key: id}, true,
+		`DELETE FROM service_principals WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 		return fmt.Errorf("delete service principal %s: %w", id, err)
 	}
 	return nil

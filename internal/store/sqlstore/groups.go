@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/tessera-id/tessera/internal/store"
+
 	"github.com/tessera-id/tessera/internal/domain"
 )
 
@@ -73,12 +75,19 @@ func (s *Store) UpdateGroup(ctx context.Context, g domain.Group) error {
 // DeleteGroup deletes the group and every edge it is part of, as the group
 // or as a member, together.
 func (s *Store) DeleteGroup(ctx context.Context, tenantID, id string) error {
-	err := s.atomic(ctx, false, func(ts *Store) error {
+	err := s.recording(ctx, func(ts *Store) error {
 		if err := ts.execOne(ctx, `DELETE FROM directory_groups WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 			return err
 		}
-		_, err := ts.exec(ctx, `DELETE FROM group_members WHERE tenant_id = ? AND (group_id = ? OR member_id = ?)`, tenantID, id, id)
-		return err
+		return ts.queryWrite(ctx, `DELETE FROM group_members WHERE tenant_id = ? AND (group_id = ? OR member_id = ?) RETURNING group_id, member_id`,
+			[]any{tenantID, id, id}, func(r *sql.Rows) error {
+				var group, member string
+				if err := r.Scan(&group, &member); err != nil {
+					return err
+				}
+				ts.changed(store.ChangeGroupMember, tenantID, store.MembershipChangeKey(group, member))
+				return nil
+			})
 	})
 	if err != nil {
 		return fmt.Errorf("delete group %s: %w", id, err)
@@ -89,7 +98,8 @@ func (s *Store) DeleteGroup(ctx context.Context, tenantID, id string) error {
 // --- group members ---
 
 func (s *Store) AddGroupMember(ctx context.Context, m domain.GroupMembership) error {
-	if _, err := s.exec(ctx, `INSERT INTO group_members (tenant_id, group_id, member_id) VALUES (?, ?, ?)`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeGroupMember, TenantID: m.TenantID, Key: store.MembershipChangeKey(m.GroupID, m.MemberID)}, true,
+		`INSERT INTO group_members (tenant_id, group_id, member_id) VALUES (?, ?, ?)`,
 		m.TenantID, m.GroupID, m.MemberID); err != nil {
 		return fmt.Errorf("add member %s to group %s: %w", m.MemberID, m.GroupID, err)
 	}
@@ -97,7 +107,8 @@ func (s *Store) AddGroupMember(ctx context.Context, m domain.GroupMembership) er
 }
 
 func (s *Store) RemoveGroupMember(ctx context.Context, m domain.GroupMembership) error {
-	if err := s.execOne(ctx, `DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeGroupMember, TenantID: m.TenantID, Key: store.MembershipChangeKey(m.GroupID, m.MemberID)}, true,
+		`DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?`,
 		m.TenantID, m.GroupID, m.MemberID); err != nil {
 		return fmt.Errorf("remove member %s from group %s: %w", m.MemberID, m.GroupID, err)
 	}

@@ -66,7 +66,8 @@ func (s *Store) ListSubscriptions(ctx context.Context, tenantID string) ([]domai
 // --- role assignments ---
 
 func (s *Store) CreateRoleAssignment(ctx context.Context, a domain.RoleAssignment) error {
-	if _, err := s.exec(ctx, `INSERT INTO role_assignments (id, tenant_id, scope, role_definition_id, principal_id,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeRoleAssignment, TenantID: a.TenantID, Key: a.ID}, true,
+		`INSERT INTO role_assignments (id, tenant_id, scope, role_definition_id, principal_id,
 		principal_type, description, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.TenantID, a.Scope, a.RoleDefinitionID, a.PrincipalID, a.PrincipalType, a.Description, a.CreatedBy,
 		s.t(a.CreatedAt), s.t(a.UpdatedAt)); err != nil {
@@ -121,7 +122,8 @@ func (s *Store) ListRoleAssignments(ctx context.Context, tenantID string) ([]dom
 }
 
 func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM role_assignments WHERE id = ?`, id); err != nil {
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeRoleAssignment, Key: id}, true,
+		`DELETE FROM role_assignments WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("delete role assignment %s: %w", id, err)
 	}
 	return nil
@@ -130,7 +132,8 @@ func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
 // --- signing keys ---
 
 func (s *Store) CreateSigningKey(ctx context.Context, k domain.SigningKey) error {
-	if _, err := s.exec(ctx, `INSERT INTO signing_keys (id, algorithm, state, private_key, certificate, created_at, activated_at, retired_at)
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeSigningKey, Key: k.ID}, true,
+		`INSERT INTO signing_keys (id, algorithm, state, private_key, certificate, created_at, activated_at, retired_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Algorithm, k.State, k.PrivateKey, k.Certificate,
 		s.t(k.CreatedAt), s.t(k.ActivatedAt), s.t(k.RetiredAt)); err != nil {
@@ -163,7 +166,8 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error
 }
 
 func (s *Store) UpdateSigningKey(ctx context.Context, k domain.SigningKey) error {
-	if err := s.execOne(ctx, `UPDATE signing_keys SET state = ?, activated_at = ?, retired_at = ? WHERE id = ?`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeSigningKey, Key: k.ID}, true,
+		`UPDATE signing_keys SET state = ?, activated_at = ?, retired_at = ? WHERE id = ?`,
 		k.State, s.t(k.ActivatedAt), s.t(k.RetiredAt), k.ID); err != nil {
 		return fmt.Errorf("update signing key %s: %w", k.ID, err)
 	}

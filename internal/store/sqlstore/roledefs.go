@@ -7,6 +7,7 @@ import (
 	"github.com/tessera-id/tessera/internal/store/storedoc"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/store"
 )
 
 // --- role definitions ---
@@ -16,7 +17,8 @@ func (s *Store) CreateRoleDefinition(ctx context.Context, d domain.RoleDefinitio
 	if err != nil {
 		return fmt.Errorf("create role definition %s: %w", d.ID, err)
 	}
-	if _, err := s.exec(ctx, `INSERT INTO role_definitions (id_key, tenant_id, role_name_key, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeRoleDefinition, TenantID: d.TenantID, Key: storedoc.Key(d.ID)}, true,
+		`INSERT INTO role_definitions (id_key, tenant_id, role_name_key, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
 		storedoc.Key(d.ID), d.TenantID, storedoc.Key(d.RoleName), s.t(d.CreatedAt), string(doc)); err != nil {
 		return fmt.Errorf("create role definition %s: %w", d.ID, err)
 	}
@@ -63,7 +65,8 @@ func (s *Store) UpdateRoleDefinition(ctx context.Context, d domain.RoleDefinitio
 	if err != nil {
 		return fmt.Errorf("update role definition %s: %w", d.ID, err)
 	}
-	if err := s.execOne(ctx, `UPDATE role_definitions SET role_name_key = ?, created_at = ?, doc = ? WHERE id_key = ? AND tenant_id = ?`,
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeRoleDefinition, TenantID: d.TenantID, Key: storedoc.Key(d.ID)}, true,
+		`UPDATE role_definitions SET role_name_key = ?, created_at = ?, doc = ? WHERE id_key = ? AND tenant_id = ?`,
 		storedoc.Key(d.RoleName), s.t(d.CreatedAt), string(doc), storedoc.Key(d.ID), d.TenantID); err != nil {
 		return fmt.Errorf("update role definition %s: %w", d.ID, err)
 	}
@@ -71,7 +74,8 @@ func (s *Store) UpdateRoleDefinition(ctx context.Context, d domain.RoleDefinitio
 }
 
 func (s *Store) DeleteRoleDefinition(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM role_definitions WHERE id_key = ?`, storedoc.Key(id)); err != nil {
+	if err := s.execRecorded(ctx, store.Change{Kind: store.ChangeRoleDefinition, Key: storedoc.Key(id)}, true,
+		`DELETE FROM role_definitions WHERE id_key = ?`, storedoc.Key(id)); err != nil {
 		return fmt.Errorf("delete role definition %s: %w", id, err)
 	}
 	return nil

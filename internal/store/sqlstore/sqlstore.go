@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/store"
@@ -47,6 +48,9 @@ type Dialect struct {
 	// (pgx), since database/sql would prepare again on every connection it
 	// borrows from an external pool.
 	PrepareStatements bool
+	// NotifyChanges runs in a transaction that appended changes, to wake
+	// the other processes' followers when it commits (PostgreSQL's NOTIFY).
+	NotifyChanges string
 	// Translate maps a driver error onto the store's sentinels (ErrConflict
 	// for a unique violation), keeping the driver error in the chain. It
 	// matches error codes, never message text. sql.ErrNoRows is handled here.
@@ -62,6 +66,8 @@ type Store struct {
 	tx *sql.Tx // non-nil when the Store is bound to a transaction
 	// guard runs each write in its own savepoint; see Dialect.GuardWrites.
 	guard bool
+	// pending are the transaction's changes for the feed (see changed).
+	pending *[]store.Change
 }
 
 // handles are the pools and caches shared by a Store and the transaction
@@ -76,6 +82,9 @@ type handles struct {
 	queries sync.Map
 	// onClose releases what the backend opened besides the pools.
 	onClose func() error
+	// signal and onCommit serve store.Feed.
+	signal   chan struct{}
+	onCommit atomic.Pointer[func(ctx context.Context, revision int64)]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -83,7 +92,7 @@ var _ store.Store = (*Store)(nil)
 // New builds a Store over open pools whose schema is up to date. read may be
 // write itself. Close closes both pools, then calls onClose (may be nil).
 func New(ctx context.Context, d Dialect, write, read *sql.DB, onClose func() error) (*Store, error) {
-	h := &handles{d: d, write: write, read: read, onClose: onClose}
+	h := &handles{d: d, write: write, read: read, onClose: onClose, signal: make(chan struct{}, 1)}
 	if d.PrepareStatements {
 		h.wstmts, h.rstmts = newStmtCache(write), newStmtCache(read)
 		// Statements first run inside a transaction cannot be cached then
@@ -160,13 +169,23 @@ func (s *Store) atomic(ctx context.Context, guard bool, fn func(ts *Store) error
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&Store{h: s.h, tx: tx, guard: guard}); err != nil {
+	var pending []store.Change
+	if err := fn(&Store{h: s.h, tx: tx, guard: guard, pending: &pending}); err != nil {
 		return err
+	}
+	var revision int64
+	if len(pending) > 0 {
+		if revision, err = s.appendChanges(ctx, tx, pending); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", s.translate(err))
 	}
 	committed = true
+	if revision > 0 {
+		s.committed(ctx, revision)
+	}
 	return nil
 }
 
@@ -178,14 +197,16 @@ func (s *Store) savepoint(ctx context.Context, guard bool, fn func(ts *Store) er
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	done := false
+	recorded := len(*s.pending)
 	defer func() {
 		if !done {
+			*s.pending = (*s.pending)[:recorded]
 			// ROLLBACK TO keeps the savepoint open; RELEASE pops it.
 			_, _ = s.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT tessera")
 			_, _ = s.tx.ExecContext(context.WithoutCancel(ctx), "RELEASE SAVEPOINT tessera")
 		}
 	}()
-	if err := fn(&Store{h: s.h, tx: s.tx, guard: guard}); err != nil {
+	if err := fn(&Store{h: s.h, tx: s.tx, guard: guard, pending: s.pending}); err != nil {
 		return err
 	}
 	if _, err := s.tx.ExecContext(ctx, "RELEASE SAVEPOINT tessera"); err != nil {

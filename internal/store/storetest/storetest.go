@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ResourceConcurrency", testResourceConcurrency},
 		{"RBACInTx", testRBACInTx},
 		{"SignIn", testSignIn},
+		{"Changes", testChanges},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
