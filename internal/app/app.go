@@ -22,6 +22,7 @@ import (
 	"github.com/tessera-id/tessera/internal/config"
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/graph"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/metrics"
@@ -44,6 +45,7 @@ type Server struct {
 	store  store.Store
 	keys   *token.KeyManager
 	rbac   *rbac.Service
+	feed   *feed.Follower
 	audit  *audit.Log
 	http   *http.Server
 	tls    tls.Certificate
@@ -110,13 +112,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s.rbac = rbac.NewService(s.store, rbac.New(), time.Now)
-	if err := s.rbac.Load(ctx); err != nil {
-		return nil, fmt.Errorf("load role assignments: %w", err)
-	}
-	// The directory tells the RBAC index what its deletes and membership
-	// changes do, so the next ARM decision sees them.
-	dir := directory.NewService(s.store, time.Now,
-		directory.WithAssignmentIndex(s.rbac.Index()), directory.WithMembershipIndex(s.rbac.Index()))
+	dir := directory.NewService(s.store, time.Now)
 	if err := dir.EnsureFirstParty(ctx, s.tenant.ID, cfg.PublicURL+"/graph/"); err != nil {
 		return nil, fmt.Errorf("register first-party objects: %w", err)
 	}
@@ -130,15 +126,30 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	base := httpx.NewBaseURLs(cfg.PublicURL, s.hostNames())
 	// Managed identities are service principals: the directory creates and
 	// deletes them, with its cascades, inside the resource manager's writes.
-	res := resources.NewService(s.store, dir, s.rbac.Index(), time.Now)
+	res := resources.NewService(s.store, dir, time.Now)
 	ix := newInteractive(dir, s.store, s.audit, log)
 	tokens := token.NewService(dir, s.keys, s.store,
 		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
 		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res},
 		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode())
 
-	mux := http.NewServeMux()
 	tenants := sts.NewTenants(s.store, s.tenant.ID)
+
+	// Every in-memory view follows the change feed: loaded in full here,
+	// then kept current by each replica's writes, this one's included.
+	s.feed = feed.New(s.store, feed.Options{Logger: log})
+	s.rbac.Follow(s.feed)
+	dir.Follow(s.feed)
+	tokens.Follow(s.feed)
+	s.keys.Follow(s.feed)
+	tenants.Follow(s.feed)
+	if err := s.feed.Start(ctx); err != nil {
+		return nil, fmt.Errorf("load from the change feed: %w", err)
+	}
+	s.store.OnCommit(s.feed.Sync)
+	m.WatchFeed(func() metrics.FeedStatus { return metrics.FeedStatus(s.feed.Status()) })
+
+	mux := http.NewServeMux()
 	stsHandler := sts.New(tokens, tenants, base, sts.Options{Logger: log, Observe: m.ObserveToken})
 	stsHandler.Register(mux)
 	sts.NewInteractive(stsHandler, ix, web.MustNew()).Register(mux)
@@ -157,6 +168,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			wire.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
 			return
 		}
+		if lag := s.feed.Status().LagSeconds; lag > maxFeedLag.Seconds() {
+			wire.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": fmt.Sprintf("behind the change feed by %.0f s", lag)})
+			return
+		}
 		wire.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", m.Handler())
@@ -169,7 +184,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		}
 		mux.ServeHTTP(w, r)
 	})
-	handler := httpx.WithRequestIDs(httpx.Observe(root, log, m.ObserveRequest))
+	handler := httpx.WithRequestIDs(httpx.Observe(httpx.WithRevisions(root, s.feed, maxRevisionWait), log, m.ObserveRequest))
 	s.http = &http.Server{
 		Addr:              cfg.Listen,
 		Handler:           handler,
@@ -252,6 +267,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go s.maintain(bg)
+	go s.feed.Run(bg)
 	s.log.Info("tessera listening", "url", s.cfg.PublicURL, "listen", ln.Addr().String(), "tenant", s.tenant.ID)
 	select {
 	case err := <-errc:
@@ -278,9 +294,21 @@ func (s *Server) close() {
 	}
 }
 
-// maintain runs periodic work: picking up key rotations made by another
-// replica or by `tessera keys rotate`, scheduled rotation, and purging
-// expired replay records.
+// changeRetention is how long the change feed keeps an entry: a replica cut
+// off from the database for longer reloads its views in full once it is back.
+const changeRetention = time.Hour
+
+// maxRevisionWait bounds how long a request that asks for a revision
+// (x-ms-tessera-min-revision) waits for this replica to apply it.
+const maxRevisionWait = 5 * time.Second
+
+// maxFeedLag is how far behind the change feed a replica may fall before
+// /readyz takes it out of service.
+const maxFeedLag = 10 * time.Second
+
+// maintain runs periodic work: scheduled key rotation, trimming the change
+// feed, and purging expired sign-in state and replay records. Changes made
+// by other replicas (or `tessera keys rotate`) arrive through the feed.
 func (s *Server) maintain(ctx context.Context) {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
@@ -289,9 +317,6 @@ func (s *Server) maintain(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		}
-		if err := s.keys.Reload(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("reload signing keys", "err", err)
 		}
 		if every := s.cfg.KeyRotationInterval.Duration; every > 0 {
 			if at, err := s.keys.CurrentActivatedAt(ctx); err == nil && time.Since(at) >= every {
@@ -302,10 +327,8 @@ func (s *Server) maintain(ctx context.Context) {
 				}
 			}
 		}
-		// Another replica's RBAC writes reach this one's index here; this
-		// replica's own writes are in its index at once.
-		if err := s.rbac.Load(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("reload role assignments", "err", err)
+		if _, err := s.store.TrimChanges(ctx, time.Now().Add(-changeRetention)); err != nil && ctx.Err() == nil {
+			s.log.Error("trim the change feed", "err", err)
 		}
 		s.purgeSignIn(ctx)
 		if n, err := s.store.PurgeExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {

@@ -197,7 +197,6 @@ func (s *Service) DeleteApplication(ctx context.Context, tenantID, ref string) (
 	if err != nil {
 		return domain.Application{}, Removed{}, fmt.Errorf("delete application %s: %w", ref, err)
 	}
-	s.afterCommit(&rm)
 	return app, rm, nil
 }
 

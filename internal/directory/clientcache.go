@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -108,4 +109,14 @@ func (s invalidatingStore) UpdateServicePrincipal(ctx context.Context, sp domain
 
 func (s invalidatingStore) DeleteServicePrincipal(ctx context.Context, tenantID, id string) error {
 	return s.around(func() error { return s.Store.DeleteServicePrincipal(ctx, tenantID, id) })
+}
+
+// Follow drops cached clients whenever an application or service principal
+// changes, on any replica: the change feed brings the commit, and the next
+// lookup reads the store.
+func (s *Service) Follow(f *feed.Follower) {
+	forget := func(context.Context, store.Change) error { s.clients.invalidate(); return nil }
+	f.On(store.ChangeApplication, forget)
+	f.On(store.ChangeServicePrincipal, forget)
+	f.Load(func(context.Context) error { s.clients.invalidate(); return nil })
 }

@@ -10,13 +10,11 @@
 // without the directory role or ownership an operation needs gets
 // ErrForbidden (403); a duplicate unique value wraps store.ErrConflict.
 //
-// Writes that change what RBAC decides (a principal's role assignments
-// disappearing with it, group membership edges) are reported to the
-// in-memory indexes given with WithAssignmentIndex and WithMembershipIndex
-// after the store transaction commits, so the next ARM decision sees them.
+// What RBAC decides with (role assignments, group membership edges) reaches
+// the in-memory index through the store's change feed, from this replica's
+// writes and every other's alike; the directory only writes the store.
 // Methods named ...Tx write inside a caller's transaction (the resource
-// manager's, for managed identities); only the caller knows when that
-// commits, so they hand it what to run then.
+// manager's, for managed identities).
 package directory
 
 import (
@@ -73,41 +71,15 @@ func notFound(id string) error { return &NotFoundError{ID: id} }
 // the operation needs.
 var ErrForbidden = errors.New("insufficient privileges to complete the operation")
 
-// AssignmentIndex is the in-memory RBAC index; the directory tells it about
-// role assignments removed together with their principal.
-type AssignmentIndex interface {
-	DeleteAssignment(id string) bool
-}
-
-// MembershipIndex is the in-memory view of group membership RBAC decides
-// with; the directory tells it about every edge it adds or removes.
-type MembershipIndex interface {
-	AddMembership(m domain.GroupMembership) error
-	RemoveMembership(m domain.GroupMembership) bool
-}
-
 // Service applies directory rules over a Store.
 type Service struct {
-	store       Store
-	now         func() time.Time
-	assignments AssignmentIndex
-	memberships MembershipIndex
-	clients     *clientCache
+	store   Store
+	now     func() time.Time
+	clients *clientCache
 }
 
 // Option configures a Service.
 type Option func(*Service)
-
-// WithAssignmentIndex makes deletions forget the RBAC role assignments they
-// remove from the store in ix as well.
-func WithAssignmentIndex(ix AssignmentIndex) Option {
-	return func(s *Service) { s.assignments = ix }
-}
-
-// WithMembershipIndex keeps ix's group membership edges in step with the store.
-func WithMembershipIndex(ix MembershipIndex) Option {
-	return func(s *Service) { s.memberships = ix }
-}
 
 // NewService returns a directory service.
 func NewService(st Store, now func() time.Time, opts ...Option) *Service {
@@ -155,21 +127,4 @@ type Removed struct {
 	DirectoryRoles     []string
 	Memberships        []domain.GroupMembership
 	OwnershipsOfObject int
-}
-
-// afterCommit tells the in-memory indexes what a committed transaction removed.
-func (s *Service) afterCommit(r *Removed) {
-	if r == nil {
-		return
-	}
-	if s.assignments != nil {
-		for _, id := range r.RoleAssignments {
-			s.assignments.DeleteAssignment(id)
-		}
-	}
-	if s.memberships != nil {
-		for _, m := range r.Memberships {
-			s.memberships.RemoveMembership(m)
-		}
-	}
 }

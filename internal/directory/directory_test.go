@@ -19,6 +19,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/rbac"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
@@ -48,11 +49,17 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	rb := rbac.NewService(st, rbac.New(), nil)
-	if err := rb.Load(ctx); err != nil {
+	dir := directory.NewService(st, nil)
+	// The RBAC index learns of the directory's writes through the change
+	// feed, as in a server.
+	follower := feed.New(st, feed.Options{})
+	rb.Follow(follower)
+	dir.Follow(follower)
+	if err := follower.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{ctx: ctx, st: st, rbac: rb, tenant: tenant,
-		dir: directory.NewService(st, nil, directory.WithAssignmentIndex(rb.Index()), directory.WithMembershipIndex(rb.Index()))}
+	st.OnCommit(follower.Sync)
+	e := &env{ctx: ctx, st: st, rbac: rb, tenant: tenant, dir: dir}
 	admin := e.user(t, "admin")
 	e.grant(t, admin.ID, domain.RoleGlobalAdministrator)
 	e.admin = directory.Actor{TenantID: tenant.ID, ObjectID: admin.ID}

@@ -155,7 +155,6 @@ func (s *Service) DeleteGroup(ctx context.Context, tenantID, id string) (Removed
 	if err != nil {
 		return Removed{}, fmt.Errorf("delete group %s: %w", id, err)
 	}
-	s.afterCommit(&rm)
 	return rm, nil
 }
 
@@ -197,9 +196,6 @@ func (s *Service) AddMember(ctx context.Context, tenantID, groupID, memberID str
 	if err != nil {
 		return fmt.Errorf("add member %s to group %s: %w", memberID, groupID, err)
 	}
-	if s.memberships != nil {
-		_ = s.memberships.AddMembership(m)
-	}
 	return nil
 }
 
@@ -215,9 +211,6 @@ func (s *Service) RemoveMember(ctx context.Context, tenantID, groupID, memberID 
 			return notFound(memberID)
 		}
 		return fmt.Errorf("remove member %s from group %s: %w", memberID, groupID, err)
-	}
-	if s.memberships != nil {
-		s.memberships.RemoveMembership(m)
 	}
 	return nil
 }

@@ -149,7 +149,6 @@ func (s *Service) DeleteServicePrincipal(ctx context.Context, tenantID, ref stri
 	if err != nil {
 		return domain.ServicePrincipal{}, Removed{}, fmt.Errorf("delete service principal %s: %w", ref, err)
 	}
-	s.afterCommit(&rm)
 	return sp, rm, nil
 }
 
@@ -159,27 +158,19 @@ func (s *Service) DeleteServicePrincipal(ctx context.Context, tenantID, ref stri
 // exist is an error wrapping store.ErrNotFound, returned before anything is
 // written.
 //
-// The in-memory indexes and the client cache must not learn of the removal
-// before tx commits, and only the caller knows when that is: it calls
-// committed once tx has committed, and drops it when tx rolls back.
-func (s *Service) DeleteServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID, id string) (committed func(), err error) {
+// The client cache forgets the principal when the change feed brings the
+// committed delete (see Follow).
+func (s *Service) DeleteServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID, id string) error {
 	id = normID(id)
 	sp, err := tx.GetServicePrincipal(ctx, tenantID, id)
 	if err != nil {
-		return nil, fmt.Errorf("delete service principal %s: %w", id, err)
+		return fmt.Errorf("delete service principal %s: %w", id, err)
 	}
-	// The cache is dropped on both sides of the write, as invalidatingStore
-	// does: a lookup racing the transaction may cache the principal again
-	// before it commits.
-	s.clients.invalidate()
 	var rm Removed
 	if err := s.removeServicePrincipalTx(ctx, tx, tenantID, sp, &rm); err != nil {
-		return nil, fmt.Errorf("delete service principal %s: %w", id, err)
+		return fmt.Errorf("delete service principal %s: %w", id, err)
 	}
-	return func() {
-		s.clients.invalidate()
-		s.afterCommit(&rm)
-	}, nil
+	return nil
 }
 
 // removeServicePrincipalTx applies the rules of deleting sp and deletes it

@@ -253,7 +253,6 @@ func (s *Service) DeleteUser(ctx context.Context, tenantID, idOrUPN string) (dom
 	if err != nil {
 		return domain.User{}, Removed{}, fmt.Errorf("delete user %s: %w", idOrUPN, err)
 	}
-	s.afterCommit(&rm)
 	return u, rm, nil
 }
 

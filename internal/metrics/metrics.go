@@ -60,3 +60,35 @@ func (m *Metrics) ObserveToken(grant, result string) {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
+
+// FeedStatus is a change feed follower's progress.
+type FeedStatus struct {
+	Applied        int64
+	LagRevisions   int64
+	LagSeconds     float64
+	ChangesApplied uint64
+	FullReloads    uint64
+}
+
+// WatchFeed exports the progress of this replica's change feed follower,
+// read from status at each scrape.
+func (m *Metrics) WatchFeed(status func() FeedStatus) {
+	gauge := func(name, help string, v func(FeedStatus) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return v(status()) })
+	}
+	counter := func(name, help string, v func(FeedStatus) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return v(status()) })
+	}
+	m.reg.MustRegister(
+		gauge("tessera_feed_applied_revision", "Newest change feed revision this replica has applied.",
+			func(s FeedStatus) float64 { return float64(s.Applied) }),
+		gauge("tessera_feed_lag_revisions", "Committed change feed revisions this replica has not applied yet.",
+			func(s FeedStatus) float64 { return float64(s.LagRevisions) }),
+		gauge("tessera_feed_lag_seconds", "How long this replica has not been caught up with the change feed.",
+			func(s FeedStatus) float64 { return s.LagSeconds }),
+		counter("tessera_feed_changes_applied_total", "Change feed entries applied to this replica's in-memory views.",
+			func(s FeedStatus) float64 { return float64(s.ChangesApplied) }),
+		counter("tessera_feed_full_reloads_total", "Full reloads of the in-memory views (start-up, or after falling behind the feed's retention).",
+			func(s FeedStatus) float64 { return float64(s.FullReloads) }),
+	)
+}

@@ -24,9 +24,12 @@ type Store interface {
 	store.RoleDefinitions
 }
 
-// Service keeps role definitions and assignments in the store and the Index
-// coherent with them: every write updates the index before it returns, so a
-// decision right after a change sees it (read-your-writes).
+// Service keeps role definitions and assignments in the store and decides
+// with the Index, which the change feed keeps coherent with the store (see
+// Follow). Writes decide against the store, never against the index: what
+// another replica wrote a moment ago may not be in this one's index yet. A
+// write returns once this replica's index has it (the store's OnCommit hook
+// waits for the follower), so a decision right after a change sees it.
 type Service struct {
 	store Store
 	index *Index
@@ -184,12 +187,15 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 	if _, err := uuid.Parse(a.PrincipalID); err != nil {
 		return a, errorf(KindInvalid, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
 	}
-	def, ok := s.Definition(a.TenantID, a.RoleDefinitionID)
+	def, ok, err := s.definition(ctx, a.TenantID, a.RoleDefinitionID)
+	if err != nil {
+		return a, err
+	}
 	if !ok {
 		return a, errorf(KindNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", a.RoleDefinitionID)
 	}
 	a.RoleDefinitionID = def.ID
-	if !s.index.CanAssign(def.ID, a.Scope) {
+	if !compileRole(def, def.Type != domain.RoleTypeCustom).assignableAt(domain.CanonicalScope(a.Scope)) {
 		return a, errorf(KindForbidden, "RoleAssignmentScopeNotAssignable",
 			"The role '%s' is not available for assignment at the requested scope '%s'.", def.RoleName, a.Scope)
 	}
@@ -205,7 +211,12 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 	if a.PrincipalType == "" {
 		a.PrincipalType = typ
 	}
-	if existing, ok := s.index.Assignment(a.ID); ok {
+	existing, err := s.store.GetRoleAssignment(ctx, a.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return a, fmt.Errorf("look up role assignment %s: %w", a.ID, err)
+	default:
 		if existing.PrincipalID == a.PrincipalID && strings.EqualFold(existing.RoleDefinitionID, a.RoleDefinitionID) &&
 			domain.CanonicalScope(existing.Scope) == domain.CanonicalScope(a.Scope) {
 			return existing, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
@@ -220,29 +231,55 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 	}
 	now := s.now().UTC()
 	a.CreatedAt, a.UpdatedAt = now, now
+	// The store refuses a duplicate (scope, role, principal) made on
+	// another replica that this one's index has not seen yet.
 	if err := s.store.CreateRoleAssignment(ctx, a); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return a, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
 		}
 		return a, fmt.Errorf("store role assignment: %w", err)
 	}
-	if err := s.index.PutAssignment(a); err != nil {
-		return a, fmt.Errorf("index role assignment: %w", err)
+	return a, nil
+}
+
+// DeleteAssignment removes a role assignment of a tenant, wherever it was
+// created: it is looked up in the store, not in this replica's index.
+func (s *Service) DeleteAssignment(ctx context.Context, tenantID, id string) (domain.RoleAssignment, error) {
+	notFound := errorf(KindNotFound, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", id)
+	a, err := s.store.GetRoleAssignment(ctx, strings.ToLower(id))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return a, notFound
+	case err != nil:
+		return a, fmt.Errorf("look up role assignment %s: %w", id, err)
+	case a.TenantID != tenantID:
+		return domain.RoleAssignment{}, notFound
+	}
+	if err := s.store.DeleteRoleAssignment(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
+		return a, notFound // deleted meanwhile, through another request
+	} else if err != nil {
+		return a, fmt.Errorf("delete role assignment: %w", err)
 	}
 	return a, nil
 }
 
-// DeleteAssignment removes a role assignment of a tenant.
-func (s *Service) DeleteAssignment(ctx context.Context, tenantID, id string) (domain.RoleAssignment, error) {
-	a, ok := s.Assignment(tenantID, id)
-	if !ok {
-		return a, errorf(KindNotFound, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", id)
+// definition reads a role definition visible in a tenant from the store: a
+// built-in or one of the tenant's custom roles.
+func (s *Service) definition(ctx context.Context, tenantID, id string) (domain.RoleDefinition, bool, error) {
+	id = strings.ToLower(roleGUID(id))
+	if d, ok := BuiltInRole(id); ok {
+		return d, true, nil
 	}
-	if err := s.store.DeleteRoleAssignment(ctx, a.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return a, fmt.Errorf("delete role assignment: %w", err)
+	d, err := s.store.GetRoleDefinition(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return domain.RoleDefinition{}, false, nil
+	case err != nil:
+		return domain.RoleDefinition{}, false, fmt.Errorf("look up role definition %s: %w", id, err)
+	case d.TenantID != tenantID:
+		return domain.RoleDefinition{}, false, nil
 	}
-	s.index.DeleteAssignment(a.ID)
-	return a, nil
+	return d, true, nil
 }
 
 // PutDefinition creates or updates a tenant's custom role.
@@ -276,15 +313,19 @@ func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (d
 	d.Type = domain.RoleTypeCustom
 	now := s.now().UTC()
 	d.UpdatedAt = now
-	old, exists := s.Definition(d.TenantID, d.ID)
-	var err error
+	old, err := s.store.GetRoleDefinition(ctx, d.ID)
+	exists := err == nil
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return d, false, fmt.Errorf("look up role definition %s: %w", d.ID, err)
+	case old.TenantID != d.TenantID:
+		return d, false, errorf(KindConflict, "RoleDefinitionIdExists", "A role definition with this ID already exists.")
+	}
 	if exists {
 		d.CreatedAt, d.CreatedBy = old.CreatedAt, old.CreatedBy
 		err = s.store.UpdateRoleDefinition(ctx, d)
 	} else {
-		if _, taken := s.index.Definition(d.ID); taken {
-			return d, false, errorf(KindConflict, "RoleDefinitionIdExists", "A role definition with this ID already exists.")
-		}
 		d.CreatedAt = now
 		err = s.store.CreateRoleDefinition(ctx, d)
 	}
@@ -294,27 +335,35 @@ func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (d
 	if err != nil {
 		return d, false, fmt.Errorf("store role definition: %w", err)
 	}
-	if err := s.index.PutDefinition(d); err != nil {
-		return d, false, fmt.Errorf("index role definition: %w", err)
-	}
 	return d, !exists, nil
 }
 
 // DeleteDefinition deletes a custom role that no assignment uses.
 func (s *Service) DeleteDefinition(ctx context.Context, tenantID, id string) (domain.RoleDefinition, error) {
-	d, ok := s.Definition(tenantID, id)
+	notFound := errorf(KindNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", id)
+	d, ok, err := s.definition(ctx, tenantID, id)
+	if err != nil {
+		return d, err
+	}
 	if !ok {
-		return d, errorf(KindNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", id)
+		return d, notFound
 	}
 	if d.Type != domain.RoleTypeCustom {
 		return d, errorf(KindForbidden, "RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be deleted.")
 	}
-	if s.index.RoleAssignmentCount(d.ID) > 0 {
-		return d, errorf(KindConflict, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).")
+	assignments, err := s.store.ListRoleAssignments(ctx, tenantID)
+	if err != nil {
+		return d, fmt.Errorf("list role assignments: %w", err)
 	}
-	if err := s.store.DeleteRoleDefinition(ctx, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	for _, a := range assignments {
+		if strings.EqualFold(a.RoleDefinitionID, d.ID) {
+			return d, errorf(KindConflict, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).")
+		}
+	}
+	if err := s.store.DeleteRoleDefinition(ctx, d.ID); errors.Is(err, store.ErrNotFound) {
+		return d, notFound
+	} else if err != nil {
 		return d, fmt.Errorf("delete role definition: %w", err)
 	}
-	s.index.DeleteDefinition(d.ID)
 	return d, nil
 }

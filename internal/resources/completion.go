@@ -18,7 +18,6 @@ type completion struct {
 	s      *Service
 	ctx    context.Context
 	tx     store.Tx
-	after  *afterCommit
 	id     domain.ResourceID
 	fullID string
 	spec   typeSpec
@@ -143,7 +142,7 @@ func (c *completion) identity() error {
 		c.doc["identity"] = map[string]any{"type": typ, "principalId": sp.ID, "tenantId": c.actor.TenantID}
 	default:
 		if prevPrincipal != "" {
-			if err := c.s.deleteIdentitiesAndAssignments(c.ctx, c.tx, c.after, c.id.SubscriptionID, "", []string{prevPrincipal}); err != nil {
+			if err := c.s.deleteIdentitiesAndAssignments(c.ctx, c.tx, c.id.SubscriptionID, "", []string{prevPrincipal}); err != nil {
 				return err
 			}
 		}

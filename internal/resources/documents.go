@@ -202,7 +202,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 		}
 	}
 	var res Result
-	err = s.inTx(ctx, func(tx store.Tx, after *afterCommit) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		var prev Document
 		fullID := canonicalID(spec, id, rg.Name)
 		old, err := tx.GetResource(ctx, fullID)
@@ -216,7 +216,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 		default:
 			return err
 		}
-		c := &completion{s: s, ctx: ctx, tx: tx, after: after, id: id, fullID: fullID, spec: spec, body: body, prev: prev,
+		c := &completion{s: s, ctx: ctx, tx: tx, id: id, fullID: fullID, spec: spec, body: body, prev: prev,
 			parent: parentDoc, actor: a, sub: sub}
 		doc, err := c.build()
 		if err != nil {
@@ -284,8 +284,8 @@ func (s *Service) Delete(ctx context.Context, a Actor, id domain.ResourceID, raw
 		return nil, err
 	}
 	var op *Operation
-	err = s.inTx(ctx, func(tx store.Tx, after *afterCommit) error {
-		if err := s.deleteTree(ctx, tx, after, r.ID, r.SubscriptionID, r.ResourceGroup); err != nil {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		if err := s.deleteTree(ctx, tx, r.ID, r.SubscriptionID, r.ResourceGroup); err != nil {
 			return err
 		}
 		if spec.Async {
@@ -299,7 +299,7 @@ func (s *Service) Delete(ctx context.Context, a Actor, id domain.ResourceID, raw
 
 // deleteTree removes id and its descendants, their identities and nodes, and
 // the role assignments at their scopes or held by their identities.
-func (s *Service) deleteTree(ctx context.Context, tx store.Tx, after *afterCommit, id, sub, rg string) error {
+func (s *Service) deleteTree(ctx context.Context, tx store.Tx, id, sub, rg string) error {
 	in, err := tx.ListResourcesIn(ctx, sub, rg)
 	if err != nil {
 		return err
@@ -324,19 +324,19 @@ func (s *Service) deleteTree(ctx context.Context, tx store.Tx, after *afterCommi
 	if _, err := tx.DeleteNodeTree(ctx, id); err != nil {
 		return err
 	}
-	return s.deleteIdentitiesAndAssignments(ctx, tx, after, sub, id, identities)
+	return s.deleteIdentitiesAndAssignments(ctx, tx, sub, id, identities)
 }
 
 // deleteIdentitiesAndAssignments deletes the identities' service principals,
 // which takes along whatever they hold (role assignments included), and
 // every role assignment at or below scope ("" deletes none by scope).
-func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.Tx, after *afterCommit, sub, scope string, identities []string) error {
+func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.Tx, sub, scope string, identities []string) error {
 	subRec, err := tx.GetSubscription(ctx, sub)
 	if err != nil {
 		return fmt.Errorf("load subscription %s: %w", sub, err)
 	}
 	for _, pid := range identities {
-		committed, err := s.identities.DeleteServicePrincipalTx(ctx, tx, subRec.TenantID, pid)
+		err := s.identities.DeleteServicePrincipalTx(ctx, tx, subRec.TenantID, pid)
 		if errors.Is(err, store.ErrNotFound) {
 			// Deleted through Graph already, with everything it held.
 			continue
@@ -344,7 +344,6 @@ func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.T
 		if err != nil {
 			return fmt.Errorf("delete identity %s: %w", pid, err)
 		}
-		after.add(committed)
 	}
 	if scope == "" {
 		return nil
@@ -353,7 +352,6 @@ func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.T
 	if err != nil {
 		return fmt.Errorf("list role assignments: %w", err)
 	}
-	var deleted []string
 	for _, ra := range all {
 		if !domain.IsScopeWithin(ra.Scope, scope) {
 			continue
@@ -361,14 +359,6 @@ func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.T
 		if err := tx.DeleteRoleAssignment(ctx, ra.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("delete role assignment %s at %s: %w", ra.ID, ra.Scope, err)
 		}
-		deleted = append(deleted, ra.ID)
-	}
-	if s.index != nil && len(deleted) > 0 {
-		after.add(func() {
-			for _, id := range deleted {
-				s.index.DeleteAssignment(id)
-			}
-		})
 	}
 	return nil
 }

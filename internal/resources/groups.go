@@ -116,12 +116,12 @@ func (s *Service) DeleteResourceGroup(ctx context.Context, tenantID, subID, name
 	if _, err := s.ResourceGroup(ctx, tenantID, subID, name); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx store.Tx, after *afterCommit) error {
+	return s.store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.GetResource(ctx, resourceGroupID(subID, name))
 		if err != nil {
 			return err
 		}
-		return s.deleteTree(ctx, tx, after, r.ID, subID, r.Name)
+		return s.deleteTree(ctx, tx, r.ID, subID, r.Name)
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/rbac"
 	"github.com/tessera-id/tessera/internal/resources"
 	"github.com/tessera-id/tessera/internal/store"
@@ -119,11 +120,17 @@ func newWorld(t *testing.T, st store.Store) *world {
 		t.Fatal(err)
 	}
 	rb := rbac.NewService(st, rbac.New(), nil)
-	if err := rb.Load(ctx); err != nil {
+	dir := directory.NewService(st, nil)
+	// The RBAC index and the client cache learn of every write through the
+	// change feed, as in a server.
+	follower := feed.New(st, feed.Options{})
+	rb.Follow(follower)
+	dir.Follow(follower)
+	if err := follower.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	dir := directory.NewService(st, nil, directory.WithAssignmentIndex(rb.Index()), directory.WithMembershipIndex(rb.Index()))
-	w := &world{ctx: ctx, st: st, dir: dir, rbac: rb, res: resources.NewService(st, dir, rb.Index(), nil), tenant: tenant, sub: sub}
+	st.OnCommit(follower.Sync)
+	w := &world{ctx: ctx, st: st, dir: dir, rbac: rb, res: resources.NewService(st, dir, nil), tenant: tenant, sub: sub}
 	u, err := dir.CreateUser(ctx, tenant.ID, directory.UserInput{UserPrincipalName: "alice@test.tessera.local", DisplayName: "alice", Password: "Corr3ct-Horse!"})
 	if err != nil {
 		t.Fatal(err)

@@ -28,12 +28,6 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 }
 
-// AssignmentIndex is told about role assignments a cascade removed, so the
-// authorization index forgets them at once.
-type AssignmentIndex interface {
-	DeleteAssignment(id string) bool
-}
-
 // Identities owns the service principals behind managed identities: the
 // directory's rules decide what creating one means and what deleting one
 // takes along (group memberships, grants, ownerships, the role assignments
@@ -43,9 +37,8 @@ type Identities interface {
 	// CreateManagedIdentityTx creates the identity of the resource resourceID.
 	CreateManagedIdentityTx(ctx context.Context, tx store.Tx, tenantID, resourceID, displayName string) (domain.ServicePrincipal, error)
 	// DeleteServicePrincipalTx deletes an identity, failing with
-	// store.ErrNotFound before writing anything when it is already gone;
-	// committed must run once tx has committed.
-	DeleteServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID, id string) (committed func(), err error)
+	// store.ErrNotFound before writing anything when it is already gone.
+	DeleteServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID, id string) error
 }
 
 // Kind classifies a resource manager error.
@@ -85,42 +78,16 @@ type Actor struct {
 type Service struct {
 	store      Store
 	identities Identities
-	index      AssignmentIndex
 	now        func() time.Time
 }
 
 // NewService returns a resource manager service. identities is required:
 // every resource with a managed identity goes through it.
-func NewService(st Store, identities Identities, index AssignmentIndex, now func() time.Time) *Service {
+func NewService(st Store, identities Identities, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, identities: identities, index: index, now: now}
-}
-
-// afterCommit collects what a transaction's writes must tell memory once the
-// transaction has committed, and not before: a rollback leaves the store as
-// it was, and memory must stay as it was too.
-type afterCommit []func()
-
-func (a *afterCommit) add(f func()) { *a = append(*a, f) }
-
-// inTx runs fn in one transaction and then, if it committed, what fn added
-// to after.
-func (s *Service) inTx(ctx context.Context, fn func(tx store.Tx, after *afterCommit) error) error {
-	var after afterCommit
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		// Should fn run more than once, only the run that commits counts.
-		after = nil
-		return fn(tx, &after)
-	})
-	if err != nil {
-		return err
-	}
-	for _, f := range after {
-		f()
-	}
-	return nil
+	return &Service{store: st, identities: identities, now: now}
 }
 
 // Subscription returns a subscription of the caller's tenant.

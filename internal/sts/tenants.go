@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/token"
 )
@@ -83,6 +84,13 @@ func (ts *Tenants) Forget() {
 	ts.mu.Lock()
 	ts.cache = map[string]cachedTenant{}
 	ts.mu.Unlock()
+}
+
+// Follow forgets cached tenants whenever one changes on any replica (the
+// change feed).
+func (ts *Tenants) Follow(f *feed.Follower) {
+	f.On(store.ChangeTenant, func(context.Context, store.Change) error { ts.Forget(); return nil })
+	f.Load(func(context.Context) error { ts.Forget(); return nil })
 }
 
 func isGUID(s string) bool {

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/rsasign"
 	"github.com/tessera-id/tessera/internal/store"
 )
@@ -189,6 +190,13 @@ func (m *KeyManager) Reload(ctx context.Context) error {
 	m.current, m.public, m.jwks = current, public, doc
 	m.mu.Unlock()
 	return nil
+}
+
+// Follow reloads the keys whenever one is created, rotated or retired on any
+// replica, or by `tessera keys rotate` (the change feed).
+func (m *KeyManager) Follow(f *feed.Follower) {
+	f.On(store.ChangeSigningKey, func(ctx context.Context, _ store.Change) error { return m.Reload(ctx) })
+	f.Load(m.Reload)
 }
 
 // Rotate promotes the next key to current, demotes current to previous,

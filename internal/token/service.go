@@ -14,6 +14,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -294,6 +295,22 @@ func (s *Service) InvalidateResources(tenantID string) {
 	s.resMu.Lock()
 	delete(s.resources, tenantID)
 	s.resMu.Unlock()
+}
+
+// Follow drops a tenant's cached resource index whenever one of its
+// applications or service principals changes on any replica (the change
+// feed), and every tenant's on a full reload.
+func (s *Service) Follow(f *feed.Follower) {
+	forget := func(_ context.Context, c store.Change) error { s.InvalidateResources(c.TenantID); return nil }
+	f.On(store.ChangeApplication, forget)
+	f.On(store.ChangeServicePrincipal, forget)
+	f.On(store.ChangeTenant, forget)
+	f.Load(func(context.Context) error {
+		s.resMu.Lock()
+		clear(s.resources)
+		s.resMu.Unlock()
+		return nil
+	})
 }
 
 func tenantName(t domain.Tenant) string {
