@@ -65,8 +65,9 @@ type Follower struct {
 	changesApplied atomic.Uint64
 	fullReloads    atomic.Uint64
 
-	// applyMu is held by whoever applies changes or reloads.
-	applyMu sync.Mutex
+	// applying is a one-slot semaphore held by whoever applies changes or
+	// reloads; unlike a mutex, waiting for it gives up with its context.
+	applying chan struct{}
 
 	mu sync.Mutex
 	// advanced is closed and replaced whenever applied grows.
@@ -88,7 +89,8 @@ func New(st store.Feed, opts Options) *Follower {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Follower{feed: st, appliers: map[store.ChangeKind][]Applier{}, opts: opts, advanced: make(chan struct{})}
+	return &Follower{feed: st, appliers: map[store.ChangeKind][]Applier{}, opts: opts,
+		advanced: make(chan struct{}), applying: make(chan struct{}, 1)}
 }
 
 // On registers fn for changes of kind.
@@ -102,14 +104,31 @@ func (f *Follower) Load(fn Loader) { f.loaders = append(f.loaders, fn) }
 // Start loads every view in full and makes the follower current: on return,
 // everything committed before the call is applied. Then call Run.
 func (f *Follower) Start(ctx context.Context) error {
-	f.applyMu.Lock()
-	err := f.reload(ctx)
-	f.applyMu.Unlock()
-	if err != nil {
+	if err := f.Reload(ctx); err != nil {
 		return err
 	}
 	return f.catchUp(ctx)
 }
+
+// Reload loads every view in full now, as at start.
+func (f *Follower) Reload(ctx context.Context) error {
+	if err := f.lock(ctx); err != nil {
+		return err
+	}
+	defer f.unlock()
+	return f.reload(ctx)
+}
+
+func (f *Follower) lock(ctx context.Context) error {
+	select {
+	case f.applying <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (f *Follower) unlock() { <-f.applying }
 
 // Run follows the feed until ctx ends.
 func (f *Follower) Run(ctx context.Context) {
@@ -152,8 +171,10 @@ var errTrimmed = errors.New("unapplied changes were trimmed from the feed")
 
 // catchUp applies every change committed so far.
 func (f *Follower) catchUp(ctx context.Context) error {
-	f.applyMu.Lock()
-	defer f.applyMu.Unlock()
+	if err := f.lock(ctx); err != nil {
+		return err
+	}
+	defer f.unlock()
 	for {
 		err := f.applyBatch(ctx)
 		if errors.Is(err, errTrimmed) {
