@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libssl3: the OpenSSL libcrypto that signs tokens (internal/rsasign); gcc builds its cgo binding.
-packages=(postgresql python3-azure azure-cli libssl3 gcc)
+# libssl3: the OpenSSL libcrypto that signs tokens (internal/rsasign); gcc builds its cgo binding;
+# chromium: the headless browser of the login-page tests (test/compat).
+packages=(postgresql python3-azure azure-cli libssl3 gcc chromium)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -79,6 +79,12 @@ func (h *Handler) failRBAC(w http.ResponseWriter, r *http.Request, err error) {
 	wire.WriteARMError(w, status, re.Code, re.Message)
 }
 
+// isRBACKind reports whether err is an RBAC refusal of kind k.
+func isRBACKind(err error, k rbac.Kind) bool {
+	var re *rbac.Error
+	return errors.As(err, &re) && re.Kind == k
+}
+
 func armTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000000Z") }
 
 // definitionPrefix is where role definitions are addressed for a scope:
@@ -230,12 +236,11 @@ func (h *Handler) roleAssignment(w http.ResponseWriter, r *http.Request, c calle
 		if !h.authorize(w, r, c, roleAssignmentType+"/delete", scope) {
 			return
 		}
-		a, ok := h.rbac.Assignment(c.TenantID, name)
-		if !ok || domain.CanonicalScope(a.Scope) != domain.CanonicalScope(scope) {
+		a, err := h.rbac.DeleteAssignment(ctx, c.TenantID, scope, name)
+		if isRBACKind(err, rbac.KindNotFound) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		_, err := h.rbac.DeleteAssignment(ctx, c.TenantID, a.ID)
 		h.recordChange(r, c, roleAssignmentType+"/delete", scope+"/providers/Microsoft.Authorization/roleAssignments/"+name, err)
 		if err != nil {
 			h.failRBAC(w, r, err)
@@ -349,7 +354,11 @@ func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c calle
 		}
 		wire.WriteJSON(w, status, definitionJSON(d, scope))
 	case http.MethodDelete:
-		d, ok := h.rbac.Definition(c.TenantID, name)
+		d, ok, err := h.rbac.StoredDefinition(ctx, c.TenantID, name)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		if !ok {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -359,7 +368,7 @@ func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c calle
 				return
 			}
 		}
-		_, err := h.rbac.DeleteDefinition(ctx, c.TenantID, d.ID)
+		_, err = h.rbac.DeleteDefinition(ctx, c.TenantID, d.ID)
 		h.recordChange(r, c, roleDefinitionType+"/delete", "/providers/Microsoft.Authorization/roleDefinitions/"+name, err)
 		if err != nil {
 			h.failRBAC(w, r, err)

@@ -110,7 +110,7 @@ func TestOwnWritesAreAppliedBeforeTheyReturn(t *testing.T) {
 	if !f.allowed(a) {
 		t.Fatal("a grant is not in force on its own replica when it returns")
 	}
-	if _, err := a.rbac.DeleteAssignment(context.Background(), f.tenant, ra.ID); err != nil {
+	if _, err := a.rbac.DeleteAssignment(context.Background(), f.tenant, "", ra.ID); err != nil {
 		t.Fatal(err)
 	}
 	if f.allowed(a) {
@@ -131,7 +131,7 @@ func TestOtherReplicasWritesArrive(t *testing.T) {
 
 	// A delete through b of what a created deletes it (b looks in the
 	// store, not in its index), and a learns of it.
-	if _, err := b.rbac.DeleteAssignment(context.Background(), f.tenant, ra.ID); err != nil {
+	if _, err := b.rbac.DeleteAssignment(context.Background(), f.tenant, "", ra.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.st.GetRoleAssignment(context.Background(), ra.ID); !errors.Is(err, store.ErrNotFound) {
@@ -140,7 +140,7 @@ func TestOtherReplicasWritesArrive(t *testing.T) {
 	// a has not applied b's grant yet (its loop is not running): its delete
 	// still finds the assignment, in the store.
 	ra2 := f.grant(t, b)
-	if _, err := a.rbac.DeleteAssignment(context.Background(), f.tenant, ra2.ID); err != nil {
+	if _, err := a.rbac.DeleteAssignment(context.Background(), f.tenant, "", ra2.ID); err != nil {
 		t.Fatalf("delete through a replica that has not seen the assignment: %v", err)
 	}
 	if _, err := a.st.GetRoleAssignment(context.Background(), ra2.ID); !errors.Is(err, store.ErrNotFound) {
@@ -149,7 +149,7 @@ func TestOtherReplicasWritesArrive(t *testing.T) {
 	a.run(t)
 	eventually(t, "revocation on b in force on a", func() bool { return !f.allowed(a) })
 	eventually(t, "revocation on a in force on b", func() bool { return !f.allowed(b) })
-	if _, err := b.rbac.DeleteAssignment(context.Background(), f.tenant, ra.ID); err == nil {
+	if _, err := b.rbac.DeleteAssignment(context.Background(), f.tenant, "", ra.ID); err == nil {
 		t.Fatal("deleting a deleted assignment succeeded")
 	}
 }
@@ -221,7 +221,7 @@ func TestRevocationDuringReloadStaysRevoked(t *testing.T) {
 	reloaded := make(chan error, 1)
 	go func() { reloaded <- b.follower.Reload(context.Background()) }()
 	<-pause.read // the reload holds a snapshot with the assignment in it
-	if _, err := a.rbac.DeleteAssignment(context.Background(), f.tenant, ra.ID); err != nil {
+	if _, err := a.rbac.DeleteAssignment(context.Background(), f.tenant, "", ra.ID); err != nil {
 		t.Fatal(err)
 	}
 	close(pause.resume)

@@ -187,7 +187,7 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 	if _, err := uuid.Parse(a.PrincipalID); err != nil {
 		return a, errorf(KindInvalid, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
 	}
-	def, ok, err := s.definition(ctx, a.TenantID, a.RoleDefinitionID)
+	def, ok, err := s.StoredDefinition(ctx, a.TenantID, a.RoleDefinitionID)
 	if err != nil {
 		return a, err
 	}
@@ -242,9 +242,10 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 	return a, nil
 }
 
-// DeleteAssignment removes a role assignment of a tenant, wherever it was
-// created: it is looked up in the store, not in this replica's index.
-func (s *Service) DeleteAssignment(ctx context.Context, tenantID, id string) (domain.RoleAssignment, error) {
+// DeleteAssignment removes a role assignment of a tenant at scope ("" for
+// any scope), wherever it was created: it is looked up in the store, not in
+// this replica's index, which may not have it yet.
+func (s *Service) DeleteAssignment(ctx context.Context, tenantID, scope, id string) (domain.RoleAssignment, error) {
 	notFound := errorf(KindNotFound, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", id)
 	a, err := s.store.GetRoleAssignment(ctx, strings.ToLower(id))
 	switch {
@@ -252,7 +253,7 @@ func (s *Service) DeleteAssignment(ctx context.Context, tenantID, id string) (do
 		return a, notFound
 	case err != nil:
 		return a, fmt.Errorf("look up role assignment %s: %w", id, err)
-	case a.TenantID != tenantID:
+	case a.TenantID != tenantID, scope != "" && domain.CanonicalScope(a.Scope) != domain.CanonicalScope(scope):
 		return domain.RoleAssignment{}, notFound
 	}
 	if err := s.store.DeleteRoleAssignment(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
@@ -263,9 +264,10 @@ func (s *Service) DeleteAssignment(ctx context.Context, tenantID, id string) (do
 	return a, nil
 }
 
-// definition reads a role definition visible in a tenant from the store: a
-// built-in or one of the tenant's custom roles.
-func (s *Service) definition(ctx context.Context, tenantID, id string) (domain.RoleDefinition, bool, error) {
+// StoredDefinition reads a role definition visible in a tenant from the
+// store rather than the index, for writes: a built-in or one of the
+// tenant's custom roles.
+func (s *Service) StoredDefinition(ctx context.Context, tenantID, id string) (domain.RoleDefinition, bool, error) {
 	id = strings.ToLower(roleGUID(id))
 	if d, ok := BuiltInRole(id); ok {
 		return d, true, nil
@@ -341,7 +343,7 @@ func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (d
 // DeleteDefinition deletes a custom role that no assignment uses.
 func (s *Service) DeleteDefinition(ctx context.Context, tenantID, id string) (domain.RoleDefinition, error) {
 	notFound := errorf(KindNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", id)
-	d, ok, err := s.definition(ctx, tenantID, id)
+	d, ok, err := s.StoredDefinition(ctx, tenantID, id)
 	if err != nil {
 		return d, err
 	}

@@ -48,10 +48,10 @@ type proc struct {
 }
 
 // startServe runs `tessera serve` and waits until /healthz answers.
-func startServe(t *testing.T, bin, dataDir, listen string) *proc {
+func startServe(t *testing.T, bin, dataDir, listen string, extra ...string) *proc {
 	t.Helper()
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", listen)
+	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--listen", listen}, extra...)...)
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr
 	if err := cmd.Start(); err != nil {
