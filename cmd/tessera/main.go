@@ -150,8 +150,9 @@ func keysCommand() *cobra.Command {
 	rotate := &cobra.Command{
 		Use:   "rotate",
 		Short: "Rotate the signing keys now: next becomes current, current stays published as previous",
-		Long: `Rotates the signing keys in the data directory's store (or --store). A running server picks
-the rotation up within 30 seconds; tokens signed by the previous key keep verifying until they expire.`,
+		Long: `Rotates the signing keys in the data directory's store (or --store). Running servers pick the
+rotation up through the change feed within a second; tokens signed by the previous key keep verifying until they
+expire.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.load(cmd)
 			if err != nil {
