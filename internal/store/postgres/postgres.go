@@ -12,6 +12,9 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,7 +49,41 @@ var dialect = sqlstore.Dialect{
 	LockRows:             " FOR UPDATE",
 	GuardWrites:          true,
 	NotifyChanges:        "NOTIFY " + changesChannel,
-	Translate:            translate,
+	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    text        NOT NULL PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`,
+	MigrationLock: advisoryLock,
+	Translate:     translate,
+}
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrateUntil brings the schema up to the migration file named last ("" for
+// all).
+func migrateUntil(ctx context.Context, db *sql.DB, last string) error {
+	return sqlstore.Migrate(ctx, db, dialect, migrationFiles, last)
+}
+
+// migrationLock is the advisory lock key that serialises migrations when
+// several replicas start at once ("tessera" in ASCII, plus 1). Any fixed
+// value works as long as nothing else in the database uses it.
+const migrationLock int64 = 0x74657373657261_01
+
+// advisoryLock holds the migration lock for conn's session, so a second
+// replica waits and then finds everything applied.
+func advisoryLock(ctx context.Context, conn *sql.Conn) (func(), error) {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return nil, err
+	}
+	return func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock); err != nil {
+			// A pooled connection must not keep the lock, or every later
+			// Open waits forever: dropping the session releases it.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}, nil
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
@@ -68,13 +105,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("open postgres store: %w", err)
-	}
 	// database/sql borrows connections from the pgx pool, which keeps
 	// owning them (and their statement caches).
 	db := stdlib.OpenDBFromPool(pool)
+	if err := migrateUntil(ctx, db, ""); err != nil {
+		db.Close()
+		pool.Close()
+		return nil, fmt.Errorf("open postgres store: %w", err)
+	}
 	listenCtx, stopListening := context.WithCancel(context.Background())
 	listening := make(chan struct{})
 	st, err := sqlstore.New(ctx, dialect, db, db, func() error {

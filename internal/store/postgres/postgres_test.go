@@ -82,7 +82,13 @@ func withDatabase(dsn, name string) (string, error) {
 
 func openFresh(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), freshDatabase(t))
+	return openAt(t, freshDatabase(t))
+}
+
+// openAt opens the store on dsn until the test ends.
+func openAt(t testing.TB, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,29 +171,7 @@ func TestWithDatabase(t *testing.T) {
 	}
 }
 
-func BenchmarkGetApplicationByAppID(b *testing.B) {
-	s := openFresh(b)
-	ctx := context.Background()
-	var appIDs []string
-	for i := range 1000 {
-		a := domain.Application{
-			ID: fmt.Sprintf("app-%d", i), TenantID: "bench", AppID: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i),
-			DisplayName: "bench", WebRedirectURIs: []string{"https://app.example.com/cb"},
-			PasswordCredentials: []domain.PasswordCredential{{KeyID: "k", SecretHash: make([]byte, 32), StartDateTime: time.Now()}},
-		}
-		if err := s.CreateApplication(ctx, a); err != nil {
-			b.Fatal(err)
-		}
-		appIDs = append(appIDs, a.AppID)
-	}
-	b.ResetTimer() // the setup above is not the measured work
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			if _, err := s.GetApplicationByAppID(ctx, "bench", appIDs[i%len(appIDs)]); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
-	})
+func BenchmarkStore(b *testing.B) {
+	adminDSN(b)
+	storetest.RunBenchmarks(b, func(b *testing.B) store.Store { return openFresh(b) })
 }

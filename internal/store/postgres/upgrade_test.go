@@ -3,48 +3,38 @@ package postgres
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/tessera-id/tessera/internal/store"
+	"github.com/tessera-id/tessera/internal/store/sqlstore"
 	"github.com/tessera-id/tessera/internal/store/storetest"
 )
 
-// beforeChangeFeed is the newest migration of the release before the
-// change feed: a database that release left behind must open and behave
-// like a new one.
-const beforeChangeFeed = "0006_force_change_password.sql"
-
-// openUpgraded builds a database as the release before the change feed
-// left it, with one role assignment that release wrote, and opens it.
-func openUpgraded(t *testing.T) (*Store, string) {
-	t.Helper()
-	ctx := context.Background()
-	dsn := freshDatabase(t)
-	old, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrateUntil(ctx, old, beforeChangeFeed); err != nil {
-		t.Fatal(err)
-	}
-	const id = "6e0c3a52-4c1b-4a4e-9d7a-0b3f2b1d8c11"
-	if _, err := old.Exec(ctx, `INSERT INTO role_assignments (id, tenant_id, scope, role_definition_id, principal_id,
-		principal_type, description, created_by, created_at, updated_at) VALUES ($1, 't', '/subscriptions/s', 'r', 'p', 'User', '', 'admin', $2, $2)`,
-		id, time.Now().UTC()); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-	s, err := Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, id
-}
-
+// TestUpgradeFromBeforeTheChangeFeed opens a database left by the release
+// before the change feed.
 func TestUpgradeFromBeforeTheChangeFeed(t *testing.T) {
 	adminDSN(t)
-	storetest.RunUpgraded(t, func(t *testing.T) (store.Store, string) { return openUpgraded(t) })
+	storetest.RunUpgraded(t, func(t *testing.T, seed func(store.Users) error) store.Store {
+		ctx := context.Background()
+		dsn := freshDatabase(t)
+		pool, err := pgxpool.New(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := stdlib.OpenDBFromPool(pool)
+		if err := migrateUntil(ctx, db, storetest.BeforeChangeFeed); err != nil {
+			t.Fatal(err)
+		}
+		old, err := sqlstore.New(ctx, dialect, db, db, func() error { pool.Close(); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := seed(old); err != nil {
+			t.Fatal(err)
+		}
+		old.Close()
+		return openAt(t, dsn)
+	})
 }

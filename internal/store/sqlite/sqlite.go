@@ -19,6 +19,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,7 +49,22 @@ type Store = sqlstore.Store
 var dialect = sqlstore.Dialect{
 	MicrosecondTimes:  true,
 	PrepareStatements: true,
-	Translate:         translate,
+	// Two processes opening one file migrate one after the other: the
+	// write connection's transactions take the write lock at BEGIN.
+	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    TEXT    NOT NULL PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	) STRICT`,
+	Translate: translate,
+}
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrateUntil brings the schema up to the migration file named last ("" for
+// all).
+func migrateUntil(ctx context.Context, write *sql.DB, last string) error {
+	return sqlstore.Migrate(ctx, write, dialect, migrationFiles, last)
 }
 
 // Open opens (creating if needed) the database file at path and brings its
@@ -89,7 +105,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
-	if err := migrate(ctx, write); err != nil {
+	if err := migrateUntil(ctx, write, ""); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}

@@ -51,6 +51,12 @@ type Dialect struct {
 	// NotifyChanges runs in a transaction that appended changes, to wake
 	// the other processes' followers when it commits (PostgreSQL's NOTIFY).
 	NotifyChanges string
+	// MigrationsTable creates schema_migrations (version, applied_at) if it
+	// does not exist.
+	MigrationsTable string
+	// MigrationLock, when set, serialises processes that migrate one
+	// database at once; it returns the function that releases the lock.
+	MigrationLock func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
 	// Translate maps a driver error onto the store's sentinels (ErrConflict
 	// for a unique violation), keeping the driver error in the chain. It
 	// matches error codes, never message text. sql.ErrNoRows is handled here.

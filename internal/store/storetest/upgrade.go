@@ -2,45 +2,44 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/tessera-id/tessera/internal/store"
 )
 
+// BeforeChangeFeed is the newest migration (in both backends) of the
+// release before the change feed: what that release left behind must open
+// and behave like a new store.
+const BeforeChangeFeed = "0006_force_change_password.sql"
+
 // RunUpgraded checks a backend on a database that an earlier release left
-// behind. openOld must build such a database holding one role assignment
-// (whose id it returns) written as that release wrote it, and open it with
-// today's backend, which migrates it. The assignment must read back, the
-// change feed must start at revision 0, and the conformance suite must pass.
-func RunUpgraded(t *testing.T, openOld func(t *testing.T) (store.Store, string)) {
+// behind. open must build such a database (migrated up to
+// BeforeChangeFeed), let seed write to it through a store over that old
+// schema, as that release wrote, and return it opened by today's backend,
+// which migrates it. What seed wrote must read back, the change feed must
+// start at revision 0, and the conformance suite must pass.
+func RunUpgraded(t *testing.T, open func(t *testing.T, seed func(old store.Users) error) store.Store) {
 	t.Run("KeepsData", func(t *testing.T) {
-		s, id := openOld(t)
 		ctx := context.Background()
-		if _, err := s.GetRoleAssignment(ctx, id); err != nil {
-			t.Fatalf("assignment written before the upgrade: %v", err)
+		u := fullUser(newID())
+		s := open(t, func(old store.Users) error { return old.CreateUser(ctx, u) })
+		got, err := s.GetUser(ctx, u.TenantID, u.ID)
+		if err != nil {
+			t.Fatalf("user written before the upgrade: %v", err)
 		}
+		equal(t, u, got)
 		if rev, err := s.Revision(ctx); err != nil || rev != 0 {
 			t.Fatalf("feed revision after the upgrade: %d, %v", rev, err)
 		}
-		if err := s.DeleteRoleAssignment(ctx, id); err != nil {
+		tn := fullTenant()
+		if err := s.CreateTenant(ctx, tn); err != nil {
 			t.Fatal(err)
 		}
-		if cs, err := s.ChangesAfter(ctx, 0, 0); err != nil || len(cs) != 1 || cs[0].Revision != 1 {
-			t.Fatalf("feed after the first write: %+v, %v", cs, err)
-		}
-		if _, err := s.GetRoleAssignment(ctx, id); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("after delete: %v", err)
-		}
+		expectChanges(t, "feed after the first write", changesAfter(t, s, 0), store.Change{Kind: store.ChangeTenant, Key: tn.ID})
 	})
 	t.Run("Conformance", func(t *testing.T) {
 		Run(t, func(t *testing.T) store.Store {
-			s, id := openOld(t)
-			// The suite starts from an empty store.
-			if err := s.DeleteRoleAssignment(context.Background(), id); err != nil {
-				t.Fatal(err)
-			}
-			return s
+			return open(t, func(store.Users) error { return nil })
 		})
 	})
 }
