@@ -16,42 +16,63 @@ import (
 const auditInsert = `INSERT INTO audit_events (id, time, tenant_id, kind, actor_id, actor_name, action, target,
 	result, reason, client_ip, correlation_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+// auditRowsPerStatement bounds a multi-row audit insert (13 parameters a row).
+const auditRowsPerStatement = 64
+
 // AppendAudit writes the events in one transaction. A single event needs none:
 // one statement is atomic on its own, and sign-ins append one event each.
+// Where statements are prepared (SQLite, in process) a batch is one prepared
+// insert per event; elsewhere each round trip costs more than parsing, so a
+// batch goes as multi-row inserts.
 func (s *Store) AppendAudit(ctx context.Context, events ...domain.AuditEvent) error {
 	switch len(events) {
 	case 0:
 		return nil
 	case 1:
-		return s.appendAudit(ctx, events[0])
+		return s.insertAudit(ctx, events)
 	}
 	return s.atomic(ctx, false, func(ts *Store) error {
-		for _, e := range events {
-			if err := ts.appendAudit(ctx, e); err != nil {
+		per := auditRowsPerStatement
+		if s.h.d.PrepareStatements {
+			per = 1
+		}
+		for len(events) > 0 {
+			n := min(per, len(events))
+			if err := ts.insertAudit(ctx, events[:n]); err != nil {
 				return err
 			}
+			events = events[n:]
 		}
 		return nil
 	})
 }
 
-func (s *Store) appendAudit(ctx context.Context, e domain.AuditEvent) error {
-	// An event must stay addressable (and the id column is unique), so one
-	// that arrives without an id gets a random one.
-	if e.ID == "" {
-		e.ID = rand.Text()
+// insertAudit inserts events with one statement.
+func (s *Store) insertAudit(ctx context.Context, events []domain.AuditEvent) error {
+	q := auditInsert
+	if len(events) > 1 {
+		q += strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", len(events)-1)
 	}
-	var details sql.NullString
-	if len(e.Details) > 0 {
-		b, err := json.Marshal(e.Details)
-		if err != nil {
-			return fmt.Errorf("append audit event %s: %w", e.ID, err)
+	args := make([]any, 0, 13*len(events))
+	for _, e := range events {
+		// An event must stay addressable (and the id column is unique), so
+		// one that arrives without an id gets a random one.
+		if e.ID == "" {
+			e.ID = rand.Text()
 		}
-		details = sql.NullString{String: string(b), Valid: true}
+		var details sql.NullString
+		if len(e.Details) > 0 {
+			b, err := json.Marshal(e.Details)
+			if err != nil {
+				return fmt.Errorf("append audit event %s: %w", e.ID, err)
+			}
+			details = sql.NullString{String: string(b), Valid: true}
+		}
+		args = append(args, e.ID, s.t(storedoc.Utc(e.Time)), e.TenantID, e.Kind, e.ActorID, e.ActorName,
+			e.Action, e.Target, e.Result, e.Reason, e.ClientIP, e.CorrelationID, details)
 	}
-	if _, err := s.exec(ctx, auditInsert, e.ID, s.t(storedoc.Utc(e.Time)), e.TenantID, e.Kind, e.ActorID, e.ActorName,
-		e.Action, e.Target, e.Result, e.Reason, e.ClientIP, e.CorrelationID, details); err != nil {
-		return fmt.Errorf("append audit event %s: %w", e.ID, err)
+	if _, err := s.exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("append %d audit events (first %s): %w", len(events), events[0].ID, err)
 	}
 	return nil
 }
