@@ -39,8 +39,8 @@ func main() {
 
 // serverFlags binds the flags shared by server-side verbs.
 type serverFlags struct {
-	configFile, dataDir, listen, publicURL, store, tlsCert, tlsKey, logLevel, signingBackend string
-	hostnames                                                                                []string
+	configFile, dataDir, listen, publicURL, store, tlsCert, tlsKey, logLevel, signingBackend, sqliteSynchronous string
+	hostnames                                                                                                   []string
 }
 
 func (f *serverFlags) bind(cmd *cobra.Command) {
@@ -54,6 +54,7 @@ func (f *serverFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM key of --tls-cert")
 	fl.StringSliceVar(&f.hostnames, "hostname", nil, "extra DNS name or IP for the generated certificate (repeatable)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
+	fl.StringVar(&f.sqliteSynchronous, "sqlite-synchronous", "", `how the embedded store commits: "full" (default: survives power loss) or "normal" (survives a crash of the process only)`)
 	fl.StringVar(&f.signingBackend, "signing-backend", "", `RSA implementation that signs tokens: "auto" (default: the system's OpenSSL if it loads, else Go), "openssl" or "go"`)
 }
 
@@ -72,6 +73,7 @@ func (f *serverFlags) load(cmd *cobra.Command) (config.Config, error) {
 		set("tls-key", &c.TLSKey, f.tlsKey)
 		set("log-level", &c.LogLevel, f.logLevel)
 		set("signing-backend", &c.SigningBackend, f.signingBackend)
+		set("sqlite-synchronous", &c.SQLiteSynchronous, f.sqliteSynchronous)
 		if cmd.Flags().Changed("hostname") {
 			c.Hostnames = f.hostnames
 		}

@@ -61,7 +61,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "tessera.db"))
+		return sqlite.OpenWith(ctx, filepath.Join(cfg.DataDir, "tessera.db"), sqlite.Options{Synchronous: cfg.SQLiteSynchronous})
 	}
 	return postgres.Open(ctx, cfg.Store)
 }

@@ -44,6 +44,9 @@ type Config struct {
 	// SigningBackend is the RSA implementation that signs tokens: "auto"
 	// (the system's OpenSSL when it loads, else Go), "openssl" or "go".
 	SigningBackend string `json:"signingBackend"`
+	// SQLiteSynchronous is how the embedded store commits: "full" (default)
+	// survives power loss; "normal" survives a crash of the process only.
+	SQLiteSynchronous string `json:"sqliteSynchronous"`
 }
 
 // Duration is a time.Duration that reads "1h30m" from JSON and env.
@@ -76,6 +79,7 @@ func Default() Config {
 		AccessTokenLifetime: Duration{time.Hour},
 		KeyRotationInterval: Duration{30 * 24 * time.Hour},
 		LogLevel:            "info",
+		SQLiteSynchronous:   "full",
 	}
 }
 
@@ -111,7 +115,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		"TESSERA_DATA_DIR": &c.DataDir, "TESSERA_LISTEN": &c.Listen, "TESSERA_PUBLIC_URL": &c.PublicURL,
 		"TESSERA_STORE": &c.Store, "TESSERA_TLS_CERT": &c.TLSCert, "TESSERA_TLS_KEY": &c.TLSKey,
 		"TESSERA_TENANT_NAME": &c.TenantName, "TESSERA_LOG_LEVEL": &c.LogLevel,
-		"TESSERA_SIGNING_BACKEND": &c.SigningBackend,
+		"TESSERA_SIGNING_BACKEND": &c.SigningBackend, "TESSERA_SQLITE_SYNCHRONOUS": &c.SQLiteSynchronous,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -180,6 +184,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := rsasign.ParseBackend(c.SigningBackend); err != nil {
 		errs = append(errs, err)
+	}
+	if c.SQLiteSynchronous != "full" && c.SQLiteSynchronous != "normal" {
+		errs = append(errs, fmt.Errorf("sqlite synchronous %q must be \"full\" or \"normal\"", c.SQLiteSynchronous))
 	}
 	return errors.Join(errs...)
 }

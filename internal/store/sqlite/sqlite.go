@@ -5,10 +5,9 @@
 // writes go through a pool of exactly one connection: SQLite admits one writer
 // at a time anyway, and queueing writers in Go instead of inside SQLite means a
 // goroutine waits for its turn rather than failing with SQLITE_BUSY. Reads use
-// a separate pool of read-only connections. synchronous=NORMAL in WAL mode
-// makes a commit durable against a crash of the process (kill -9) as soon as
-// it returns; only an operating-system crash or power loss can lose the last
-// few commits, and never corrupts the file.
+// a separate pool of read-only connections. By default every commit is
+// synced to disk before it returns (synchronous=FULL), so an acknowledged
+// write survives power loss; see Options for the cheaper choice.
 //
 // Lookup keys live in indexed columns; the aggregates with nested data
 // (tenants, applications, service principals) keep the rest of the record as a
@@ -67,9 +66,30 @@ func migrateUntil(ctx context.Context, write *sql.DB, last string) error {
 	return sqlstore.Migrate(ctx, write, dialect, migrationFiles, last)
 }
 
+// Options tune the SQLite store.
+type Options struct {
+	// Synchronous is "full" (the default) or "normal". In WAL mode FULL
+	// syncs the log on every commit, so an acknowledged write survives an
+	// operating-system crash or power loss; NORMAL syncs only at
+	// checkpoints, which survives a crash of the process (kill -9) but may
+	// lose the last commits to a power loss, and never corrupts the file.
+	Synchronous string
+}
+
 // Open opens (creating if needed) the database file at path and brings its
-// schema up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// schema up to date, with the default options.
+func Open(ctx context.Context, path string) (*Store, error) { return OpenWith(ctx, path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
+	synchronous := "FULL"
+	switch opts.Synchronous {
+	case "", "full":
+	case "normal":
+		synchronous = "NORMAL"
+	default:
+		return nil, fmt.Errorf("open sqlite store: synchronous %q must be \"full\" or \"normal\"", opts.Synchronous)
+	}
 	// Every connection must reach the same file: ":memory:" would give each
 	// pooled connection a private database, and a '?' would be taken for the
 	// start of the driver's parameters.
@@ -89,7 +109,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// _txlock=immediate takes the write lock at BEGIN: a deferred transaction
 	// that reads first and writes later could otherwise fail with SQLITE_BUSY
 	// when upgrading its lock, which busy_timeout cannot retry.
-	write, err := sql.Open("sqlite", path+"?"+params+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"+
+	write, err := sql.Open("sqlite", path+"?"+params+"&_journal_mode=WAL&_synchronous="+synchronous+"&_txlock=immediate"+
 		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", autoCheckpointPages))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
