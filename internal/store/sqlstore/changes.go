@@ -24,6 +24,9 @@ func (s *Store) recording(ctx context.Context, fn func(ts *Store) error) error {
 	return s.atomic(ctx, false, fn)
 }
 
+// changeRowsPerStatement bounds one insert into the feed.
+const changeRowsPerStatement = 500
+
 // appendChanges writes the transaction's pending changes to the feed, just
 // before its commit. Taking the revisions by updating change_head holds
 // that row's lock (PostgreSQL) or the database's write lock (SQLite) until
@@ -43,19 +46,21 @@ func (s *Store) appendChanges(ctx context.Context, tx *sql.Tx, pending []store.C
 		return 0, fmt.Errorf("append changes: change_head has no row")
 	}
 	now := s.t(time.Now())
-	var q strings.Builder
-	q.WriteString(`INSERT INTO changes (revision, time, kind, tenant_id, key) VALUES `)
-	args := make([]any, 0, 5*len(pending))
-	first := head - int64(len(pending)) + 1
-	for i, c := range pending {
-		if i > 0 {
-			q.WriteString(", ")
+	rev := head - int64(len(pending))
+	for len(pending) > 0 {
+		// Bounded statements: SQLite takes at most 32,766 parameters.
+		n := min(len(pending), changeRowsPerStatement)
+		q := `INSERT INTO changes (revision, time, kind, tenant_id, key) VALUES (?, ?, ?, ?, ?)` +
+			strings.Repeat(", (?, ?, ?, ?, ?)", n-1)
+		args := make([]any, 0, 5*n)
+		for _, c := range pending[:n] {
+			rev++
+			args = append(args, rev, now, string(c.Kind), c.TenantID, c.Key)
 		}
-		q.WriteString("(?, ?, ?, ?, ?)")
-		args = append(args, first+int64(i), now, string(c.Kind), c.TenantID, c.Key)
-	}
-	if _, err := ts.exec(ctx, q.String(), args...); err != nil {
-		return 0, fmt.Errorf("append changes: %w", err)
+		if _, err := ts.exec(ctx, q, args...); err != nil {
+			return 0, fmt.Errorf("append changes: %w", err)
+		}
+		pending = pending[n:]
 	}
 	if s.h.d.NotifyChanges != "" {
 		if _, err := tx.ExecContext(ctx, s.h.d.NotifyChanges); err != nil {

@@ -240,6 +240,37 @@ func testChanges(t *testing.T, s store.Store) {
 		}
 	})
 
+	t.Run("ALargeTransaction", func(t *testing.T) {
+		// More changes than one statement may carry.
+		tn := fullTenant()
+		if err := s.CreateTenant(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := s.Revision(ctx)
+		const n = 7000
+		err := s.InTx(ctx, func(tx store.Tx) error {
+			for range n {
+				if err := tx.CreateRoleAssignment(ctx, fullRoleAssignment(tn.ID)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ChangesAfter(ctx, before, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n {
+			t.Fatalf("%d changes, want %d", len(got), n)
+		}
+		if got[0].Revision != before+1 || got[n-1].Revision != before+n {
+			t.Fatalf("revisions %d to %d, want %d to %d", got[0].Revision, got[n-1].Revision, before+1, before+n)
+		}
+	})
+
 	t.Run("Trim", func(t *testing.T) {
 		head, _ := s.Revision(ctx)
 		n, err := s.TrimChanges(ctx, time.Now().Add(time.Minute))
