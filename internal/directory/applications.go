@@ -59,7 +59,7 @@ func (s *Service) CreateApplication(ctx context.Context, tenantID string, in App
 	if err := s.applyCommon(&app, in); err != nil {
 		return domain.Application{}, err
 	}
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := checkIdentifierURIsTx(ctx, tx, tenantID, app.AppID, app.IdentifierURIs); err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Service) ListApplications(ctx context.Context, tenantID string) ([]doma
 func (s *Service) DeleteApplication(ctx context.Context, tenantID, ref string) (domain.Application, Removed, error) {
 	var rm Removed
 	var app domain.Application
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		rm = Removed{}
 		var err error
 		if app, err = getApplication(ctx, tx, tenantID, ref); err != nil {
@@ -328,7 +328,7 @@ type ApplicationPatch struct {
 // mirrors names and roles onto its service principal.
 func (s *Service) UpdateApplication(ctx context.Context, tenantID, id string, patch ApplicationPatch) (domain.Application, error) {
 	var out domain.Application
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, id)
 		if err != nil {
 			return err
@@ -447,7 +447,7 @@ func (s *Service) AddPassword(ctx context.Context, tenantID, appObjectID string,
 	if err != nil {
 		return cred, "", err
 	}
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appObjectID)
 		if err != nil {
 			return err
@@ -464,7 +464,7 @@ func (s *Service) AddPassword(ctx context.Context, tenantID, appObjectID string,
 // RemovePassword deletes a client secret from an application: the secret
 // stops working for the next token request.
 func (s *Service) RemovePassword(ctx context.Context, tenantID, appObjectID, keyID string) error {
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appObjectID)
 		if err != nil {
 			return err
@@ -502,7 +502,7 @@ func (s *Service) AddFederatedCredential(ctx context.Context, tenantID, appObjec
 	fic := domain.FederatedIdentityCredential{
 		ID: NewID(), Name: in.Name, Issuer: in.Issuer, Subject: in.Subject, Audiences: in.Audiences, Description: in.Description,
 	}
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appObjectID)
 		if err != nil {
 			return err

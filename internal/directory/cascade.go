@@ -10,7 +10,7 @@ import (
 
 // removeGrantsTx deletes what principalID holds: its RBAC role assignments,
 // app role assignments and directory role assignments (ownerships included).
-func (s *Service) removeGrantsTx(ctx context.Context, tx store.Tx, tenantID, principalID string, rm *Removed) error {
+func (s *Service) removeGrantsTx(ctx context.Context, tx Tx, tenantID, principalID string, rm *Removed) error {
 	ras, err := tx.ListRoleAssignments(ctx, tenantID)
 	if err != nil {
 		return fmt.Errorf("list role assignments: %w", err)
@@ -47,7 +47,7 @@ func (s *Service) removeGrantsTx(ctx context.Context, tx store.Tx, tenantID, pri
 }
 
 // removeMembershipsTx deletes the edges that make memberID a member of groups.
-func (s *Service) removeMembershipsTx(ctx context.Context, tx store.Tx, tenantID, memberID string, rm *Removed) error {
+func (s *Service) removeMembershipsTx(ctx context.Context, tx Tx, tenantID, memberID string, rm *Removed) error {
 	edges, err := tx.ListGroupMemberships(ctx, tenantID)
 	if err != nil {
 		return fmt.Errorf("list group memberships: %w", err)
@@ -67,7 +67,7 @@ func (s *Service) removeMembershipsTx(ctx context.Context, tx store.Tx, tenantID
 // removeReferencesTx deletes, in one pass over the tenant's principals, the
 // app role assignments granted on the service principal resourceID (when not
 // empty) and every ownership of the objects in owned.
-func (s *Service) removeReferencesTx(ctx context.Context, tx store.Tx, tenantID, resourceID string, owned []string, rm *Removed) error {
+func (s *Service) removeReferencesTx(ctx context.Context, tx Tx, tenantID, resourceID string, owned []string, rm *Removed) error {
 	ownedSet := map[string]bool{}
 	for _, id := range owned {
 		ownedSet[ownerPrefix+id] = true
@@ -133,7 +133,7 @@ func ownersTx(ctx context.Context, st interface {
 // and the grants it holds; the caller removes what refers to it
 // (removeReferencesTx), together with the application's references when the
 // application goes too.
-func (s *Service) deleteServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID, spID string, rm *Removed) error {
+func (s *Service) deleteServicePrincipalTx(ctx context.Context, tx Tx, tenantID, spID string, rm *Removed) error {
 	if err := s.removeMembershipsTx(ctx, tx, tenantID, spID, rm); err != nil {
 		return err
 	}

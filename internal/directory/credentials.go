@@ -11,7 +11,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/tessera-id/tessera/internal/domain"
-	"github.com/tessera-id/tessera/internal/store"
 )
 
 // FederatedCredentials returns an application's federated identity credentials.
@@ -66,7 +65,7 @@ type FederatedCredentialPatch struct {
 // UpdateFederatedCredential changes a federated identity credential.
 func (s *Service) UpdateFederatedCredential(ctx context.Context, tenantID, appRef, ref string, p FederatedCredentialPatch) (domain.FederatedIdentityCredential, error) {
 	var out domain.FederatedIdentityCredential
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appRef)
 		if err != nil {
 			return err
@@ -112,7 +111,7 @@ func (s *Service) UpdateFederatedCredential(ctx context.Context, tenantID, appRe
 // DeleteFederatedCredential removes a federated identity credential: tokens
 // of that issuer and subject stop being accepted at once.
 func (s *Service) DeleteFederatedCredential(ctx context.Context, tenantID, appRef, ref string) error {
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appRef)
 		if err != nil {
 			return err
@@ -219,7 +218,7 @@ func (s *Service) AddKey(ctx context.Context, tenantID, appRef string, key KeyCr
 		return domain.KeyCredential{}, err
 	}
 	var out domain.KeyCredential
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appRef)
 		if err != nil {
 			return err
@@ -245,7 +244,7 @@ func (s *Service) AddKey(ctx context.Context, tenantID, appRef string, key KeyCr
 // RemoveKey removes a certificate from an application, with the same proof
 // of possession as AddKey.
 func (s *Service) RemoveKey(ctx context.Context, tenantID, appRef, keyID, proof string) error {
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		app, err := getApplication(ctx, tx, tenantID, appRef)
 		if err != nil {
 			return err

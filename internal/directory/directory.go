@@ -40,6 +40,22 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 }
 
+// Tx is what the directory's rules use of a store transaction.
+type Tx interface {
+	store.Tenants
+	store.Users
+	store.Apps
+	store.Groups
+	store.DirectoryRoles
+	store.RoleAssignments
+}
+
+// inTx runs fn in one store transaction, handing it only what the
+// directory's rules use.
+func (s *Service) inTx(ctx context.Context, fn func(tx Tx) error) error {
+	return s.store.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
+}
+
 // InvalidError is a request the directory refuses; its message is meant for the caller.
 type InvalidError struct{ Message string }
 

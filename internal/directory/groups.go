@@ -95,7 +95,7 @@ type GroupPatch struct {
 // UpdateGroup applies patch to a group.
 func (s *Service) UpdateGroup(ctx context.Context, tenantID, id string, p GroupPatch) (domain.Group, error) {
 	var out domain.Group
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		g, err := tx.GetGroup(ctx, tenantID, normID(id))
 		if err != nil {
 			return err
@@ -132,7 +132,7 @@ func (s *Service) UpdateGroup(ctx context.Context, tenantID, id string, p GroupP
 func (s *Service) DeleteGroup(ctx context.Context, tenantID, id string) (Removed, error) {
 	id = normID(id)
 	var rm Removed
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		rm = Removed{}
 		if _, err := tx.GetGroup(ctx, tenantID, id); err != nil {
 			return err
@@ -164,7 +164,7 @@ func (s *Service) DeleteGroup(ctx context.Context, tenantID, id string) (Removed
 func (s *Service) AddMember(ctx context.Context, tenantID, groupID, memberID string) error {
 	groupID, memberID = normID(groupID), normID(memberID)
 	m := domain.GroupMembership{TenantID: tenantID, GroupID: groupID, MemberID: memberID}
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if _, err := tx.GetGroup(ctx, tenantID, groupID); err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ func (s *Service) addOwnerTx(ctx context.Context, tx store.DirectoryRoles, tenan
 // application or service principal objectID.
 func (s *Service) AddOwner(ctx context.Context, tenantID, objectID, principalID string) error {
 	objectID, principalID = normID(objectID), normID(principalID)
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if _, err := ownable(ctx, tx, tenantID, objectID); err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ func (s *Service) AssignDirectoryRole(ctx context.Context, tenantID, principalID
 		return domain.DirectoryRoleAssignment{}, invalidf("Invalid value specified for property 'roleDefinitionId' of resource 'UnifiedRoleAssignment': '%s' is not a known directory role.", roleID)
 	}
 	a := domain.DirectoryRoleAssignment{ID: NewID(), TenantID: tenantID, PrincipalID: principalID, RoleTemplateID: roleID, CreatedAt: s.now().UTC()}
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if _, err := lookupObject(ctx, tx, tenantID, principalID, KindUser, KindServicePrincipal); err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (s *Service) GetDirectoryRoleAssignment(ctx context.Context, tenantID, id s
 func (s *Service) RevokeDirectoryRole(ctx context.Context, tenantID, id string) (domain.DirectoryRoleAssignment, error) {
 	id = normID(id)
 	var out domain.DirectoryRoleAssignment
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		all, err := roleAssignmentsTx(ctx, tx, tenantID, "")
 		if err != nil {
 			return err

@@ -46,7 +46,7 @@ type ServicePrincipalPatch struct {
 // UpdateServicePrincipal applies patch to the service principal with object id id.
 func (s *Service) UpdateServicePrincipal(ctx context.Context, tenantID, id string, patch ServicePrincipalPatch) (domain.ServicePrincipal, error) {
 	var out domain.ServicePrincipal
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		sp, err := getServicePrincipal(ctx, tx, tenantID, id)
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func (s *Service) ListServicePrincipals(ctx context.Context, tenantID string) ([
 func (s *Service) DeleteServicePrincipal(ctx context.Context, tenantID, ref string) (domain.ServicePrincipal, Removed, error) {
 	var rm Removed
 	var sp domain.ServicePrincipal
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		rm = Removed{}
 		var err error
 		if sp, err = getServicePrincipal(ctx, tx, tenantID, ref); err != nil {
@@ -175,7 +175,7 @@ func (s *Service) DeleteServicePrincipalTx(ctx context.Context, tx store.Tx, ten
 
 // removeServicePrincipalTx applies the rules of deleting sp and deletes it
 // with everything that goes with it.
-func (s *Service) removeServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID string, sp domain.ServicePrincipal, rm *Removed) error {
+func (s *Service) removeServicePrincipalTx(ctx context.Context, tx Tx, tenantID string, sp domain.ServicePrincipal, rm *Removed) error {
 	if sp.AppOwnerTenantID != tenantID {
 		return invalidf("Microsoft first-party service principals cannot be deleted.")
 	}
@@ -224,7 +224,7 @@ func (s *Service) AddServicePrincipalPassword(ctx context.Context, tenantID, ref
 	if err != nil {
 		return cred, "", err
 	}
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		sp, err := getServicePrincipal(ctx, tx, tenantID, ref)
 		if err != nil {
 			return err
@@ -243,7 +243,7 @@ func (s *Service) AddServicePrincipalPassword(ctx context.Context, tenantID, ref
 
 // RemoveServicePrincipalPassword deletes a client secret of a service principal.
 func (s *Service) RemoveServicePrincipalPassword(ctx context.Context, tenantID, ref, keyID string) error {
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		sp, err := getServicePrincipal(ctx, tx, tenantID, ref)
 		if err != nil {
 			return err

@@ -172,7 +172,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, idOrUPN string, p Us
 		}
 	}
 	var out domain.User
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		u, err := getUser(ctx, tx, tenantID, idOrUPN)
 		if err != nil {
 			return err
@@ -229,7 +229,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, idOrUPN string, p Us
 func (s *Service) DeleteUser(ctx context.Context, tenantID, idOrUPN string) (domain.User, Removed, error) {
 	var rm Removed
 	var u domain.User
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		rm = Removed{}
 		var err error
 		if u, err = getUser(ctx, tx, tenantID, idOrUPN); err != nil {
@@ -258,7 +258,7 @@ func (s *Service) DeleteUser(ctx context.Context, tenantID, idOrUPN string) (dom
 
 // lastGlobalAdminTx reports whether principalID holds the tenant's only
 // Global Administrator assignment.
-func lastGlobalAdminTx(ctx context.Context, tx store.Tx, tenantID, principalID string) (bool, error) {
+func lastGlobalAdminTx(ctx context.Context, tx Tx, tenantID, principalID string) (bool, error) {
 	a, err := accessOf(ctx, tx, tenantID, principalID)
 	if err != nil || !a.HasRole(domain.RoleGlobalAdministrator) {
 		return false, err
@@ -329,7 +329,7 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, tenantID, userID, n
 		return domain.User{}, ErrPasswordReused
 	}
 	var out domain.User
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		u, err := tx.GetUser(ctx, tenantID, userID)
 		if err != nil {
 			return err
