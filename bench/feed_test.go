@@ -161,7 +161,9 @@ func BenchmarkFeedStartAndIdle(b *testing.B) {
 	if d, err := time.ParseDuration(os.Getenv("TESSERA_BENCH_IDLE")); err == nil {
 		idle = d
 	}
-	for _, be := range backends(b) {
+	// SQLite only: seeding a million rows through the store's guarded
+	// writes (a savepoint each) takes minutes on PostgreSQL.
+	for _, be := range backends(b)[:1] {
 		b.Run(be.name, func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
@@ -172,6 +174,7 @@ func BenchmarkFeedStartAndIdle(b *testing.B) {
 				start := time.Now()
 				f, svc := follower(b, reader)
 				b.ReportMetric(time.Since(start).Seconds(), "start-s")
+				b.Logf("%d assignments: start %v", n, time.Since(start))
 				b.StopTimer()
 				if got := len(svc.Assignments(tenant)); got != n {
 					b.Fatalf("index holds %d assignments, want %d", got, n)
@@ -182,6 +185,7 @@ func BenchmarkFeedStartAndIdle(b *testing.B) {
 				cancel()
 				b.ReportMetric((cpuTime() - before).Seconds(), "idle-cpu-s")
 				b.ReportMetric(idle.Seconds(), "idle-s")
+				b.StartTimer()
 			}
 		})
 	}
