@@ -286,8 +286,8 @@ func TestReplicasFollowTheChangeFeed(t *testing.T) {
 		c.must(r, http.StatusCreated)
 		// At once, through A, which may not have applied B's write yet: the
 		// delete looks in the database.
-		c.must(c.do(a, "DELETE", c.assignmentPath(c.subscription(), id), c.armTok, nil), http.StatusOK)
-		gone := c.do(cc, "GET", c.assignmentPath(c.subscription(), id), c.armTok, nil, httpx.MinRevisionHeader, r.revision)
+		del := c.must(c.do(a, "DELETE", c.assignmentPath(c.subscription(), id), c.armTok, nil), http.StatusOK)
+		gone := c.do(cc, "GET", c.assignmentPath(c.subscription(), id), c.armTok, nil, httpx.MinRevisionHeader, del.revision)
 		c.must(gone, http.StatusNotFound)
 		for _, nd := range c.nodes {
 			c.eventually("revocation refused on "+nd.name, func() bool { return !c.canList(nd, ciTok) })
