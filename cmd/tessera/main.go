@@ -111,12 +111,23 @@ func serveCommand() *cobra.Command {
 			if os.Getenv("GOGC") == "" {
 				debug.SetGCPercent(400)
 			}
+			// A soft limit keeps that target from growing RSS past what
+			// the operator budgets: near the limit the collector runs
+			// more often instead. GOMEMLIMIT still overrides it.
+			if os.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimit.Bytes > 0 {
+				debug.SetMemoryLimit(cfg.MemoryLimit.Bytes)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, err := app.New(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
+			// Start-up's garbage (the bootstrap's password hash, the
+			// loaded change feed) would otherwise set the first heap goal
+			// at several times its size; one collection here bases the
+			// goal on what the server keeps.
+			runtime.GC()
 			if srv.SignsNatively() && os.Getenv("GOMAXPROCS") == "" {
 				// A goroutine in a native (cgo) signature holds its P until
 				// the runtime hands the P off, so with one P per CPU the Go

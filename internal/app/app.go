@@ -112,7 +112,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s.rbac = rbac.NewService(s.store, rbac.New(), time.Now)
-	dir := directory.NewService(s.store, time.Now)
+	passwords := directory.NewPasswords(directory.PasswordsOptions{
+		Concurrency: cfg.PasswordHashConcurrency, MemoryBudget: cfg.PasswordHashMemory.Bytes})
+	log.Info("passwords are checked", "at_once", passwords.Concurrency(), "memory_budget", cfg.PasswordHashMemory.String())
+	dir := directory.NewService(s.store, time.Now, directory.WithPasswords(passwords))
 	if err := dir.EnsureFirstParty(ctx, s.tenant.ID, cfg.PublicURL+"/graph/"); err != nil {
 		return nil, fmt.Errorf("register first-party objects: %w", err)
 	}
@@ -127,10 +130,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	// Managed identities are service principals: the directory creates and
 	// deletes them, with its cascades, inside the resource manager's writes.
 	res := resources.NewService(s.store, dir, time.Now)
-	ix := newInteractive(dir, s.store, s.audit, log)
+	ix := newInteractive(dir, s.store, s.audit, cfg, log)
 	tokens := token.NewService(dir, s.keys, s.store,
 		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
-		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res},
+		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res,
+			ClientThrottle: ix.SignIns()},
 		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode())
 
 	tenants := sts.NewTenants(s.store, s.tenant.ID)
