@@ -193,6 +193,14 @@ func NewPasswords(o PasswordsOptions) *Passwords {
 // Concurrency is how many checks may run at once.
 func (p *Passwords) Concurrency() int { return p.concurrency }
 
+// Running is how many checks are running now (for metrics, and for tests
+// that need the limit full).
+func (p *Passwords) Running() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running
+}
+
 // Params are the parameters of new hashes.
 func (p *Passwords) Params() PasswordParams { return p.params }
 

@@ -228,10 +228,15 @@ func (s *Service) Authenticate(ctx context.Context, tenant domain.Tenant, a Pass
 		s.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", verr)
 	}
 	if verr != nil {
+		err := s.fail(ctx, key, th, now)
+		// The failure that reaches the address's limit already says so.
 		if d := s.addresses.fail(addressKey(a.Address), now); d > 0 {
 			s.log.WarnContext(ctx, "source address throttled after failed sign-ins", "address", a.Address, "for", d)
+			if errors.Is(err, ErrInvalidCredentials) {
+				err = &ThrottledError{RetryAfter: d}
+			}
 		}
-		return domain.User{}, s.fail(ctx, key, th, now)
+		return domain.User{}, err
 	}
 	if th.Failures > 0 {
 		if err := s.st.ClearSignInFailures(ctx, key); err != nil {
