@@ -44,7 +44,9 @@ type Server struct {
 	log    *slog.Logger
 	store  store.Store
 	keys   *token.KeyManager
-	rbac   *rbac.Service
+	// passwords bounds the argon2 password checks of every surface.
+	passwords *directory.Passwords
+	rbac      *rbac.Service
 	feed   *feed.Follower
 	audit  *audit.Log
 	http   *http.Server
@@ -115,6 +117,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	passwords := directory.NewPasswords(directory.PasswordsOptions{
 		Concurrency: cfg.PasswordHashConcurrency, MemoryBudget: cfg.PasswordHashMemory.Bytes})
 	log.Info("passwords are checked", "at_once", passwords.Concurrency(), "memory_budget", cfg.PasswordHashMemory.String())
+	s.passwords = passwords
 	dir := directory.NewService(s.store, time.Now, directory.WithPasswords(passwords))
 	if err := dir.EnsureFirstParty(ctx, s.tenant.ID, cfg.PublicURL+"/graph/"); err != nil {
 		return nil, fmt.Errorf("register first-party objects: %w", err)
@@ -248,6 +251,9 @@ func (s *Server) hostNames() []string {
 
 // CAFile is the path of the local CA certificate clients should trust ("" with --tls-cert).
 func (s *Server) CAFile() string { return s.caFile }
+
+// PasswordHashSlots is how many argon2 password checks may run at once.
+func (s *Server) PasswordHashSlots() int { return s.passwords.Concurrency() }
 
 // SignsNatively reports whether tokens are signed by a native library.
 func (s *Server) SignsNatively() bool { return s.keys.SignsNatively() }
