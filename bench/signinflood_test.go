@@ -244,4 +244,3 @@ func rss() int64 {
 	}
 	return pages * int64(os.Getpagesize())
 }
-

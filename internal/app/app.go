@@ -40,19 +40,19 @@ import (
 
 // Server is a running Tessera.
 type Server struct {
-	cfg    config.Config
-	log    *slog.Logger
-	store  store.Store
-	keys   *token.KeyManager
+	cfg   config.Config
+	log   *slog.Logger
+	store store.Store
+	keys  *token.KeyManager
 	// passwords bounds the argon2 password checks of every surface.
 	passwords *directory.Passwords
 	rbac      *rbac.Service
-	feed   *feed.Follower
-	audit  *audit.Log
-	http   *http.Server
-	tls    tls.Certificate
-	caFile string
-	tenant domain.Tenant
+	feed      *feed.Follower
+	audit     *audit.Log
+	http      *http.Server
+	tls       tls.Certificate
+	caFile    string
+	tenant    domain.Tenant
 	// FirstStart is true when this start bootstrapped the directory.
 	FirstStart bool
 }
