@@ -113,21 +113,43 @@ func serveCommand() *cobra.Command {
 			if os.Getenv("GOGC") == "" {
 				debug.SetGCPercent(400)
 			}
+			// A soft limit keeps that target from growing RSS past what
+			// the operator budgets: near the limit the collector runs
+			// more often instead. GOMEMLIMIT still overrides it.
+			if os.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimit.Bytes > 0 {
+				debug.SetMemoryLimit(cfg.MemoryLimit.Bytes)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, err := app.New(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
-			if srv.SignsNatively() && os.Getenv("GOMAXPROCS") == "" {
-				// A goroutine in a native (cgo) signature holds its P until
-				// the runtime hands the P off, so with one P per CPU the Go
-				// side of every request (reading it, answering, the audit
-				// log) waits behind signatures. Ps for the signatures (at
-				// most one per CPU run at once) besides those for the rest
-				// keep it moving: on 2 CPUs at 1,200 tokens/s, p99 fell from
-				// 47–83 ms to 11–15 ms.
-				runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + rsasign.NativeSlots())
+			// Start-up's garbage (the bootstrap's password hash, the
+			// loaded change feed) would otherwise set the first heap goal
+			// at several times its size; one collection here bases the
+			// goal on what the server keeps.
+			runtime.GC()
+			if os.Getenv("GOMAXPROCS") == "" {
+				procs := runtime.GOMAXPROCS(0)
+				// A password check holds its P for the whole argon2 run
+				// (about 24 ms), and Go's scheduler takes a P from a
+				// running goroutine only every 10 ms; so with one P per
+				// CPU, a flood of passwords makes every token request
+				// wait behind hashes. A P for each check besides those
+				// for the rest lets the kernel share the cores finely
+				// instead: with 64 concurrent wrong passwords on 2 CPUs,
+				// token p99 fell from 149 ms to 17 ms (bench/signinflood_test.go).
+				procs += srv.PasswordHashSlots()
+				if srv.SignsNatively() {
+					// Likewise a goroutine in a native (cgo) signature holds
+					// its P until the runtime hands the P off, so the Go
+					// side of every request (reading it, answering, the
+					// audit log) would wait behind signatures: on 2 CPUs at
+					// 1,200 tokens/s, p99 fell from 47–83 ms to 11–15 ms.
+					procs += rsasign.NativeSlots()
+				}
+				runtime.GOMAXPROCS(procs)
 			}
 			out := cmd.ErrOrStderr()
 			if srv.FirstStart {

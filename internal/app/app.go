@@ -40,17 +40,19 @@ import (
 
 // Server is a running Tessera.
 type Server struct {
-	cfg    config.Config
-	log    *slog.Logger
-	store  store.Store
-	keys   *token.KeyManager
-	rbac   *rbac.Service
-	feed   *feed.Follower
-	audit  *audit.Log
-	http   *http.Server
-	tls    tls.Certificate
-	caFile string
-	tenant domain.Tenant
+	cfg   config.Config
+	log   *slog.Logger
+	store store.Store
+	keys  *token.KeyManager
+	// passwords bounds the argon2 password checks of every surface.
+	passwords *directory.Passwords
+	rbac      *rbac.Service
+	feed      *feed.Follower
+	audit     *audit.Log
+	http      *http.Server
+	tls       tls.Certificate
+	caFile    string
+	tenant    domain.Tenant
 	// FirstStart is true when this start bootstrapped the directory.
 	FirstStart bool
 }
@@ -112,7 +114,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s.rbac = rbac.NewService(s.store, rbac.New(), time.Now)
-	dir := directory.NewService(s.store, time.Now)
+	passwords := directory.NewPasswords(directory.PasswordsOptions{
+		Concurrency: cfg.PasswordHashConcurrency, MemoryBudget: cfg.PasswordHashMemory.Bytes})
+	log.Info("passwords are checked", "at_once", passwords.Concurrency(), "memory_budget", cfg.PasswordHashMemory.String())
+	s.passwords = passwords
+	dir := directory.NewService(s.store, time.Now, directory.WithPasswords(passwords))
 	if err := dir.EnsureFirstParty(ctx, s.tenant.ID, cfg.PublicURL+"/graph/"); err != nil {
 		return nil, fmt.Errorf("register first-party objects: %w", err)
 	}
@@ -127,10 +133,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	// Managed identities are service principals: the directory creates and
 	// deletes them, with its cascades, inside the resource manager's writes.
 	res := resources.NewService(s.store, dir, time.Now)
-	ix := newInteractive(dir, s.store, s.audit, log)
+	ix := newInteractive(dir, s.store, s.audit, cfg, log)
 	tokens := token.NewService(dir, s.keys, s.store,
 		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
-		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res},
+		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res,
+			ClientThrottle: ix.SignIns()},
 		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode())
 
 	tenants := sts.NewTenants(s.store, s.tenant.ID)
@@ -244,6 +251,9 @@ func (s *Server) hostNames() []string {
 
 // CAFile is the path of the local CA certificate clients should trust ("" with --tls-cert).
 func (s *Server) CAFile() string { return s.caFile }
+
+// PasswordHashSlots is how many argon2 password checks may run at once.
+func (s *Server) PasswordHashSlots() int { return s.passwords.Concurrency() }
 
 // SignsNatively reports whether tokens are signed by a native library.
 func (s *Server) SignsNatively() bool { return s.keys.SignsNatively() }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tessera-id/tessera/internal/config"
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
@@ -13,8 +14,12 @@ import (
 
 // newInteractive builds the interactive sign-in rules and the user grants'
 // shared machinery (see token.Interactive).
-func newInteractive(dir *directory.Service, st store.Store, audit signin.Auditor, log *slog.Logger) *token.Interactive {
-	signins := signin.New(dir, st, audit, signin.Options{Logger: log})
+func newInteractive(dir *directory.Service, st store.Store, audit signin.Auditor, cfg config.Config, log *slog.Logger) *token.Interactive {
+	perAddress := cfg.FailedSignInsPerAddress
+	if perAddress == 0 {
+		perAddress = -1 // configured off; signin's zero means its default
+	}
+	signins := signin.New(dir, st, audit, signin.Options{Logger: log, Throttle: signin.ThrottleOptions{AddressThreshold: perAddress}})
 	return token.NewInteractive(st, signins, token.InteractiveOptions{})
 }
 

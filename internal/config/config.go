@@ -47,7 +47,82 @@ type Config struct {
 	// SQLiteSynchronous is how the embedded store commits: "full" (default)
 	// survives power loss; "normal" survives a crash of the process only.
 	SQLiteSynchronous string `json:"sqliteSynchronous"`
+	// PasswordHashConcurrency bounds the argon2id password checks running
+	// at once (0: the CPUs, fewer if PasswordHashMemory cannot hold them).
+	PasswordHashConcurrency int `json:"passwordHashConcurrency"`
+	// PasswordHashMemory bounds the memory of the password checks running
+	// at once (default 128 MiB; each check of a current hash takes 19 MiB).
+	PasswordHashMemory Size `json:"passwordHashMemory"`
+	// FailedSignInsPerAddress is how many failed sign-ins and client
+	// authentications from one source address within five minutes block
+	// that address for a while (default 100; 0 disables).
+	FailedSignInsPerAddress int `json:"failedSignInsPerAddress"`
+	// MemoryLimit is the Go runtime's soft memory limit (default 384 MiB;
+	// 0 disables); the GOMEMLIMIT variable, when set, wins.
+	MemoryLimit Size `json:"memoryLimit"`
 }
+
+// Size is a number of bytes that reads "128MiB", "1GiB", "512KiB" or a
+// plain number from JSON and env.
+type Size struct{ Bytes int64 }
+
+// ParseSize reads a size: digits with an optional KiB, MiB or GiB suffix.
+func ParseSize(s string) (Size, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return Size{}, fmt.Errorf("size %q must be a number of bytes, optionally with KiB, MiB or GiB", s)
+	}
+	return Size{n * mult}, nil
+}
+
+// String writes the size in the largest unit that divides it.
+func (z Size) String() string {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if z.Bytes != 0 && z.Bytes%u.mult == 0 {
+			return strconv.FormatInt(z.Bytes/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(z.Bytes, 10)
+}
+
+// UnmarshalJSON accepts a size string or a number of bytes.
+func (z *Size) UnmarshalJSON(b []byte) error {
+	var n int64
+	if err := json.Unmarshal(b, &n); err == nil {
+		if n < 0 {
+			return fmt.Errorf("size %d must not be negative", n)
+		}
+		z.Bytes = n
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("size must be a string like \"128MiB\" or a number of bytes: %w", err)
+	}
+	v, err := ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*z = v
+	return nil
+}
+
+// MarshalJSON writes the size as a string.
+func (z Size) MarshalJSON() ([]byte, error) { return json.Marshal(z.String()) }
 
 // Duration is a time.Duration that reads "1h30m" from JSON and env.
 type Duration struct{ time.Duration }
@@ -72,14 +147,17 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()
 // Default returns the configuration of a first run with no settings.
 func Default() Config {
 	return Config{
-		DataDir:             "./tessera-data",
-		Listen:              "127.0.0.1:8443",
-		Store:               "sqlite",
-		TenantName:          "default",
-		AccessTokenLifetime: Duration{time.Hour},
-		KeyRotationInterval: Duration{30 * 24 * time.Hour},
-		LogLevel:            "info",
-		SQLiteSynchronous:   "full",
+		DataDir:                 "./tessera-data",
+		Listen:                  "127.0.0.1:8443",
+		Store:                   "sqlite",
+		TenantName:              "default",
+		AccessTokenLifetime:     Duration{time.Hour},
+		KeyRotationInterval:     Duration{30 * 24 * time.Hour},
+		LogLevel:                "info",
+		SQLiteSynchronous:       "full",
+		PasswordHashMemory:      Size{128 << 20},
+		FailedSignInsPerAddress: 100,
+		MemoryLimit:             Size{384 << 20},
 	}
 }
 
@@ -120,6 +198,28 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	for k, p := range str {
 		if v := getenv(k); v != "" {
 			*p = v
+		}
+	}
+	ints := map[string]*int{
+		"TESSERA_PASSWORD_HASH_CONCURRENCY": &c.PasswordHashConcurrency, "TESSERA_FAILED_SIGNINS_PER_ADDRESS": &c.FailedSignInsPerAddress,
+	}
+	for k, p := range ints {
+		if v := getenv(k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", k, v)
+			}
+			*p = n
+		}
+	}
+	sizes := map[string]*Size{"TESSERA_PASSWORD_HASH_MEMORY": &c.PasswordHashMemory, "TESSERA_MEMORY_LIMIT": &c.MemoryLimit}
+	for k, p := range sizes {
+		if v := getenv(k); v != "" {
+			z, err := ParseSize(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+			*p = z
 		}
 	}
 	if v := getenv("TESSERA_HOSTNAMES"); v != "" {
@@ -181,6 +281,18 @@ func (c *Config) Validate() error {
 	}
 	if c.TenantName == "" || strings.ContainsAny(c.TenantName, " ./@") {
 		errs = append(errs, fmt.Errorf("tenant name %q must be a single DNS label", c.TenantName))
+	}
+	if c.PasswordHashConcurrency < 0 {
+		errs = append(errs, errors.New("password hash concurrency must not be negative"))
+	}
+	if c.PasswordHashMemory.Bytes < 32<<20 {
+		errs = append(errs, fmt.Errorf("password hash memory %s must be at least 32MiB (one check takes 19MiB)", c.PasswordHashMemory))
+	}
+	if c.FailedSignInsPerAddress < 0 {
+		errs = append(errs, errors.New("failed sign-ins per address must not be negative (0 disables the limit)"))
+	}
+	if c.MemoryLimit.Bytes != 0 && c.MemoryLimit.Bytes < 64<<20 {
+		errs = append(errs, fmt.Errorf("memory limit %s must be 0 (none) or at least 64MiB", c.MemoryLimit))
 	}
 	if _, err := rsasign.ParseBackend(c.SigningBackend); err != nil {
 		errs = append(errs, err)

@@ -80,3 +80,31 @@ func TestLoadRejectsUnknownFileFields(t *testing.T) {
 		t.Fatal("a misspelt field was accepted")
 	}
 }
+
+func TestSizes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"1048576", 1 << 20, true}, {"128MiB", 128 << 20, true}, {"1 GiB", 1 << 30, true},
+		{"512KiB", 512 << 10, true}, {"-1", 0, false}, {"12MB", 0, false}, {"MiB", 0, false}, {"99999999999GiB", 0, false},
+	} {
+		got, err := ParseSize(tc.in)
+		if (err == nil) != tc.ok || got.Bytes != tc.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok %v", tc.in, got.Bytes, err, tc.want, tc.ok)
+		}
+	}
+	env := map[string]string{"TESSERA_MEMORY_LIMIT": "256MiB", "TESSERA_PASSWORD_HASH_CONCURRENCY": "3", "TESSERA_FAILED_SIGNINS_PER_ADDRESS": "0"}
+	c, err := Load("", func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MemoryLimit.Bytes != 256<<20 || c.PasswordHashConcurrency != 3 || c.FailedSignInsPerAddress != 0 || c.PasswordHashMemory.Bytes != 128<<20 {
+		t.Fatalf("loaded %+v", c)
+	}
+	env["TESSERA_MEMORY_LIMIT"] = "1MiB"
+	if _, err := Load("", func(k string) string { return env[k] }, nil); err == nil {
+		t.Fatal("a 1 MiB memory limit was accepted")
+	}
+}

@@ -92,6 +92,8 @@ type Service struct {
 	store   Store
 	now     func() time.Time
 	clients *clientCache
+	// passwords bounds the argon2 work of every password hash and check.
+	passwords *Passwords
 }
 
 // Option configures a Service.
@@ -107,8 +109,18 @@ func NewService(st Store, now func() time.Time, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.passwords == nil {
+		s.passwords = NewPasswords(PasswordsOptions{})
+	}
 	return s
 }
+
+// WithPasswords makes the service hash and verify passwords through p,
+// shared with sign-in so that one limit covers all argon2 work.
+func WithPasswords(p *Passwords) Option { return func(s *Service) { s.passwords = p } }
+
+// Passwords is the service's password hashing limiter.
+func (s *Service) Passwords() *Passwords { return s.passwords }
 
 // NewID returns a new object id.
 func NewID() string { return uuid.NewString() }

@@ -113,7 +113,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in UserInput)
 	if err := CheckPasswordComplexity(in.Password); err != nil {
 		return domain.User{}, err
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := s.passwords.Hash(ctx, in.Password)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("hash password: %w", err)
 	}
@@ -167,7 +167,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, idOrUPN string, p Us
 			return domain.User{}, err
 		}
 		var err error
-		if hash, err = HashPassword(*p.Password); err != nil {
+		if hash, err = s.passwords.Hash(ctx, *p.Password); err != nil {
 			return domain.User{}, fmt.Errorf("hash password: %w", err)
 		}
 	}
@@ -289,7 +289,7 @@ func (s *Service) AuthenticateUser(ctx context.Context, tenantID, upn, password 
 	if err != nil {
 		return domain.User{}, fmt.Errorf("load user %s: %w", upn, err)
 	}
-	if err := VerifyPassword(u.PasswordHash, password); err != nil {
+	if _, err := s.passwords.Verify(ctx, u.PasswordHash, password); err != nil {
 		return domain.User{}, err
 	}
 	if !u.AccountEnabled {
@@ -314,7 +314,7 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, tenantID, userID, n
 	if err := CheckPasswordComplexity(newPassword); err != nil {
 		return domain.User{}, err
 	}
-	hash, err := HashPassword(newPassword)
+	hash, err := s.passwords.Hash(ctx, newPassword)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("hash password: %w", err)
 	}
@@ -325,7 +325,7 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, tenantID, userID, n
 	if err != nil {
 		return domain.User{}, fmt.Errorf("change password of %s: %w", userID, err)
 	}
-	if VerifyPassword(cur.PasswordHash, newPassword) == nil {
+	if _, err := s.passwords.Verify(ctx, cur.PasswordHash, newPassword); err == nil {
 		return domain.User{}, ErrPasswordReused
 	}
 	var out domain.User
@@ -350,6 +350,29 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, tenantID, userID, n
 		return domain.User{}, fmt.Errorf("change password of %s: %w", userID, err)
 	}
 	return out, nil
+}
+
+// UpgradePasswordHash replaces the password hash of a user who just signed
+// in with a hash of the same password made with the current parameters. It
+// changes nothing when the hash changed meanwhile (a reset wins), and it
+// leaves PasswordChangedAt alone: the password is the same, so sessions and
+// refresh tokens stay valid.
+func (s *Service) UpgradePasswordHash(ctx context.Context, tenantID, userID, oldHash, newHash string) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUser(ctx, tenantID, userID)
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash != oldHash {
+			return nil
+		}
+		u.PasswordHash = newHash
+		return tx.UpdateUser(ctx, u)
+	})
+	if err != nil {
+		return fmt.Errorf("upgrade password hash of %s: %w", userID, err)
+	}
+	return nil
 }
 
 // SessionValid reports whether a session or refresh token issued to u at

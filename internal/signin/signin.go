@@ -4,7 +4,9 @@
 // password grant and the login pages of package sts both call it, so a
 // browser and a script meet the same rules.
 //
-//	password ──► Authenticate ─► lockout counter (per account name, known or not)
+//	password ──► Authenticate ─► address throttle, lockout counter (per account
+//	                 │           name and address, known name or not), then
+//	                 │           argon2id within the directory's hashing limit
 //	                 │
 //	                 ▼
 //	             Evaluate ─► per-user MFA, Conditional Access policies
@@ -29,7 +31,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/directory"
@@ -60,8 +61,10 @@ type Options struct {
 	MaxLockoutDuration time.Duration
 	// SessionLifetime bounds a browser session (default 12 hours).
 	SessionLifetime time.Duration
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// Throttle tunes the per-address and per-client failure throttles.
+	Throttle ThrottleOptions
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Service applies sign-in rules.
@@ -73,8 +76,11 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	dummyOnce sync.Once
-	dummyHash string
+	// addresses counts failed sign-ins and client authentications per
+	// source address; clients counts failed authentications per client and
+	// address (see throttle.go).
+	addresses *failureCounter
+	clients   *failureCounter
 }
 
 // New returns a sign-in service.
@@ -100,7 +106,23 @@ func New(dir *directory.Service, st Store, audit Auditor, opts Options) *Service
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{dir: dir, st: st, audit: audit, opts: opts, now: opts.Now, log: opts.Logger}
+	t := &opts.Throttle
+	if t.AddressThreshold == 0 {
+		t.AddressThreshold = 100
+	}
+	if t.AddressWindow <= 0 {
+		t.AddressWindow = 5 * time.Minute
+	}
+	if t.ClientThreshold == 0 {
+		t.ClientThreshold = opts.LockoutThreshold
+	}
+	if t.MaxEntries <= 0 {
+		t.MaxEntries = 100_000
+	}
+	return &Service{dir: dir, st: st, audit: audit, opts: opts, now: opts.Now, log: opts.Logger,
+		addresses: newFailureCounter(t.AddressThreshold, t.AddressWindow, opts.LockoutDuration, opts.MaxLockoutDuration, t.MaxEntries),
+		clients:   newFailureCounter(t.ClientThreshold, opts.LockoutWindow, opts.LockoutDuration, opts.MaxLockoutDuration, t.MaxEntries),
+	}
 }
 
 // Directory is the directory service sign-in reads users and groups from.
@@ -136,19 +158,42 @@ func IsLocked(err error) (*LockedError, bool) {
 	return le, ok
 }
 
-// throttleKey is the lockout counter of an account name in a tenant. It is
-// derived from the name as typed (case-folded), not from a user object, so
-// names that do not exist are throttled exactly like names that do.
-func throttleKey(tenantID, upn string) string {
-	return tenantID + "|" + strings.ToLower(strings.TrimSpace(upn))
+// throttleKey is the lockout counter of an account name, in a tenant, from
+// a source address. It is derived from the name as typed (case-folded), not
+// from a user object, so names that do not exist are throttled exactly like
+// names that do; and it includes the address, so a stranger's guesses lock
+// the name only for the stranger (smart lockout), not for its owner
+// elsewhere. Guessing from many addresses meets the address throttle and the
+// password hashing limit instead.
+func throttleKey(tenantID, upn, addr string) string {
+	return tenantID + "|" + strings.ToLower(strings.TrimSpace(upn)) + "|" + addressKey(addr)
 }
 
-// Authenticate checks a user's password with smart lockout: a locked name
-// is refused before its password is checked; an unknown name costs the same
-// hash as a known one and counts toward lockout the same way.
-func (s *Service) Authenticate(ctx context.Context, tenant domain.Tenant, upn, password string) (domain.User, error) {
-	key := throttleKey(tenant.ID, upn)
+// PasswordAttempt is one password sign-in: the name and password as typed
+// and the source address it came from.
+type PasswordAttempt struct {
+	UPN      string
+	Password string
+	Address  string
+}
+
+// Authenticate checks a user's password with smart lockout. In order: an
+// address that failed too often is refused (*ThrottledError); a name locked
+// for this address is refused (*LockedError); the password is checked within
+// the server's password hashing limit (*ThrottledError with Busy when it is
+// full); a failure counts toward both throttles. An unknown name costs the
+// same hash as a known one and counts the same way.
+func (s *Service) Authenticate(ctx context.Context, tenant domain.Tenant, a PasswordAttempt) (domain.User, error) {
 	now := s.now()
+	if d := s.addresses.blocked(addressKey(a.Address), now); d > 0 {
+		return domain.User{}, &ThrottledError{RetryAfter: d}
+	}
+	if a.Password == "" {
+		// Nothing to hash; refused before the name is looked up, so an
+		// empty password says nothing about the name either.
+		return domain.User{}, ErrInvalidCredentials
+	}
+	key := throttleKey(tenant.ID, a.UPN, a.Address)
 	th, err := s.st.GetSignInThrottle(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -159,27 +204,39 @@ func (s *Service) Authenticate(ctx context.Context, tenant domain.Tenant, upn, p
 	if now.Before(th.LockedUntil) {
 		return domain.User{}, &LockedError{Until: th.LockedUntil}
 	}
-	u, err := s.st.GetUserByUPN(ctx, tenant.ID, strings.TrimSpace(upn))
+	pw := s.dir.Passwords()
+	u, err := s.st.GetUserByUPN(ctx, tenant.ID, strings.TrimSpace(a.UPN))
 	var verr error
+	rehash := false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		// Spend the same work as a real check so timing does not tell.
-		_ = directory.VerifyPassword(s.dummy(), password)
-		verr = ErrInvalidCredentials
+		verr = pw.VerifyNone(ctx, a.Password)
 	case err != nil:
 		return domain.User{}, fmt.Errorf("load user: %w", err)
-	case password == "":
-		verr = ErrInvalidCredentials
 	default:
-		if err := directory.VerifyPassword(u.PasswordHash, password); err != nil {
-			if !errors.Is(err, directory.ErrPasswordMismatch) {
-				s.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", err)
-			}
-			verr = ErrInvalidCredentials
-		}
+		rehash, verr = pw.Verify(ctx, u.PasswordHash, a.Password)
+	}
+	var busy *directory.BusyError
+	switch {
+	case verr == nil:
+	case errors.As(verr, &busy):
+		return domain.User{}, &ThrottledError{RetryAfter: busy.RetryAfter, Busy: true}
+	case ctx.Err() != nil:
+		return domain.User{}, fmt.Errorf("check password: %w", verr)
+	case !errors.Is(verr, directory.ErrPasswordMismatch):
+		// The stored hash is unreadable: the operator's problem, not the caller's.
+		s.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", verr)
 	}
 	if verr != nil {
-		return domain.User{}, s.fail(ctx, key, th, now)
+		err := s.fail(ctx, key, th, now)
+		// The failure that reaches the address's limit already says so.
+		if d := s.addresses.fail(addressKey(a.Address), now); d > 0 {
+			s.log.WarnContext(ctx, "source address throttled after failed sign-ins", "address", a.Address, "for", d)
+			if errors.Is(err, ErrInvalidCredentials) {
+				err = &ThrottledError{RetryAfter: d}
+			}
+		}
+		return domain.User{}, err
 	}
 	if th.Failures > 0 {
 		if err := s.st.ClearSignInFailures(ctx, key); err != nil {
@@ -189,7 +246,23 @@ func (s *Service) Authenticate(ctx context.Context, tenant domain.Tenant, upn, p
 	if !u.AccountEnabled {
 		return domain.User{}, ErrUserDisabled
 	}
+	if rehash {
+		s.upgradeHash(ctx, u, a.Password)
+	}
 	return u, nil
+}
+
+// upgradeHash re-hashes a password that matched a hash made with older
+// parameters. It is best effort: the sign-in succeeds either way, and the
+// next one tries again.
+func (s *Service) upgradeHash(ctx context.Context, u domain.User, password string) {
+	h, err := s.dir.Passwords().Hash(ctx, password)
+	if err == nil {
+		err = s.dir.UpgradePasswordHash(ctx, u.TenantID, u.ID, u.PasswordHash, h)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "upgrade password hash", "user", u.ID, "err", err)
+	}
 }
 
 // fail counts a failed sign-in and locks the name once the threshold is
@@ -212,18 +285,6 @@ func (s *Service) fail(ctx context.Context, key string, prev domain.SignInThrott
 		return fmt.Errorf("lock sign-in: %w", err)
 	}
 	return &LockedError{Until: until}
-}
-
-// dummy is a password hash no password matches, computed once.
-func (s *Service) dummy() string {
-	s.dummyOnce.Do(func() {
-		h, err := directory.HashPassword(rand.Text())
-		if err != nil {
-			h = "$argon2id$v=19$m=65536,t=3,p=2$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		}
-		s.dummyHash = h
-	})
-	return s.dummyHash
 }
 
 // UserValid reports whether a sign-in made at authTime for userID still

@@ -131,24 +131,24 @@ func TestAuthenticateLockout(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	u := f.user(t, "bob")
-	if _, err := f.svc.Authenticate(ctx, f.tenant, u.UserPrincipalName, "pw"); err != nil {
+	if _, err := f.svc.Authenticate(ctx, f.tenant, PasswordAttempt{UPN: u.UserPrincipalName, Password: "pw", Address: "192.0.2.1"}); err != nil {
 		t.Fatal(err)
 	}
 	var err error
 	for i := 0; i < 3; i++ {
-		_, err = f.svc.Authenticate(ctx, f.tenant, "BOB@t.example", "wrong")
+		_, err = f.svc.Authenticate(ctx, f.tenant, PasswordAttempt{UPN: "BOB@t.example", Password: "wrong", Address: "192.0.2.1"})
 	}
 	le, ok := IsLocked(err)
 	if !ok || !le.Until.Equal(f.clock.Now().Add(time.Minute)) {
 		t.Fatalf("third failure: %v", err)
 	}
-	if _, err := f.svc.Authenticate(ctx, f.tenant, u.UserPrincipalName, "pw"); err == nil {
+	if _, err := f.svc.Authenticate(ctx, f.tenant, PasswordAttempt{UPN: u.UserPrincipalName, Password: "pw", Address: "192.0.2.1"}); err == nil {
 		t.Fatal("a locked name signed in")
 	}
 	// The second lockout lasts twice as long.
 	f.clock.Advance(61 * time.Second)
 	for i := 0; i < 3; i++ {
-		_, err = f.svc.Authenticate(ctx, f.tenant, u.UserPrincipalName, "wrong")
+		_, err = f.svc.Authenticate(ctx, f.tenant, PasswordAttempt{UPN: u.UserPrincipalName, Password: "wrong", Address: "192.0.2.1"})
 	}
 	if le, _ := IsLocked(err); le == nil || !le.Until.Equal(f.clock.Now().Add(2*time.Minute)) {
 		t.Fatalf("second lockout: %v", err)
@@ -159,10 +159,10 @@ func TestAuthenticateLockout(t *testing.T) {
 	if err := f.st.UpdateUser(ctx, off); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Authenticate(ctx, f.tenant, off.UserPrincipalName, "wrong"); !errors.Is(err, ErrInvalidCredentials) {
+	if _, err := f.svc.Authenticate(ctx, f.tenant, PasswordAttempt{UPN: off.UserPrincipalName, Password: "wrong", Address: "192.0.2.1"}); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("disabled, wrong password: %v", err)
 	}
-	if _, err := f.svc.Authenticate(ctx, f.tenant, off.UserPrincipalName, "pw"); !errors.Is(err, ErrUserDisabled) {
+	if _, err := f.svc.Authenticate(ctx, f.tenant, PasswordAttempt{UPN: off.UserPrincipalName, Password: "pw", Address: "192.0.2.1"}); !errors.Is(err, ErrUserDisabled) {
 		t.Fatalf("disabled, right password: %v", err)
 	}
 }

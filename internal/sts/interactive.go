@@ -6,7 +6,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/directory"
@@ -192,10 +194,13 @@ func (in *Interactive) signIn(pc *pageCtx, forceLogin, pick bool) (domain.Browse
 	switch pc.step {
 	case "password":
 		username := strings.TrimSpace(pc.r.PostForm.Get("username"))
-		u, err := in.signins.Authenticate(ctx, pc.tenant, username, pc.r.PostForm.Get("password"))
+		u, err := in.signins.Authenticate(ctx, pc.tenant, signin.PasswordAttempt{UPN: username, Password: pc.r.PostForm.Get("password"), Address: httpx.ClientIP(pc.r)})
 		if err != nil {
 			in.recordFailure(pc, username, "password", err)
 			msg, status := passwordMessage(err)
+			if te, ok := signin.IsThrottled(err); ok {
+				pc.w.Header().Set("Retry-After", strconv.Itoa(signin.RetryAfterSeconds(te.RetryAfter)))
+			}
 			if status == 0 {
 				in.internalError(pc, err)
 				return sess, user, false
@@ -405,6 +410,9 @@ func (in *Interactive) renderEnroll(pc *pageCtx, user domain.User, msg string, s
 // passwordMessage is what the login page says about a failed password
 // check. It never tells an unknown account from a wrong password.
 func passwordMessage(err error) (string, int) {
+	if te, ok := signin.IsThrottled(err); ok {
+		return fmt.Sprintf("Too many sign-in attempts. Try again in %d s.", signin.RetryAfterSeconds(te.RetryAfter)), http.StatusTooManyRequests
+	}
 	if _, ok := signin.IsLocked(err); ok {
 		return "Your account is temporarily locked to prevent unauthorized use. Try again later.", http.StatusTooManyRequests
 	}
@@ -447,6 +455,12 @@ func (in *Interactive) recordFailure(pc *pageCtx, username, step string, err err
 	}
 	if _, ok := signin.IsLocked(err); ok {
 		reason = "AADSTS50053: The account is locked after repeated failed sign-ins."
+	}
+	if te, ok := signin.IsThrottled(err); ok {
+		reason = "AADSTS50053: Sign-in was blocked: too many failed sign-ins from this address."
+		if te.Busy {
+			reason = "AADSTS90055: Sign-in was refused: too many sign-ins at once."
+		}
 	}
 	in.signins.Record(pc.r.Context(), domain.AuditEvent{
 		TenantID: pc.tenant.ID, ActorName: username, Action: pc.kind + "." + step, Target: pc.resourceAppID,

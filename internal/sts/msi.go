@@ -364,8 +364,12 @@ func (h *ManagedIdentityHandler) tokenError(w http.ResponseWriter, r *http.Reque
 	if !ok {
 		te = &token.Error{OAuth: token.ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
 	}
-	if te.Cause != nil || te.OAuth == token.ErrServerError || te.OAuth == token.ErrTemporarilyUnavailable {
+	switch {
+	case te.OAuth == token.ErrServerError || te.OAuth == token.ErrTemporarilyUnavailable:
 		h.log.ErrorContext(r.Context(), "managed identity token error", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
+	case te.Cause != nil:
+		// The caller's bad input, not the server's fault.
+		h.log.InfoContext(r.Context(), "managed identity token request refused", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
 	}
 	wire.WriteOAuthError(w, te.HTTPStatus(), wire.NewOAuthError(te.OAuth, te.AADSTS, te.Description, httpx.RequestID(r.Context()),
 		httpx.CorrelationID(r.Context()), h.base.For(r), h.now()))

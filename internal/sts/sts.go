@@ -14,11 +14,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/httpx"
+	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/token"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -82,8 +84,17 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if !ok {
 		te = &token.Error{OAuth: token.ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
 	}
-	if te.Cause != nil || te.OAuth == token.ErrServerError || te.OAuth == token.ErrTemporarilyUnavailable {
+	switch {
+	case te.RetryAfter > 0:
+		// Throttling is the server working as meant, and the caller was told.
+		w.Header().Set("Retry-After", strconv.Itoa(signin.RetryAfterSeconds(te.RetryAfter)))
+		h.log.DebugContext(r.Context(), "token request throttled", "aadsts", te.AADSTS, "request_id", httpx.RequestID(r.Context()))
+	case te.OAuth == token.ErrServerError || te.OAuth == token.ErrTemporarilyUnavailable:
 		h.log.ErrorContext(r.Context(), "token service error", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
+	case te.Cause != nil:
+		// The caller's bad input (a malformed assertion, say): worth a line
+		// for whoever debugs that client, not an alarm for the operator.
+		h.log.InfoContext(r.Context(), "token request refused", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
 	}
 	body := wire.NewOAuthError(te.OAuth, te.AADSTS, te.Description, httpx.RequestID(r.Context()),
 		httpx.CorrelationID(r.Context()), h.base.For(r), h.now())

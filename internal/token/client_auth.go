@@ -8,6 +8,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -25,11 +26,50 @@ type AuthenticatedClient struct {
 }
 
 // AuthenticateClient authenticates the confidential client of req with a
-// client secret, a certificate assertion or a federated assertion.
+// client secret, a certificate assertion or a federated assertion. Repeated
+// failures of a client from one address, or of anything from one address,
+// are refused with 429 before they are checked (see ClientThrottle).
 func (s *Service) AuthenticateClient(ctx context.Context, req *Request) (*AuthenticatedClient, error) {
 	if req.ClientID == "" {
 		return nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'client_id'.")
 	}
+	if s.clientThrottle == nil {
+		return s.authenticateClient(ctx, req)
+	}
+	if err := s.clientThrottle.CheckClient(req.Tenant.ID, req.ClientID, req.ClientIP); err != nil {
+		return nil, clientRefused(err, req.ClientID, s.now())
+	}
+	ac, err := s.authenticateClient(ctx, req)
+	if err == nil {
+		s.clientThrottle.ClientSucceeded(req.Tenant.ID, req.ClientID, req.ClientIP)
+		return ac, nil
+	}
+	if te, ok := AsError(err); !ok || te.OAuth == ErrServerError || te.OAuth == ErrTemporarilyUnavailable {
+		return nil, err // the server failed, not the caller
+	}
+	if refusal := s.clientThrottle.ClientFailed(req.Tenant.ID, req.ClientID, req.ClientIP); refusal != nil {
+		return nil, clientRefused(refusal, req.ClientID, s.now())
+	}
+	return nil, err
+}
+
+// clientRefused is the 429 answer to a throttled client authentication.
+func clientRefused(err error, clientID string, now time.Time) error {
+	if te, ok := signin.IsThrottled(err); ok {
+		return throttled(te, ErrInvalidClient)
+	}
+	if le, ok := signin.IsLocked(err); ok {
+		n := signin.RetryAfterSeconds(le.Until.Sub(now))
+		e := Errorf(ErrInvalidClient, 50053,
+			"Application '%s' is temporarily locked for this address after too many failed client authentications. Try again in %d seconds.",
+			clientID, n)
+		e.RetryAfter = time.Duration(n) * time.Second
+		return e
+	}
+	return err
+}
+
+func (s *Service) authenticateClient(ctx context.Context, req *Request) (*AuthenticatedClient, error) {
 	client, err := s.dir.LookupClient(ctx, req.Tenant.ID, req.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, Errorf(ErrUnauthorizedClient, 700016,

@@ -3,6 +3,9 @@ package token
 import (
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/tessera-id/tessera/internal/signin"
 )
 
 // OAuth 2.0 error codes as Entra ID returns them.
@@ -26,6 +29,9 @@ type Error struct {
 	AADSTS      int    // e.g. 7000215
 	Description string // human text, without the "AADSTSnnn: " prefix
 	Cause       error  // internal detail, logged but never sent
+	// RetryAfter, when set, makes the answer a 429 with a Retry-After
+	// header: the caller is throttled and may try again after it.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -56,9 +62,13 @@ func AsError(err error) (*Error, bool) {
 	return te, ok
 }
 
-// HTTPStatus is the status Entra answers this error with: 401 for failed
-// client authentication, 500/503 for server faults, 400 otherwise.
+// HTTPStatus is the status Entra answers this error with: 429 when the
+// caller is throttled, 401 for failed client authentication, 500/503 for
+// server faults, 400 otherwise.
 func (e *Error) HTTPStatus() int {
+	if e.RetryAfter > 0 {
+		return 429
+	}
 	switch e.OAuth {
 	case ErrInvalidClient:
 		return 401
@@ -68,4 +78,22 @@ func (e *Error) HTTPStatus() int {
 		return 503
 	}
 	return 400
+}
+
+// throttled is the answer to an attempt refused before its credentials were
+// checked (signin.ThrottledError): 429 with Retry-After. A busy server
+// answers as Entra's throttling does (AADSTS90055); an address that failed
+// too often as Entra's blocked address does (AADSTS50053), with oauth as
+// the error code of the credential the caller presented.
+func throttled(te *signin.ThrottledError, oauth string) *Error {
+	n := signin.RetryAfterSeconds(te.RetryAfter)
+	var e *Error
+	if te.Busy {
+		e = Errorf(ErrTemporarilyUnavailable, 90055, "There are too many incoming requests. Try again in %d seconds.", n)
+	} else {
+		e = Errorf(oauth, 50053,
+			"Sign-in was blocked because it came from an IP address with too many failed sign-ins. Try again in %d seconds.", n)
+	}
+	e.RetryAfter = time.Duration(n) * time.Second
+	return e
 }

@@ -376,6 +376,9 @@ func clientAppType(c userClient) string {
 
 // mapSignInError turns a password check failure into the token error.
 func mapSignInError(err error, tenant domain.Tenant) error {
+	if te, ok := signin.IsThrottled(err); ok {
+		return throttled(te, ErrInvalidGrant)
+	}
 	if le, ok := signin.IsLocked(err); ok {
 		return Errorf(ErrInvalidGrant, 50053,
 			"Your account is locked because you've tried to sign in too many times with an incorrect user ID or password. Try again after %s.",

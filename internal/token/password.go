@@ -56,7 +56,7 @@ func (g Password) Exchange(ctx context.Context, s *Service, req *Request) (*Issu
 		return nil, ev, err
 	}
 	ev.Target, ev.Details["resource"] = res.ServicePrincipal.AppID, us.Resource
-	u, err := ix.signins.Authenticate(ctx, req.Tenant, username, password)
+	u, err := ix.signins.Authenticate(ctx, req.Tenant, signin.PasswordAttempt{UPN: username, Password: password, Address: req.ClientIP})
 	if err != nil {
 		if !errors.Is(err, signin.ErrInvalidCredentials) {
 			ev.ActorID = u.ID

@@ -102,6 +102,20 @@ type Options struct {
 	// identities (see managed_identity.go); nil disables workload identity
 	// federation for managed identities.
 	ManagedIdentities ManagedIdentityCredentials
+	// ClientThrottle throttles failed client authentications by client and
+	// source address; nil throttles nothing.
+	ClientThrottle ClientThrottle
+}
+
+// ClientThrottle is the rule for refusing repeated failed client
+// authentications before they are checked (signin.Service implements it).
+type ClientThrottle interface {
+	// CheckClient refuses an attempt with *signin.ThrottledError or
+	// *signin.LockedError, or returns nil.
+	CheckClient(tenantID, clientID, addr string) error
+	// ClientFailed counts a failure and returns the refusal it triggered, if any.
+	ClientFailed(tenantID, clientID, addr string) error
+	ClientSucceeded(tenantID, clientID, addr string)
 }
 
 // Service is the token service: it authenticates clients, resolves the
@@ -119,6 +133,7 @@ type Service struct {
 
 	// managedIdentities: see Options.ManagedIdentities.
 	managedIdentities ManagedIdentityCredentials
+	clientThrottle    ClientThrottle
 
 	resMu     sync.Mutex
 	resources map[string]*resourceIndex // tenant id → index
@@ -143,7 +158,7 @@ func NewService(dir *directory.Service, keys *KeyManager, replay store.Replay, f
 		dir: dir, keys: keys, replay: replay, federated: federated, audit: audit,
 		grants: map[string]Grant{}, lifetime: opts.AccessTokenLifetime, now: opts.Now, log: opts.Logger,
 		resources: map[string]*resourceIndex{}, bindings: map[string]binding{},
-		managedIdentities: opts.ManagedIdentities,
+		managedIdentities: opts.ManagedIdentities, clientThrottle: opts.ClientThrottle,
 	}
 	if s.lifetime <= 0 {
 		s.lifetime = time.Hour

@@ -48,6 +48,8 @@ type Options struct {
 	// Replica of another server on the same PostgreSQL store: this one did
 	// not bootstrap, so it takes that server's bootstrap (with its own CA).
 	Replica *Server
+	// Config adjusts the configuration before the server starts.
+	Config func(*config.Config)
 }
 
 // Start runs a server until the test ends.
@@ -70,6 +72,9 @@ func Start(t testing.TB, opts Options) *Server {
 	cfg.Listen = ln.Addr().String()
 	if opts.Store != "" {
 		cfg.Store = opts.Store
+	}
+	if opts.Config != nil {
+		opts.Config(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
@@ -134,6 +139,7 @@ func (s *Server) Stop() { s.stop() }
 // TokenResponse is a decoded token endpoint answer (success or error).
 type TokenResponse struct {
 	Status int
+	Header http.Header
 	Body   map[string]any
 	Raw    []byte
 }
@@ -152,7 +158,7 @@ func decode(t testing.TB, resp *http.Response) TokenResponse {
 	t.Helper()
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := TokenResponse{Status: resp.StatusCode, Raw: raw}
+	out := TokenResponse{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	if len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &out.Body); err != nil {
 			t.Fatalf("decode %s: %v", raw, err)
