@@ -62,11 +62,13 @@ func New(verify Verifier, authz *rbac.Service, res *resources.Service, base *htt
 	return h
 }
 
-// Owns reports whether a path belongs to the resource manager: its first
-// segment is subscriptions, tenants or providers, in any case (ARM paths are
-// case-insensitive, which ServeMux patterns are not).
+// Owns reports whether a path belongs to the resource manager: once
+// resolved as ARM resolves it, its first segment is subscriptions, tenants
+// or providers, in any case (ARM paths are case-insensitive, which ServeMux
+// patterns are not). "//subscriptions/..." is ARM's too: ARM reads empty
+// segments as absent.
 func Owns(path string) bool {
-	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	first, _, _ := strings.Cut(strings.TrimPrefix(resolvePath(path), "/"), "/")
 	switch strings.ToLower(first) {
 	case "subscriptions", "tenants", "providers":
 		return true
@@ -76,8 +78,20 @@ func Owns(path string) bool {
 
 // ServeHTTP serves an ARM request. The route label for metrics is the
 // operation family, never the raw path.
+// The request continues with its path resolved (resolvePath), so every
+// handler, error message and nextLink sees the path that was authorized.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Pattern = "ARM " + r.Method
+	if p := resolvePath(r.URL.Path); p != r.URL.Path || r.URL.RawPath != "" {
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		if p == "" {
+			u.Path = "/"
+		}
+		r2 := *r
+		r2.URL = &u
+		r = &r2
+	}
 	h.authed(h.route).ServeHTTP(w, r)
 }
 
