@@ -2,10 +2,8 @@ package arm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -177,25 +175,6 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.log.ErrorContext(r.Context(), "arm request failed", "err", err, "request_id", httpx.RequestID(r.Context()))
 		wire.WriteARMError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error. Please retry the request.")
 	}
-}
-
-// maxBody bounds ARM request bodies.
-const maxBody = 4 << 20
-
-func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		wire.WriteARMError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large.")
-		return false
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		body = []byte("{}")
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		wire.WriteARMError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "+err.Error())
-		return false
-	}
-	return true
 }
 
 // authorize checks the caller may perform action at scope, writing Azure's

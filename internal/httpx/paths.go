@@ -1,6 +1,9 @@
 package httpx
 
-import "strings"
+import (
+	"mime"
+	"strings"
+)
 
 // RemoveDotSegments resolves "." and ".." in an absolute path as RFC 3986
 // §5.2.4 does, keeping empty segments: "/a//../b" is "/a/b", as a client
@@ -58,4 +61,16 @@ func IsCleanPath(p string) bool {
 		return false
 	}
 	return !HasDotSegment(p) && !strings.Contains(p, "//")
+}
+
+// IsJSONMediaType reports whether a Content-Type names JSON:
+// application/json or text/json, or a +json type such as
+// application/merge-patch+json, with any parameters (the SDKs send
+// "application/json; charset=utf-8").
+func IsJSONMediaType(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
 }

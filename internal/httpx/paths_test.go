@@ -56,3 +56,16 @@ func FuzzRemoveDotSegments(f *testing.F) {
 		}
 	})
 }
+
+func TestIsJSONMediaType(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/json": true, "application/json; charset=utf-8": true, "Application/JSON": true, "text/json": true,
+		"application/merge-patch+json": true, "application/json-patch+json": true,
+		"": false, "text/plain": false, "application/x-www-form-urlencoded": false, "application/xml": false,
+		"multipart/form-data; boundary=x": false, "application/jsonx": false, "json": false, "application/json; =": false,
+	} {
+		if got := IsJSONMediaType(ct); got != want {
+			t.Errorf("IsJSONMediaType(%q) = %v, want %v", ct, got, want)
+		}
+	}
+}
