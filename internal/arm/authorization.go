@@ -31,7 +31,9 @@ func (h *Handler) validScope(w http.ResponseWriter, r *http.Request, c caller, s
 		return true
 	}
 	id, err := domain.ParseResourceID(scope)
-	if err != nil || id.SubscriptionID == "" {
+	// A scope names a subscription, a resource group or a resource, never a
+	// collection (".../resourceGroups/rg/x").
+	if err != nil || id.SubscriptionID == "" || len(id.Names) != len(id.Types) {
 		wire.WriteARMError(w, http.StatusBadRequest, "InvalidScope", "The scope '"+scope+"' is not valid.")
 		return false
 	}
