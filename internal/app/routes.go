@@ -13,10 +13,12 @@ import (
 // root routes a request to its surface: the resource manager owns its paths
 // (case-insensitive, with dot and empty segments resolved as ARM resolves
 // them); every other path goes to the ServeMux, but only once it is clean
-// and some route serves it. ServeMux answers a path with a "." , ".." or
+// and some route serves it. ServeMux answers a path with a ".", ".." or
 // empty segment, or "/x" where "/x/" is registered, with a redirect, and an
 // unknown path with plain text; no Tessera surface does either, so those
-// answers are the surfaces' own.
+// answers are the surfaces' own. Empty segments are read as absent, as ARM
+// reads them: `az cloud register` asks for //metadata/endpoints. Dot
+// segments are refused, since clients resolve them before sending.
 type root struct {
 	arm   http.Handler
 	mux   *http.ServeMux
@@ -30,13 +32,20 @@ func (h *root) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	isGraph := isGraphPath(r.URL.Path)
-	if !httpx.IsCleanPath(r.URL.Path) {
+	if httpx.HasDotSegment(r.URL.Path) {
 		if isGraph {
 			h.graph.BadPath(w, r)
 		} else {
 			h.sts.BadPath(w, r)
 		}
 		return
+	}
+	if strings.Contains(r.URL.Path, "//") {
+		u := *r.URL
+		u.Path, u.RawPath = collapseSlashes(u.Path), collapseSlashes(u.RawPath)
+		r2 := *r
+		r2.URL = &u
+		r = &r2
 	}
 	if _, pattern := h.mux.Handler(r); pattern == "" || isRedirect(pattern, r.URL.EscapedPath()) {
 		switch {
@@ -48,6 +57,14 @@ func (h *root) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// collapseSlashes drops a path's empty segments, keeping a trailing slash.
+func collapseSlashes(p string) string {
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
+	return p
 }
 
 // isGraphPath: /graph and below is Graph's.

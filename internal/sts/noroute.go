@@ -21,19 +21,19 @@ func (h *Handler) NoRoute(w http.ResponseWriter, r *http.Request, methodNotAllow
 	wire.WriteOAuthError(w, status, body)
 }
 
-// BadPath refuses a path with a ".", ".." or empty segment, which a client
+// BadPath refuses a path with a "." or ".." segment, which a client
 // resolves before sending: answering for the resolved path instead would
 // serve a tenant the client did not name.
 func (h *Handler) BadPath(w http.ResponseWriter, r *http.Request) {
 	first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	var err error
 	switch first {
-	case "", ".", "..":
+	case ".", "..":
 		err = token.Errorf(token.ErrInvalidRequest, 900023,
 			"Specified tenant identifier '%s' is neither a valid DNS name, nor a valid external domain.", printable(first))
 	default:
 		err = token.Errorf(token.ErrInvalidRequest, 90100,
-			"The request path '%s' has a '.', '..' or empty segment; send the resolved path.", printable(r.URL.Path))
+			"The request path '%s' has a '.' or '..' segment; send the resolved path.", printable(r.URL.Path))
 	}
 	h.writeError(w, r, err)
 }
