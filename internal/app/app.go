@@ -184,13 +184,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	mux.Handle("GET /metrics", m.Handler())
 
 	armHandler := arm.New(s.keys, s.rbac, res, base, s.audit, arm.Options{Logger: log})
-	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if arm.Owns(r.URL.Path) {
-			armHandler.ServeHTTP(w, r)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	root := &root{arm: armHandler, mux: mux, graph: graphHandler, sts: stsHandler}
 	handler := httpx.WithRequestIDs(httpx.Observe(httpx.WithRevisions(root, s.feed, maxRevisionWait), log, m.ObserveRequest))
 	s.http = &http.Server{
 		Addr:              cfg.Listen,

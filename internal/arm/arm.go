@@ -2,10 +2,8 @@ package arm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -62,11 +60,13 @@ func New(verify Verifier, authz *rbac.Service, res *resources.Service, base *htt
 	return h
 }
 
-// Owns reports whether a path belongs to the resource manager: its first
-// segment is subscriptions, tenants or providers, in any case (ARM paths are
-// case-insensitive, which ServeMux patterns are not).
+// Owns reports whether a path belongs to the resource manager: once
+// resolved as ARM resolves it, its first segment is subscriptions, tenants
+// or providers, in any case (ARM paths are case-insensitive, which ServeMux
+// patterns are not). "//subscriptions/..." is ARM's too: ARM reads empty
+// segments as absent.
 func Owns(path string) bool {
-	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	first, _, _ := strings.Cut(strings.TrimPrefix(resolvePath(path), "/"), "/")
 	switch strings.ToLower(first) {
 	case "subscriptions", "tenants", "providers":
 		return true
@@ -76,8 +76,20 @@ func Owns(path string) bool {
 
 // ServeHTTP serves an ARM request. The route label for metrics is the
 // operation family, never the raw path.
+// The request continues with its path resolved (resolvePath), so every
+// handler, error message and nextLink sees the path that was authorized.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Pattern = "ARM " + r.Method
+	if p := resolvePath(r.URL.Path); p != r.URL.Path || r.URL.RawPath != "" {
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		if p == "" {
+			u.Path = "/"
+		}
+		r2 := *r
+		r2.URL = &u
+		r = &r2
+	}
 	h.authed(h.route).ServeHTTP(w, r)
 }
 
@@ -163,25 +175,6 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.log.ErrorContext(r.Context(), "arm request failed", "err", err, "request_id", httpx.RequestID(r.Context()))
 		wire.WriteARMError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error. Please retry the request.")
 	}
-}
-
-// maxBody bounds ARM request bodies.
-const maxBody = 4 << 20
-
-func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		wire.WriteARMError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large.")
-		return false
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		body = []byte("{}")
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		wire.WriteARMError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "+err.Error())
-		return false
-	}
-	return true
 }
 
 // authorize checks the caller may perform action at scope, writing Azure's

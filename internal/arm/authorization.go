@@ -18,35 +18,11 @@ const (
 	roleDefinitionType = authzNS + "/roleDefinitions"
 )
 
-// authorization serves {scope}/providers/Microsoft.Authorization/{rest...}:
-// roleAssignments, roleDefinitions and permissions.
-func (h *Handler) authorization(w http.ResponseWriter, r *http.Request, c caller, scope string, rest []string) {
-	if scope == "" {
-		scope = "/"
-	}
-	if !h.validScope(w, r, c, scope) {
-		return
-	}
-	kind := ""
-	if len(rest) > 0 {
-		kind = strings.ToLower(rest[0])
-	}
-	switch {
-	case kind == "permissions" && len(rest) == 1 && r.Method == http.MethodGet:
-		h.permissions(w, r, c, scope)
-	case kind == "roleassignments" && len(rest) == 1 && r.Method == http.MethodGet:
-		h.listRoleAssignments(w, r, c, scope)
-	case kind == "roleassignments" && len(rest) == 2:
-		h.roleAssignment(w, r, c, scope, rest[1])
-	case kind == "checkaccess" && len(rest) == 1 && r.Method == http.MethodPost:
-		h.checkAccess(w, r, c, scope)
-	case kind == "roledefinitions" && len(rest) == 1 && r.Method == http.MethodGet:
-		h.listRoleDefinitions(w, r, c, scope)
-	case kind == "roledefinitions" && len(rest) == 2:
-		h.roleDefinition(w, r, c, scope, rest[1])
-	default:
-		h.noRoute(w, r)
-	}
+// scopeOf is the {scope...} of a Microsoft.Authorization route, once it is
+// known to be the root or a scope inside one of the caller's subscriptions.
+func (h *Handler) scopeOf(w http.ResponseWriter, r *http.Request, c caller, p params) (string, bool) {
+	scope := p.scope()
+	return scope, h.validScope(w, r, c, scope)
 }
 
 // validScope accepts the root and scopes inside the caller's subscriptions.
@@ -55,7 +31,9 @@ func (h *Handler) validScope(w http.ResponseWriter, r *http.Request, c caller, s
 		return true
 	}
 	id, err := domain.ParseResourceID(scope)
-	if err != nil || id.SubscriptionID == "" {
+	// A scope names a subscription, a resource group or a resource, never a
+	// collection (".../resourceGroups/rg/x").
+	if err != nil || id.SubscriptionID == "" || len(id.Names) != len(id.Types) {
 		wire.WriteARMError(w, http.StatusBadRequest, "InvalidScope", "The scope '"+scope+"' is not valid.")
 		return false
 	}
@@ -135,7 +113,11 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func (h *Handler) permissions(w http.ResponseWriter, r *http.Request, c caller, scope string) {
+func (h *Handler) permissions(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	scope, ok := h.scopeOf(w, r, c, p)
+	if !ok {
+		return
+	}
 	items := []any{}
 	for _, p := range h.rbac.Permissions(c.ObjectID, scope) {
 		items = append(items, map[string]any{"actions": nonNil(p.Actions), "notActions": nonNil(p.NotActions),
@@ -155,8 +137,9 @@ var (
 // listRoleAssignments lists assignments related to scope: with atScope() at
 // the scope and its ancestors, otherwise also its descendants; narrowed to a
 // principal by principalId eq, or to a principal and its groups by assignedTo.
-func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c caller, scope string) {
-	if !h.authorize(w, r, c, roleAssignmentType+"/read", scope) {
+func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	scope, ok := h.scopeOf(w, r, c, p)
+	if !ok || !h.authorize(w, r, c, roleAssignmentType+"/read", scope) {
 		return
 	}
 	filter := r.URL.Query().Get("$filter")
@@ -186,7 +169,12 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 	h.writeList(w, r, items)
 }
 
-func (h *Handler) roleAssignment(w http.ResponseWriter, r *http.Request, c caller, scope, name string) {
+func (h *Handler) roleAssignment(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	scope, ok := h.scopeOf(w, r, c, p)
+	if !ok {
+		return
+	}
+	name := p.get("roleAssignmentName")
 	ctx := r.Context()
 	switch r.Method {
 	case http.MethodGet:
@@ -273,7 +261,11 @@ func canonicalCase(scope string) string {
 	return strings.Join(segs, "/")
 }
 
-func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c caller, scope string) {
+func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	scope, ok := h.scopeOf(w, r, c, p)
+	if !ok {
+		return
+	}
 	filter := r.URL.Query().Get("$filter")
 	name, typ := "", ""
 	if m := filterRoleName.FindStringSubmatch(filter); m != nil {
@@ -312,7 +304,12 @@ func assignableAt(d domain.RoleDefinition, scope string) bool {
 	return false
 }
 
-func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c caller, scope, name string) {
+func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	scope, ok := h.scopeOf(w, r, c, p)
+	if !ok {
+		return
+	}
+	name := p.get("roleDefinitionId")
 	ctx := r.Context()
 	switch r.Method {
 	case http.MethodGet:
@@ -384,7 +381,11 @@ func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c calle
 // naming the assignment and role that grant each, or the built-in roles that
 // would (least privileged first). Checking another principal needs
 // roleAssignments/read at the scope; checking oneself needs nothing.
-func (h *Handler) checkAccess(w http.ResponseWriter, r *http.Request, c caller, scope string) {
+func (h *Handler) checkAccess(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	scope, ok := h.scopeOf(w, r, c, p)
+	if !ok {
+		return
+	}
 	var body struct {
 		Subject struct {
 			PrincipalID string `json:"principalId"`

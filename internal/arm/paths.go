@@ -1,26 +1,43 @@
 package arm
 
-import "strings"
+import (
+	"strings"
 
-// cleanPath is the request path route dispatches on: without a trailing
-// slash and without empty segments. The Azure CLI sends an empty
-// parentResourcePath as an empty segment —
-// `az resource show -g rg -n ws --resource-type Microsoft.MachineLearningServices/workspaces`
-// requests .../providers/Microsoft.MachineLearningServices//workspaces/ws —
-// and ARM treats it as absent.
-func cleanPath(p string) string {
+	"github.com/tessera-id/tessera/internal/httpx"
+)
+
+// resolvePath is the path ARM routes, authorizes and stores by: the request
+// path with its dot segments resolved as RFC 3986 §5.2.4 resolves them (as
+// python-requests, and so az and azure-core, resolve them before sending),
+// then without empty segments or a trailing slash. ARM reads an empty segment
+// as absent: `az resource show -g rg -n ws --resource-type
+// Microsoft.MachineLearningServices/workspaces` sends its empty
+// parentResourcePath as .../providers/Microsoft.MachineLearningServices//workspaces/ws.
+// Resolving before authorization means a ".." cannot reach a scope the
+// caller may not write, and no stored id can hold a segment no client can
+// address. The root is "".
+func resolvePath(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	p = httpx.RemoveDotSegments(p)
 	if !strings.Contains(p, "//") {
 		return strings.TrimRight(p, "/")
 	}
-	segs := strings.Split(p, "/")
-	kept := segs[:0]
-	for _, s := range segs {
+	var b strings.Builder
+	for _, s := range strings.Split(p, "/") {
 		if s != "" {
-			kept = append(kept, s)
+			b.WriteByte('/')
+			b.WriteString(s)
 		}
 	}
-	if len(kept) == 0 {
-		return ""
+	return b.String()
+}
+
+// splitPath returns the segments of a resolved path.
+func splitPath(p string) []string {
+	if p == "" {
+		return nil
 	}
-	return "/" + strings.Join(kept, "/")
+	return strings.Split(p[1:], "/")
 }

@@ -2,7 +2,6 @@ package arm
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 
@@ -13,7 +12,8 @@ import (
 
 const rgType = "Microsoft.Resources/subscriptions/resourceGroups"
 
-func (h *Handler) resourceGroup(w http.ResponseWriter, r *http.Request, c caller, subID, name string) {
+func (h *Handler) resourceGroup(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID, name := p.get("subscriptionId"), p.get("resourceGroupName")
 	scope := "/subscriptions/" + subID + "/resourceGroups/" + name
 	if !h.authorize(w, r, c, actionFor(r.Method, rgType), scope) {
 		return
@@ -75,7 +75,8 @@ func (h *Handler) resourceGroup(w http.ResponseWriter, r *http.Request, c caller
 	}
 }
 
-func (h *Handler) listResourceGroups(w http.ResponseWriter, r *http.Request, c caller, subID string) {
+func (h *Handler) listResourceGroups(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID := p.get("subscriptionId")
 	if _, ok := h.requireVisible(w, r, c, subID); !ok {
 		return
 	}
@@ -104,7 +105,9 @@ func (h *Handler) readable(c caller, docs []resources.Document, opType string) [
 	return items
 }
 
-func (h *Handler) listResources(w http.ResponseWriter, r *http.Request, c caller, subID, rg string) {
+// listResources lists a subscription's resources, or a resource group's.
+func (h *Handler) listResources(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID, rg := p.get("subscriptionId"), p.get("resourceGroupName")
 	if _, ok := h.requireVisible(w, r, c, subID); !ok {
 		return
 	}
@@ -154,7 +157,12 @@ func filterResources(docs []resources.Document, filter string) []resources.Docum
 }
 
 // resource serves a provider resource or collection under a resource group.
-func (h *Handler) resource(w http.ResponseWriter, r *http.Request, c caller, path string) {
+func (h *Handler) resource(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	path := p.path
+	if p.get("resourcePath") == "" {
+		h.noRoute(w, r)
+		return
+	}
 	id, err := domain.ParseResourceID(path)
 	if err != nil {
 		wire.WriteARMError(w, http.StatusBadRequest, "InvalidResourceId", err.Error())
@@ -268,8 +276,14 @@ func (h *Handler) asyncHeaders(w http.ResponseWriter, r *http.Request, op *resou
 	w.Header().Set("Retry-After", "0")
 }
 
-func (h *Handler) operationStatus(w http.ResponseWriter, r *http.Request, c caller, path string) {
-	doc, err := h.res.OperationStatus(r.Context(), actorOf(c), path)
+// operationStatus serves the status records asyncHeaders point at, named
+// {kind}OperationsStatus as the SDKs' pollers expect.
+func (h *Handler) operationStatus(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	if !strings.HasSuffix(strings.ToLower(p.get("operationsStatus")), "operationsstatus") {
+		h.noRoute(w, r)
+		return
+	}
+	doc, err := h.res.OperationStatus(r.Context(), actorOf(c), p.path)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -295,7 +309,11 @@ func (h *Handler) resourceAction(w http.ResponseWriter, r *http.Request, c calle
 	if h.nodeAction(w, r, c, target, resPath, actionName, action) {
 		return
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
+	// Tessera's other actions take no input, but a body they are sent is
+	// still held to the rule every write is.
+	if _, ok := h.readBody(w, r); !ok {
+		return
+	}
 	if _, _, err := h.res.Get(r.Context(), c.TenantID, target, resPath); err != nil {
 		h.fail(w, r, err)
 		return

@@ -12,7 +12,8 @@ import (
 // groups, as the SDKs' ListBySubscription operations read them (e.g.
 // armmachinelearning's WorkspacesClient.NewListBySubscriptionPager). Like
 // every list, it shows what the caller may read.
-func (h *Handler) listInSubscription(w http.ResponseWriter, r *http.Request, c caller, subID, namespace, typ string) {
+func (h *Handler) listInSubscription(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID, namespace, typ := p.get("subscriptionId"), p.get("namespace"), p.get("resourceType")
 	registered := false
 	for _, t := range resources.ResourceTypes(namespace) {
 		registered = registered || strings.EqualFold(t, typ)

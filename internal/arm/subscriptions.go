@@ -25,7 +25,7 @@ func subscriptionJSON(s domain.Subscription) map[string]any {
 }
 
 // listTenants answers /tenants with the caller's tenant.
-func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request, c caller) {
+func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request, c caller, _ params) {
 	t, err := h.res.Tenant(r.Context(), c.TenantID)
 	if err != nil {
 		h.fail(w, r, err)
@@ -44,7 +44,7 @@ func (h *Handler) visible(c caller, subID string) bool {
 	return h.rbac.HasAssignmentWithin(c.ObjectID, "/subscriptions/"+subID)
 }
 
-func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c caller) {
+func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c caller, _ params) {
 	subs, err := h.res.Subscriptions(r.Context(), c.TenantID)
 	if err != nil {
 		h.fail(w, r, err)
@@ -74,13 +74,15 @@ func (h *Handler) requireVisible(w http.ResponseWriter, r *http.Request, c calle
 	return s, true
 }
 
-func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request, c caller, subID string) {
+func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID := p.get("subscriptionId")
 	if s, ok := h.requireVisible(w, r, c, subID); ok {
 		wire.WriteJSON(w, http.StatusOK, subscriptionJSON(s))
 	}
 }
 
-func (h *Handler) listLocations(w http.ResponseWriter, r *http.Request, c caller, subID string) {
+func (h *Handler) listLocations(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID := p.get("subscriptionId")
 	s, ok := h.requireVisible(w, r, c, subID)
 	if !ok {
 		return
@@ -116,7 +118,8 @@ func (h *Handler) providerJSON(subID, ns string) (map[string]any, bool) {
 	return nil, false
 }
 
-func (h *Handler) listProviders(w http.ResponseWriter, r *http.Request, c caller, subID string) {
+func (h *Handler) listProviders(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID := p.get("subscriptionId")
 	s, ok := h.requireVisible(w, r, c, subID)
 	if !ok {
 		return
@@ -129,7 +132,8 @@ func (h *Handler) listProviders(w http.ResponseWriter, r *http.Request, c caller
 	h.writeList(w, r, items)
 }
 
-func (h *Handler) getProvider(w http.ResponseWriter, r *http.Request, c caller, subID, ns string) {
+func (h *Handler) getProvider(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID, ns := p.get("subscriptionId"), p.get("namespace")
 	s, ok := h.requireVisible(w, r, c, subID)
 	if !ok {
 		return
@@ -142,7 +146,8 @@ func (h *Handler) getProvider(w http.ResponseWriter, r *http.Request, c caller, 
 	wire.WriteJSON(w, http.StatusOK, doc)
 }
 
-func (h *Handler) registerProvider(w http.ResponseWriter, r *http.Request, c caller, subID, ns string) {
+func (h *Handler) registerProvider(w http.ResponseWriter, r *http.Request, c caller, p params) {
+	subID, ns := p.get("subscriptionId"), p.get("namespace")
 	s, ok := h.requireVisible(w, r, c, subID)
 	if !ok {
 		return

@@ -240,11 +240,18 @@ func (r ResourceID) Name() string {
 }
 
 // ParseResourceID parses an ARM resource id (or a collection path) keeping
-// its casing. Errors wrap ErrInvalidResourceID.
+// its casing. Empty segments are absent, as ARM reads them; a "." or ".."
+// segment is refused, not taken for a type or a name: an id holding one
+// names something no client can address, since clients resolve dot
+// segments before sending a path. Errors wrap ErrInvalidResourceID.
 func ParseResourceID(id string) (ResourceID, error) {
 	var segs []string
 	for _, seg := range strings.Split(id, "/") {
-		if seg != "" {
+		switch seg {
+		case "":
+		case ".", "..":
+			return ResourceID{}, fmt.Errorf("%w: %q has a %q segment", ErrInvalidResourceID, id, seg)
+		default:
 			segs = append(segs, seg)
 		}
 	}

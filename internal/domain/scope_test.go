@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -159,7 +160,9 @@ func TestParseResourceID(t *testing.T) {
 }
 
 func TestParseResourceIDErrors(t *testing.T) {
-	for _, in := range []string{"", "/", "subscriptions/s", "/foo/bar", "/subscriptions/s/providers", "/providers"} {
+	for _, in := range []string{"", "/", "subscriptions/s", "/foo/bar", "/subscriptions/s/providers", "/providers",
+		tRG + "/../rg2", tRG + "/./x", tRG + "/../../../", "/subscriptions/s/resourceGroups/..", tWS + "/computes/..",
+		"/subscriptions/./resourceGroups/rg", "/providers/Microsoft.Authorization/../x"} {
 		if _, err := ParseResourceID(in); !errors.Is(err, ErrInvalidResourceID) {
 			t.Errorf("ParseResourceID(%q) error = %v, want ErrInvalidResourceID", in, err)
 		}
@@ -209,6 +212,40 @@ func FuzzScope(f *testing.F) {
 		}
 		if r, err := ParseResourceID(s); err == nil && len(r.Types)-len(r.Names) > 1 {
 			t.Fatalf("ParseResourceID(%q) = %+v: more than one type without a name", s, r)
+		}
+	})
+}
+
+// FuzzParseResourceID: an id that parses has no dot segment in any part,
+// and every part is a segment of the id as given.
+func FuzzParseResourceID(f *testing.F) {
+	for _, s := range []string{tSub, tRG, tWS, tCmp, tRG + "/../rg2/providers/Microsoft.Authorization/roleAssignments/x",
+		tWS + "/providers/Microsoft.Authorization/roleAssignments/x", "//subscriptions//s//", "/subscriptions/s/resourceGroups/rg/providers/P//t/./n",
+		"/providers/Microsoft.Authorization/roleDefinitions/d", "/subscriptions/%2e%2e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseResourceID(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidResourceID) {
+				t.Fatalf("ParseResourceID(%q) error %v does not wrap ErrInvalidResourceID", s, err)
+			}
+			return
+		}
+		segs := map[string]bool{}
+		for _, seg := range strings.Split(s, "/") {
+			segs[seg] = true
+		}
+		parts := append(append([]string{r.SubscriptionID, r.ResourceGroup, r.Provider}, r.Types...), r.Names...)
+		for _, p := range parts {
+			if p == "." || p == ".." || strings.Contains(p, "/") {
+				t.Fatalf("ParseResourceID(%q) = %+v: part %q", s, r, p)
+			}
+		}
+		for _, n := range r.Names {
+			if n == "" || !segs[n] {
+				t.Fatalf("ParseResourceID(%q) = %+v: name %q is not a segment of the id", s, r, n)
+			}
 		}
 	})
 }

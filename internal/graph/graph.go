@@ -11,6 +11,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,8 @@ const Prefix = "/graph/v1.0"
 const (
 	codeBadRequest       = wire.GraphBadRequest
 	codeUnsupportedQuery = wire.GraphUnsupportedQuery
+	// codeUnsupportedMediaType answers a write whose body is not JSON.
+	codeUnsupportedMediaType = "UnsupportedMediaType"
 	// codeBadRequestPlain is the code Graph uses for /me with an app token.
 	codeBadRequestPlain = "BadRequest"
 	msgForbidden        = "Insufficient privileges to complete the operation."
@@ -205,7 +208,14 @@ func (h *Handler) routes() {
 
 // ServeHTTP normalizes Graph's path forms and routes the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p, ok := normalizePath(r.URL.Path); ok {
+	p, changed := normalizePath(r.URL.Path)
+	if !httpx.IsCleanPath(p) {
+		// users('..') is users/.. once rewritten: the router would answer
+		// with a redirect to a path the client never named.
+		h.BadPath(w, r)
+		return
+	}
+	if changed {
 		r2 := new(http.Request)
 		*r2 = *r
 		u := *r.URL
@@ -403,6 +413,21 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 		"Resource not found for the segment '"+lastSegment(r.URL.Path)+"'.")
 }
 
+// NoRoute answers, in Graph's error shape, a path under /graph that is not
+// a Graph version this server serves.
+func (h *Handler) NoRoute(w http.ResponseWriter, r *http.Request) {
+	h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound,
+		"Resource not found for the segment '"+lastSegment(r.URL.Path)+"'.")
+}
+
+// BadPath refuses a path with a ".", ".." or empty segment: clients resolve
+// those before sending, and the path that would be served is not the one
+// the client named.
+func (h *Handler) BadPath(w http.ResponseWriter, r *http.Request) {
+	h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest,
+		"The request path '"+r.URL.Path+"' has a '.', '..' or empty segment; send the resolved path.")
+}
+
 func lastSegment(p string) string {
 	p = strings.TrimRight(p, "/")
 	if i := strings.LastIndexByte(p, '/'); i >= 0 {
@@ -428,15 +453,29 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, c caller, op
 // maxBody bounds Graph request bodies.
 const maxBody = 1 << 20
 
-// decode reads a JSON body into v, answering 400 on bad input.
+// decode reads a JSON body into v: 415 for a body not declared JSON, 400
+// naming the property for one that is not a JSON object of v's shape. An
+// empty body is {}.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		h.writeError(w, r, http.StatusRequestEntityTooLarge, wire.GraphBadRequest, "The request body is too large.")
 		return false
 	}
+	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		body = []byte("{}")
+	} else if ct := r.Header.Get("Content-Type"); !httpx.IsJSONMediaType(ct) {
+		if ct == "" {
+			ct = "(none)"
+		}
+		h.writeError(w, r, http.StatusUnsupportedMediaType, codeUnsupportedMediaType,
+			"The content type '"+ct+"' is not supported. Send the body as application/json.")
+		return false
+	}
+	if body[0] != '{' {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Invalid JSON in the request body: the body must be a JSON object.")
+		return false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Invalid JSON in the request body: "+jsonErrorText(err))
@@ -451,8 +490,10 @@ func jsonErrorText(err error) string {
 	switch {
 	case errors.As(err, &se):
 		return "syntax error"
+	case errors.As(err, &te) && te.Field != "":
+		return "property '" + te.Field + "' has the wrong type (" + te.Value + ")"
 	case errors.As(err, &te):
-		return "property '" + te.Field + "' has the wrong type"
+		return "the body must be a JSON object"
 	}
 	return "cannot be read"
 }

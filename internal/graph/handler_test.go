@@ -146,6 +146,9 @@ func (h *harness) do(bearer, method, path string, body any, headers ...string) r
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -509,4 +512,66 @@ func TestForceChangePasswordRoundTrip(t *testing.T) {
 	if r := h.do(admin, "GET", "/users/"+id, nil); r.status != 200 || bytes.Contains(r.raw, []byte("N3w!")) {
 		t.Fatalf("get: %d %s", r.status, r.raw)
 	}
+}
+
+// TestStrictBodies: a Graph write must declare JSON and send a JSON object
+// whose known properties have their types; the error names the property.
+func TestStrictBodies(t *testing.T) {
+	h := newHarness(t)
+	admin := h.adminTok()
+	cases := []struct {
+		name, method, path, body, ctype string
+		status                          int
+		code, mentions                  string
+	}{
+		{"text/plain", "POST", "/applications", `{"displayName":"a"}`, "text/plain", 415, codeUnsupportedMediaType, "text/plain"},
+		{"form", "POST", "/applications", "displayName=a", "application/x-www-form-urlencoded", 415, codeUnsupportedMediaType, "urlencoded"},
+		{"no type", "POST", "/users", `{"displayName":"a"}`, "", 415, codeUnsupportedMediaType, "(none)"},
+		{"xml", "POST", "/groups", `<group/>`, "application/xml", 415, codeUnsupportedMediaType, "xml"},
+		{"array", "POST", "/applications", `[{"displayName":"a"}]`, "application/json", 400, codeBadRequest, "JSON object"},
+		{"null", "POST", "/applications", `null`, "application/json", 400, codeBadRequest, "JSON object"},
+		{"displayName number", "POST", "/applications", `{"displayName":5}`, "application/json", 400, codeBadRequest, "'displayName'"},
+		{"identifierUris string", "POST", "/applications", `{"displayName":"a","identifierUris":"api://x"}`, "application/json", 400, codeBadRequest, "'identifierUris'"},
+		{"accountEnabled string", "POST", "/users", `{"displayName":"u","accountEnabled":"yes"}`, "application/json; charset=utf-8", 400, codeBadRequest, "'accountEnabled'"},
+		{"charset accepted", "POST", "/applications", `{"displayName":"strict-ok"}`, "application/json; charset=utf-8", 201, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var hdr []string
+			if tc.ctype != "" {
+				hdr = []string{"Content-Type", tc.ctype}
+			}
+			r := h.doRaw(admin, tc.method, tc.path, tc.body, hdr...)
+			if r.status != tc.status || r.errorField("code") != tc.code || !strings.Contains(r.errorField("message"), tc.mentions) {
+				t.Fatalf("%d %s, want %d %s mentioning %q", r.status, r.raw, tc.status, tc.code, tc.mentions)
+			}
+		})
+	}
+}
+
+// TestPathsNeverRedirect: Graph's key forms rewritten into segments that
+// ServeMux would clean get Graph's 400, never a redirect.
+func TestPathsNeverRedirect(t *testing.T) {
+	h := newHarness(t)
+	for _, p := range []string{"/users('..')", "/users('.')/memberOf", "/groups/x/members('..')/$ref"} {
+		r := h.do(h.adminTok(), "GET", p, nil)
+		if r.status != 400 || r.errorField("code") != codeBadRequest {
+			t.Errorf("GET %s: %d %s", p, r.status, r.raw)
+		}
+	}
+}
+
+// doRaw sends body as given, with only the headers named.
+func (h *harness) doRaw(bearer, method, path, body string, headers ...string) resp {
+	h.t.Helper()
+	req := httptest.NewRequest(method, testBase+Prefix+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	out := resp{status: rec.Code, header: rec.Header(), raw: rec.Body.Bytes()}
+	_ = json.Unmarshal(out.raw, &out.body)
+	return out
 }

@@ -143,6 +143,7 @@ func TestARMErrors(t *testing.T) {
 	put := func(ifMatch string) int {
 		req, _ := http.NewRequest("PATCH", s.URL+ws+mlAPI, strings.NewReader(`{"tags":{"x":"1"}}`))
 		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("If-Match", ifMatch)
 		resp, err := s.Client.Do(req)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -269,4 +270,175 @@ func TestAssertionReplay(t *testing.T) {
 func thumbprintPadded(der []byte) string {
 	sum := sha1Sum(der)
 	return base64.URLEncoding.EncodeToString(sum)
+}
+
+// TestNoRouterAnswers: paths Go's ServeMux would answer itself — with a
+// redirect to a cleaned path, or plain text for an unknown one — get the
+// surface's own error body instead, with or without a token.
+func TestNoRouterAnswers(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	tid := s.Bootstrap.TenantID
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"x"}, "client_secret": {"y"}, "scope": {armScope}}.Encode()
+	const formType = "application/x-www-form-urlencoded"
+	gt := s.GraphToken(t)
+	cases := []struct {
+		name, bearer, method, path, ctype, body string
+		status                                  int
+		// field is "error" for AADSTS bodies (error is a string) and
+		// "error.code" for ARM and Graph bodies.
+		field, want string
+	}{
+		{"// before subscriptions, no token", "", "GET", "//subscriptions/" + s.Bootstrap.SubscriptionID + "?api-version=2022-12-01", "", "", 401, "error.code", "AuthenticationFailed"},
+		{"tenant ..", "", "POST", "/../oauth2/v2.0/token", formType, form, 400, "aadsts", "900023"},
+		{"tenant %2e%2e", "", "POST", "/%2e%2e/oauth2/v2.0/token", formType, form, 400, "aadsts", "900023"},
+		{"tenant .", "", "POST", "/./oauth2/token", formType, form, 400, "aadsts", "900023"},
+		{"empty tenant", "", "POST", "//oauth2/v2.0/token", formType, form, 404, "aadsts", "90100"},
+		{"// before the tenant", "", "GET", "//" + tid + "//v2.0/.well-known/openid-configuration", "", "", 200, "aadsts", ""},
+		{"// before metadata, as az cloud register sends it", "", "GET", "//metadata/endpoints?api-version=2015-01-01", "", "", 200, "aadsts", ""},
+		{"dot after the tenant", "", "GET", "/" + tid + "/./v2.0/.well-known/openid-configuration", "", "", 400, "aadsts", "90100"},
+		{".. after the tenant", "", "POST", "/" + tid + "/oauth2/../oauth2/v2.0/token", formType, form, 400, "aadsts", "90100"},
+		{"unknown path", "", "GET", "/nosuch", "", "", 404, "aadsts", "90100"},
+		{"root", "", "GET", "/", "", "", 404, "aadsts", "90100"},
+		{"wrong method on an ops route", "", "POST", "/healthz", "", "", 405, "aadsts", "90100"},
+		{"graph without a version", gt, "GET", "/graph", "", "", 404, "error.code", "Request_ResourceNotFound"},
+		{"graph version without a slash", gt, "GET", "/graph/v1.0", "", "", 404, "error.code", "Request_ResourceNotFound"},
+		{"graph unknown version", gt, "GET", "/graph/beta/users", "", "", 404, "error.code", "Request_ResourceNotFound"},
+		{"graph ..", gt, "GET", "/graph/v1.0/users/../applications", "", "", 400, "error.code", "Request_BadRequest"},
+		{"graph //", gt, "GET", "/graph//v1.0//users", "", "", 200, "error.code", ""},
+		{"graph %2e%2e", gt, "GET", "/graph/v1.0/%2e%2e/v1.0/users", "", "", 400, "error.code", "Request_BadRequest"},
+		{"graph key ..", gt, "GET", "/graph/v1.0/users('..')", "", "", 400, "error.code", "Request_BadRequest"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rawDo(t, s, tc.bearer, tc.method, tc.path, tc.ctype, tc.body)
+			got := ""
+			switch tc.field {
+			case "aadsts":
+				codes, _ := r.Body["error_codes"].([]any)
+				if len(codes) == 1 {
+					got = strconv.Itoa(int(codes[0].(float64)))
+				}
+				if _, ok := r.Body["error"].(string); !ok {
+					got = ""
+				}
+			default:
+				got = r.armCode()
+			}
+			if r.Status != tc.status || got != tc.want {
+				t.Fatalf("%s %s: %d %s; want %d with %s %s", tc.method, tc.path, r.Status, r.Raw, tc.status, tc.field, tc.want)
+			}
+		})
+	}
+}
+
+// TestStrictMediaTypes: writes must say what they send. ARM and Graph take
+// JSON (415 otherwise, in their own error shapes) with known properties of
+// the right type (400 naming the property); the token endpoint takes a
+// form (AADSTS900144, as Entra answers a JSON body). Nothing is created by
+// a refused request.
+func TestStrictMediaTypes(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	admin := s.AdminARMToken(t)
+	gt := s.GraphToken(t)
+	sub := "/subscriptions/" + s.Bootstrap.SubscriptionID
+	ws := s.Workspace(t, "media-rg", "media-ws")
+	app := s.CreateApp(t, "media-app", nil)
+	const api = "?api-version=2021-04-01"
+	const jsonType = "application/json; charset=utf-8"
+	ra := sub + "/resourceGroups/media-rg/providers/Microsoft.Authorization/roleAssignments/"
+	raBody := func(principal string) string {
+		return `{"properties":{"roleDefinitionId":"` + sub + `/providers/Microsoft.Authorization/roleDefinitions/` + testserver.RoleReader + `","principalId":` + principal + `}}`
+	}
+
+	arm := []struct {
+		name, method, path, ctype, body string
+		status                          int
+		code, mentions                  string
+		absent                          string // GET afterwards answers 404
+	}{
+		{"text/plain", "PUT", sub + "/resourceGroups/m-text" + api, "text/plain", `{"location":"eastus"}`, 415, "UnsupportedMediaType", "text/plain", sub + "/resourceGroups/m-text"},
+		{"form", "PUT", sub + "/resourceGroups/m-form" + api, "application/x-www-form-urlencoded", "location=eastus", 415, "UnsupportedMediaType", "urlencoded", sub + "/resourceGroups/m-form"},
+		{"xml", "PUT", sub + "/resourceGroups/m-xml" + api, "application/xml", "<location>eastus</location>", 415, "UnsupportedMediaType", "xml", sub + "/resourceGroups/m-xml"},
+		{"no content type", "PUT", sub + "/resourceGroups/m-none" + api, "", `{"location":"eastus"}`, 415, "UnsupportedMediaType", "(none)", sub + "/resourceGroups/m-none"},
+		{"tags string", "PUT", sub + "/resourceGroups/m-tags" + api, jsonType, `{"location":"eastus","tags":"x"}`, 400, "InvalidRequestContent", "'tags'", sub + "/resourceGroups/m-tags"},
+		{"tag value object", "PUT", sub + "/resourceGroups/m-tagv" + api, jsonType, `{"location":"eastus","tags":{"a":{"b":1}}}`, 400, "InvalidRequestContent", "'tags.a'", sub + "/resourceGroups/m-tagv"},
+		{"location number", "PUT", sub + "/resourceGroups/m-loc" + api, jsonType, `{"location":5}`, 400, "InvalidRequestContent", "'location'", sub + "/resourceGroups/m-loc"},
+		{"body an array", "PUT", sub + "/resourceGroups/m-arr" + api, jsonType, `[{"location":"eastus"}]`, 400, "InvalidRequestContent", "JSON object", sub + "/resourceGroups/m-arr"},
+		{"body null", "PATCH", sub + "/resourceGroups/media-rg" + api, jsonType, `null`, 400, "InvalidRequestContent", "JSON object", ""},
+		{"workspace properties string", "PUT", ws + "x" + api, jsonType, `{"location":"eastus","properties":"x"}`, 400, "InvalidRequestContent", "'properties'", ws + "x"},
+		{"workspace identity array", "PUT", ws + "y" + api, jsonType, `{"location":"eastus","identity":["SystemAssigned"]}`, 400, "InvalidRequestContent", "'identity'", ws + "y"},
+		{"workspace sku name number", "PATCH", ws + api, jsonType, `{"sku":{"name":1}}`, 400, "InvalidRequestContent", "'sku.name'", ""},
+		{"compute text/plain", "PUT", ws + "/computes/c1" + api, "text/plain", `{"properties":{}}`, 415, "UnsupportedMediaType", "", ws + "/computes/c1"},
+		{"role assignment form", "PUT", ra + uuid.NewString() + api, "application/x-www-form-urlencoded", "principalId=x", 415, "UnsupportedMediaType", "", ""},
+		{"role assignment principalId number", "PUT", ra + uuid.NewString() + api, jsonType, raBody("7"), 400, "InvalidRequestContent", "'properties.principalId'", ""},
+		{"role definition permissions object", "PUT", sub + "/providers/Microsoft.Authorization/roleDefinitions/" + uuid.NewString() + api, jsonType,
+			`{"properties":{"roleName":"x","permissions":{"actions":["*"]},"assignableScopes":["` + sub + `"]}}`, 400, "InvalidRequestContent", "'properties.permissions'", ""},
+		{"checkAccess text/plain", "POST", sub + "/providers/Microsoft.Authorization/checkAccess" + api, "text/plain", `{"actions":[{"id":"x/read"}]}`, 415, "UnsupportedMediaType", "", ""},
+		{"checkAccess actions string", "POST", sub + "/providers/Microsoft.Authorization/checkAccess" + api, jsonType, `{"actions":"x/read"}`, 400, "InvalidRequestContent", "'actions'", ""},
+		{"action with an XML body", "POST", ws + "/listKeys" + api, "application/xml", "<a/>", 415, "UnsupportedMediaType", "", ""},
+		{"action without a body", "POST", ws + "/listKeys" + api, "", "", 200, "", "", ""},
+		{"JSON with charset", "PUT", sub + "/resourceGroups/m-ok" + api, jsonType, `{"location":"eastus","tags":{"a":"b"}}`, 201, "", "", ""},
+	}
+	for _, tc := range arm {
+		t.Run("ARM "+tc.name, func(t *testing.T) {
+			r := rawDo(t, s, admin, tc.method, tc.path, tc.ctype, tc.body)
+			if r.Status != tc.status || r.armCode() != tc.code || !strings.Contains(string(r.Raw), tc.mentions) {
+				t.Fatalf("%d %s; want %d %s mentioning %q", r.Status, r.Raw, tc.status, tc.code, tc.mentions)
+			}
+			if tc.absent != "" {
+				if r := s.ARM(t, admin, "GET", tc.absent+api, nil); r.Status != 404 {
+					t.Errorf("GET %s after a refused write: %d", tc.absent, r.Status)
+				}
+			}
+		})
+	}
+
+	graph := []struct {
+		name, method, path, ctype, body string
+		status                          int
+		code, mentions                  string
+	}{
+		{"text/plain", "POST", "/applications", "text/plain", `{"displayName":"g-text"}`, 415, "UnsupportedMediaType", "text/plain"},
+		{"form", "POST", "/applications", "application/x-www-form-urlencoded", "displayName=g-form", 415, "UnsupportedMediaType", "urlencoded"},
+		{"no content type", "POST", "/groups", "", `{"displayName":"g-none","mailEnabled":false,"securityEnabled":true,"mailNickname":"g"}`, 415, "UnsupportedMediaType", "(none)"},
+		{"PATCH as text", "PATCH", "/applications/" + app.ObjectID, "text/plain", `{"displayName":"renamed"}`, 415, "UnsupportedMediaType", ""},
+		{"displayName number", "POST", "/applications", jsonType, `{"displayName":1}`, 400, "Request_BadRequest", "'displayName'"},
+		{"identifierUris string", "PATCH", "/applications/" + app.ObjectID, jsonType, `{"identifierUris":"api://x"}`, 400, "Request_BadRequest", "'identifierUris'"},
+		{"body an array", "POST", "/applications", jsonType, `[]`, 400, "Request_BadRequest", "JSON object"},
+	}
+	for _, tc := range graph {
+		t.Run("Graph "+tc.name, func(t *testing.T) {
+			r := rawDo(t, s, gt, tc.method, "/graph/v1.0"+tc.path, tc.ctype, tc.body)
+			if r.Status != tc.status || r.armCode() != tc.code || !strings.Contains(string(r.Raw), tc.mentions) {
+				t.Fatalf("%d %s; want %d %s mentioning %q", r.Status, r.Raw, tc.status, tc.code, tc.mentions)
+			}
+		})
+	}
+	t.Run("Graph nothing created", func(t *testing.T) {
+		var list struct{ Value []map[string]any }
+		s.Graph(t, gt, "GET", "/applications?$filter=startswith(displayName,'g-')", nil, &list)
+		if len(list.Value) != 0 {
+			t.Errorf("refused writes created %v", list.Value)
+		}
+	})
+
+	v2 := "/" + s.Bootstrap.TenantID + "/oauth2/v2.0/token"
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {app.AppID}, "client_secret": {app.Secret}, "scope": {armScope}}
+	for _, tc := range []struct{ name, ctype, body string }{
+		{"JSON", "application/json", `{"grant_type":"client_credentials"}`},
+		{"text/plain", "text/plain", form.Encode()},
+		{"no content type", "", form.Encode()},
+		{"multipart", "multipart/form-data; boundary=x", "--x--"},
+	} {
+		t.Run("token endpoint "+tc.name, func(t *testing.T) {
+			r := rawDo(t, s, "", "POST", v2, tc.ctype, tc.body)
+			assertAADSTS(t, testserver.TokenResponse{Status: r.Status, Body: r.Body, Raw: r.Raw}, 400, "invalid_request", 900144)
+		})
+	}
+	t.Run("token endpoint form with charset", func(t *testing.T) {
+		r := rawDo(t, s, "", "POST", v2, "application/x-www-form-urlencoded; charset=utf-8", form.Encode())
+		if r.Status != 200 {
+			t.Fatalf("%d %s", r.Status, r.Raw)
+		}
+	})
 }
