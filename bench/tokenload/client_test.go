@@ -46,7 +46,7 @@ func TestLeanConn(t *testing.T) {
 		case "notoken":
 			io.WriteString(w, `{"token_type":"Bearer"}`)
 		case "hang":
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(1500 * time.Millisecond)
 			io.WriteString(w, token)
 		}
 	}))
@@ -60,7 +60,9 @@ func TestLeanConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := request{path: "/tenant/oauth2/v2.0/token", body: []byte("grant_type=client_credentials")}
-	tg, err := newTarget(base, ca, r, 100*time.Millisecond)
+	// The timeout leaves a loaded machine time to move the 3 MiB answer;
+	// only "hang" outlasts it.
+	tg, err := newTarget(base, ca, r, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,6 +139,10 @@ func (lb *loopback) wait(t *testing.T, ctx context.Context) url.Values {
 		if v.Get("code") == "" {
 			t.Fatalf("the client received no code: %v", v)
 		}
+		// The browser is still loading the client's page when the client
+		// has the code: a navigation started now would race that load (and
+		// lose it with net::ERR_ABORTED on a busy machine).
+		run(t, ctx, waitVisible("#done"))
 		return v
 	case <-time.After(30 * time.Second):
 		where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.location.href + "\n" + document.body.innerText`))
