@@ -144,16 +144,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 	// Every in-memory view follows the change feed: loaded in full here,
 	// then kept current by each replica's writes, this one's included.
-	s.feed = feed.New(s.store, feed.Options{Logger: log})
-	s.rbac.Follow(s.feed)
-	dir.Follow(s.feed)
-	tokens.Follow(s.feed)
-	s.keys.Follow(s.feed)
-	tenants.Follow(s.feed)
-	if err := s.feed.Start(ctx); err != nil {
-		return nil, fmt.Errorf("load from the change feed: %w", err)
+	s.feed, err = feed.StartFollowing(ctx, s.store, feed.Options{Logger: log}, s.rbac, dir, tokens, s.keys, tenants)
+	if err != nil {
+		return nil, err
 	}
-	s.store.OnCommit(s.feed.Sync)
 	m.WatchFeed(func() metrics.FeedStatus { return metrics.FeedStatus(s.feed.Status()) })
 
 	mux := http.NewServeMux()

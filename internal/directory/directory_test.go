@@ -52,13 +52,9 @@ func newEnv(t *testing.T) *env {
 	dir := directory.NewService(st, nil)
 	// The RBAC index learns of the directory's writes through the change
 	// feed, as in a server.
-	follower := feed.New(st, feed.Options{})
-	rb.Follow(follower)
-	dir.Follow(follower)
-	if err := follower.Start(ctx); err != nil {
+	if _, err := feed.StartFollowing(ctx, st, feed.Options{}, rb, dir); err != nil {
 		t.Fatal(err)
 	}
-	st.OnCommit(follower.Sync)
 	e := &env{ctx: ctx, st: st, rbac: rb, tenant: tenant, dir: dir}
 	admin := e.user(t, "admin")
 	e.grant(t, admin.ID, domain.RoleGlobalAdministrator)

@@ -320,3 +320,22 @@ func (f *Follower) Status() Status {
 	}
 	return st
 }
+
+// View is an in-memory view that registers its appliers and loader.
+type View interface{ Follow(f *Follower) }
+
+// StartFollowing wires views to a new follower of st, loads them in full,
+// and makes every write through st wait until this follower has applied it
+// (read-your-writes on this replica). The caller runs the follower's loop
+// (Run) to pick up other processes' writes.
+func StartFollowing(ctx context.Context, st store.Feed, opts Options, views ...View) (*Follower, error) {
+	f := New(st, opts)
+	for _, v := range views {
+		v.Follow(f)
+	}
+	if err := f.Start(ctx); err != nil {
+		return nil, fmt.Errorf("load from the change feed: %w", err)
+	}
+	st.OnCommit(f.Sync)
+	return f, nil
+}

@@ -37,13 +37,11 @@ func openReplica(t *testing.T, path string, wrap func(store.Store) rbac.Store) *
 	if wrap != nil {
 		rs = wrap(st)
 	}
-	r := &replica{st: st, rbac: rbac.NewService(rs, rbac.New(), nil),
-		follower: feed.New(st, feed.Options{Poll: 20 * time.Millisecond})}
-	r.rbac.Follow(r.follower)
-	if err := r.follower.Start(context.Background()); err != nil {
+	r := &replica{st: st, rbac: rbac.NewService(rs, rbac.New(), nil)}
+	r.follower, err = feed.StartFollowing(context.Background(), st, feed.Options{Poll: 20 * time.Millisecond}, r.rbac)
+	if err != nil {
 		t.Fatal(err)
 	}
-	st.OnCommit(r.follower.Sync)
 	return r
 }
 

@@ -2,17 +2,12 @@ package resources_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
@@ -22,14 +17,11 @@ import (
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/postgres"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
+	"github.com/tessera-id/tessera/test/testserver"
 )
 
-// postgresDSNEnv names a server where the test user may CREATE DATABASE
-// (internal/store/postgres/testdata/start-postgres.sh starts one).
-const postgresDSNEnv = "TESSERA_TEST_POSTGRES_DSN"
-
 // backends opens a fresh, empty store per call: SQLite on a temporary file
-// always, PostgreSQL when postgresDSNEnv is set.
+// always, PostgreSQL when TESSERA_TEST_POSTGRES_DSN is set.
 var backends = []struct {
 	name string
 	open func(t *testing.T) store.Store
@@ -43,55 +35,13 @@ var backends = []struct {
 		return st
 	}},
 	{"postgres", func(t *testing.T) store.Store {
-		st, err := postgres.Open(context.Background(), freshPostgres(t))
+		st, err := postgres.Open(context.Background(), testserver.FreshPostgres(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
 		return st
 	}},
-}
-
-// freshPostgres creates an empty database for one test, drops it when the
-// test ends, and returns a DSN for it.
-func freshPostgres(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv(postgresDSNEnv)
-	if admin == "" {
-		t.Skip(postgresDSNEnv + " not set; the PostgreSQL variant is skipped")
-	}
-	name := "tessera_test_" + strings.ToLower(rand.Text()[:12])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", postgresDSNEnv, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	// Registered before the caller registers Close, so it runs after it.
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	if strings.HasPrefix(admin, "postgres://") || strings.HasPrefix(admin, "postgresql://") {
-		u, err := url.Parse(admin)
-		if err != nil {
-			t.Fatalf("parse %s: %v", postgresDSNEnv, err)
-		}
-		u.Path = "/" + name
-		return u.String()
-	}
-	// In the key=value form the last occurrence of a key wins.
-	return admin + " dbname=" + name
 }
 
 // world is the resource manager wired to the directory and the RBAC index
@@ -123,13 +73,9 @@ func newWorld(t *testing.T, st store.Store) *world {
 	dir := directory.NewService(st, nil)
 	// The RBAC index and the client cache learn of every write through the
 	// change feed, as in a server.
-	follower := feed.New(st, feed.Options{})
-	rb.Follow(follower)
-	dir.Follow(follower)
-	if err := follower.Start(ctx); err != nil {
+	if _, err := feed.StartFollowing(ctx, st, feed.Options{}, rb, dir); err != nil {
 		t.Fatal(err)
 	}
-	st.OnCommit(follower.Sync)
 	w := &world{ctx: ctx, st: st, dir: dir, rbac: rb, res: resources.NewService(st, dir, nil), tenant: tenant, sub: sub}
 	u, err := dir.CreateUser(ctx, tenant.ID, directory.UserInput{UserPrincipalName: "alice@test.tessera.local", DisplayName: "alice", Password: "Corr3ct-Horse!"})
 	if err != nil {
