@@ -29,18 +29,8 @@ import (
 	"github.com/tessera-id/tessera/internal/store"
 )
 
-// Store is the storage the directory needs.
-type Store interface {
-	store.Tenants
-	store.Users
-	store.Apps
-	store.Groups
-	store.DirectoryRoles
-	store.RoleAssignments
-	InTx(ctx context.Context, fn func(tx store.Tx) error) error
-}
-
-// Tx is what the directory's rules use of a store transaction.
+// Tx is what the directory's rules use of the store, in a transaction or
+// not.
 type Tx interface {
 	store.Tenants
 	store.Users
@@ -48,6 +38,12 @@ type Tx interface {
 	store.Groups
 	store.DirectoryRoles
 	store.RoleAssignments
+}
+
+// Store is the storage the directory needs.
+type Store interface {
+	Tx
+	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 }
 
 // inTx runs fn in one store transaction, handing it only what the
