@@ -183,7 +183,7 @@ expire.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, cfg)
+			st, err := app.OpenStore(ctx, cfg, nil)
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ func tenantCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, cfg)
+			st, err := app.OpenStore(ctx, cfg, nil)
 			if err != nil {
 				return err
 			}

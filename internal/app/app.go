@@ -57,15 +57,16 @@ type Server struct {
 	FirstStart bool
 }
 
-// OpenStore opens the configured store backend.
-func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+// OpenStore opens the configured store backend; log receives the store's
+// own reports (nil discards them).
+func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
 	if cfg.Store == "sqlite" {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
 		return sqlite.OpenWith(ctx, filepath.Join(cfg.DataDir, "tessera.db"), sqlite.Options{Synchronous: cfg.SQLiteSynchronous})
 	}
-	return postgres.Open(ctx, cfg.Store)
+	return postgres.OpenWith(ctx, cfg.Store, postgres.Options{Logger: log})
 }
 
 // NewKeyManager builds the signing key manager over st.
@@ -99,7 +100,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			s.caFile = abs
 		}
 	}
-	s.store, err = OpenStore(ctx, cfg)
+	s.store, err = OpenStore(ctx, cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

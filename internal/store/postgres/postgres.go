@@ -92,6 +92,22 @@ func advisoryLock(ctx context.Context, conn *sql.Conn) (func(), error) {
 // pooler such as PgBouncer, add default_query_exec_mode=exec to the dsn:
 // pgx's cached prepared statements need a session of their own.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// Options tune the PostgreSQL store.
+type Options struct {
+	// Logger receives the store's own reports (a lost notification
+	// connection); nil discards them.
+	Logger *slog.Logger
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	// Errors below never quote dsn: it may carry a password.
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -129,7 +145,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	go func() {
 		defer close(listening)
-		listen(listenCtx, pool, st)
+		listen(listenCtx, pool, st, log)
 	}()
 	return &Store{Store: st, pool: pool}, nil
 }
@@ -138,13 +154,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // commit, on a connection of its own, until ctx ends. After a lost
 // connection it reconnects and wakes the follower once, for whatever was
 // announced meanwhile; the follower's poll covers the gap in between.
-func listen(ctx context.Context, pool *pgxpool.Pool, st *sqlstore.Store) {
+func listen(ctx context.Context, pool *pgxpool.Pool, st *sqlstore.Store, log *slog.Logger) {
 	for ctx.Err() == nil {
 		err := listenOnce(ctx, pool, st)
 		if ctx.Err() != nil {
 			return
 		}
-		slog.Warn("change feed notifications interrupted; reconnecting", "err", err)
+		log.Warn("change feed notifications interrupted; reconnecting", "err", err)
 		select {
 		case <-ctx.Done():
 			return
