@@ -30,8 +30,26 @@ import (
 	"github.com/tessera-id/tessera/internal/store"
 )
 
-// Applier applies one change to a view.
+// Applier applies one change to a view. An error stops the follower at that
+// change, to be tried again at the next turn (a store that did not answer),
+// unless it is Permanent.
 type Applier func(ctx context.Context, c store.Change) error
+
+// permanentError is an applier's refusal that retrying cannot change.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as a refusal that retrying cannot change (a record
+// the view cannot hold): the follower logs it and goes on with the next
+// change instead of stopping the feed for every view.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
 
 // Loader loads a view in full from the store.
 type Loader func(ctx context.Context) error
@@ -223,7 +241,13 @@ func (f *Follower) applyBatch(ctx context.Context) error {
 	f.head.Store(max(f.head.Load(), cs[len(cs)-1].Revision))
 	for _, c := range cs {
 		for _, apply := range f.appliers[c.Kind] {
-			if err := apply(ctx, c); err != nil {
+			err := apply(ctx, c)
+			var permanent permanentError
+			if errors.As(err, &permanent) {
+				f.opts.Logger.Error("a change cannot be applied; skipped", "revision", c.Revision, "kind", c.Kind, "key", c.Key, "err", err)
+				continue
+			}
+			if err != nil {
 				return fmt.Errorf("apply change %d (%s %s): %w", c.Revision, c.Kind, c.Key, err)
 			}
 		}

@@ -3,6 +3,7 @@ package feed_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -242,5 +243,53 @@ func TestWaitForAFutureRevisionGivesUp(t *testing.T) {
 	defer cancel()
 	if err := a.follower.WaitFor(ctx, mustRevision(t, a.st)+10); !errors.Is(err, feed.ErrBehind) {
 		t.Fatalf("WaitFor a future revision: %v, want ErrBehind", err)
+	}
+}
+
+// failingView refuses changes of tenants: permanently, or once.
+type failingView struct {
+	permanent bool
+	failed    int
+}
+
+func (v *failingView) Follow(f *feed.Follower) {
+	f.On(store.ChangeTenant, func(context.Context, store.Change) error {
+		if v.permanent {
+			return feed.Permanent(errors.New("cannot hold it"))
+		}
+		if v.failed == 0 {
+			v.failed++
+			return errors.New("store did not answer")
+		}
+		return nil
+	})
+}
+
+// TestApplierErrors: a permanent refusal skips its change; any other error
+// stops the follower at the change until a later turn applies it.
+func TestApplierErrors(t *testing.T) {
+	for _, permanent := range []bool{true, false} {
+		t.Run(fmt.Sprintf("permanent=%v", permanent), func(t *testing.T) {
+			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			v := &failingView{permanent: permanent}
+			f, err := feed.StartFollowing(context.Background(), st, feed.Options{Poll: 10 * time.Millisecond}, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The write's own wait gives up quickly here: its change fails.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			newFixture(t, st)
+			if err := f.WaitFor(ctx, mustRevision(t, st)); err != nil {
+				t.Fatalf("the follower did not get past a failing change: %v", err)
+			}
+			if !permanent && v.failed != 1 {
+				t.Fatalf("the transient failure happened %d times, want 1", v.failed)
+			}
+		})
 	}
 }

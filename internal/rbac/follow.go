@@ -32,7 +32,7 @@ func (s *Service) applyAssignment(ctx context.Context, c store.Change) error {
 	if err != nil {
 		return err
 	}
-	return s.index.PutAssignment(a)
+	return feed.Permanent(s.index.PutAssignment(a))
 }
 
 func (s *Service) applyDefinition(ctx context.Context, c store.Change) error {
@@ -44,13 +44,13 @@ func (s *Service) applyDefinition(ctx context.Context, c store.Change) error {
 	if err != nil {
 		return err
 	}
-	return s.index.PutDefinition(d)
+	return feed.Permanent(s.index.PutDefinition(d))
 }
 
 func (s *Service) applyMembership(ctx context.Context, c store.Change) error {
 	group, member, ok := store.ParseMembershipChangeKey(c.Key)
 	if !ok {
-		return fmt.Errorf("membership change key %q", c.Key)
+		return feed.Permanent(fmt.Errorf("membership change key %q", c.Key))
 	}
 	members, err := s.store.ListGroupMembers(ctx, c.TenantID, group)
 	if err != nil {
@@ -58,7 +58,7 @@ func (s *Service) applyMembership(ctx context.Context, c store.Change) error {
 	}
 	m := domain.GroupMembership{TenantID: c.TenantID, GroupID: group, MemberID: member}
 	if slices.ContainsFunc(members, func(id string) bool { return strings.EqualFold(id, member) }) {
-		return s.index.AddMembership(m)
+		return feed.Permanent(s.index.AddMembership(m))
 	}
 	s.index.RemoveMembership(m)
 	return nil
