@@ -87,6 +87,8 @@ type RoleAssignments interface {
 	// duplicate (scope, role, principal) triple.
 	CreateRoleAssignment(ctx context.Context, a domain.RoleAssignment) error
 	GetRoleAssignment(ctx context.Context, id string) (domain.RoleAssignment, error)
+	// ListRoleAssignments returns a tenant's assignments in no particular
+	// order.
 	ListRoleAssignments(ctx context.Context, tenantID string) ([]domain.RoleAssignment, error)
 	DeleteRoleAssignment(ctx context.Context, id string) error
 }
