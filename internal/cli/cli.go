@@ -4,9 +4,7 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,38 +53,6 @@ func readBootstrap(dataDir string) (bootstrapInfo, error) {
 	return b, nil
 }
 
-func envCommand() *cobra.Command {
-	var dataDir, spFile string
-	var azOnly bool
-	cmd := &cobra.Command{
-		Use:   "env",
-		Short: "Print the shell lines that point the Azure SDKs and CLI at this Tessera",
-		Long: `Prints export lines for the CA bundle variables (REQUESTS_CA_BUNDLE, SSL_CERT_FILE,
-NODE_EXTRA_CA_CERTS), AZURE_AUTHORITY_HOST and AZURE_TENANT_ID, and the az cloud register
-line. Use it as: eval "$(tessera env)".`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if spFile != "" && azOnly {
-				return errors.New("--service-principal prints SDK variables; it does not go with --az")
-			}
-			b, err := readBootstrap(dataDir)
-			if err != nil {
-				return err
-			}
-			if err := writeEnv(cmd.OutOrStdout(), b, azOnly); err != nil {
-				return err
-			}
-			if spFile != "" {
-				return writeSPEnv(cmd.OutOrStdout(), spFile)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", envOr("TESSERA_DATA_DIR", "./tessera-data"), "Tessera data directory holding bootstrap.json")
-	cmd.Flags().BoolVar(&azOnly, "az", false, "print only the Azure CLI lines")
-	cmd.Flags().StringVar(&spFile, "service-principal", "", "also sign the SDKs in as the service principal of this credentials file (the output of `tessera ad sp create-for-rbac`)")
-	return cmd
-}
-
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -95,37 +61,3 @@ func envOr(name, def string) string {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-func writeEnv(w io.Writer, b bootstrapInfo, azOnly bool) error {
-	var lines []string
-	if b.CAFile != "" {
-		ca := shellQuote(b.CAFile)
-		lines = append(lines,
-			"export REQUESTS_CA_BUNDLE="+ca,
-			"export SSL_CERT_FILE="+ca,
-			"export NODE_EXTRA_CA_CERTS="+ca,
-			"export TESSERA_CA_FILE="+ca,
-		)
-	}
-	if !azOnly {
-		lines = append(lines,
-			"export AZURE_AUTHORITY_HOST="+shellQuote(b.URL),
-			"# MSAL-based clients skip instance discovery for the ADFS-style tenant alias.",
-			"export AZURE_TENANT_ID=adfs",
-			"export TESSERA_URL="+shellQuote(b.URL),
-			"export TESSERA_TENANT_ID="+shellQuote(b.TenantID),
-			"export AZUREML_DEV_URL_MFE="+shellQuote(b.URL),
-		)
-	}
-	cloud := fmt.Sprintf(`{"endpoints":{"resourceManager":"%s/","microsoftGraphResourceId":"%s/graph/"}}`, b.URL, b.URL)
-	lines = append(lines,
-		// Only where az is installed: a shell without it evaluates the rest
-		// without errors.
-		"if command -v az >/dev/null 2>&1; then",
-		"  az cloud register -n Tessera --cloud-config "+shellQuote(cloud)+" 2>/dev/null || az cloud update -n Tessera --cloud-config "+shellQuote(cloud),
-		"  az cloud set -n Tessera",
-		"fi",
-	)
-	_, err := fmt.Fprintln(w, strings.Join(lines, "\n"))
-	return err
-}

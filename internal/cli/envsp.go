@@ -17,7 +17,7 @@ import (
 func writeSPEnv(w io.Writer, path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("--service-principal: %w", err)
 	}
 	var f struct {
 		AppID        string `json:"appId"`

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -211,10 +210,25 @@ func TestServeBinaryLifecycle(t *testing.T) {
 		t.Fatalf("tessera env: %v", err)
 	}
 	for _, want := range []string{"REQUESTS_CA_BUNDLE=", "SSL_CERT_FILE=", "NODE_EXTRA_CA_CERTS=", "AZURE_AUTHORITY_HOST='" + base + "'",
-		"AZURE_TENANT_ID=adfs", "az cloud register -n Tessera", fmt.Sprintf(`"resourceManager":"%s/"`, base)} {
+		"AZURE_TENANT_ID=adfs", "TESSERA_TENANT_ID='" + b.TenantID + "'"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("tessera env lacks %q:\n%s", want, out)
 		}
+	}
+	if bytes.Contains(out, []byte("az ")) {
+		t.Errorf("tessera env without --az touches the person's az configuration:\n%s", out)
+	}
+	// A teammate's machine: no data directory, only the URL and the CA
+	// file, which is public.
+	remote := exec.Command(bin, "env", "--url", base, "--ca-file", b.CAFile)
+	remote.Dir = t.TempDir()
+	remoteOut, err := remote.Output()
+	if err != nil || !bytes.Equal(remoteOut, out) {
+		t.Errorf("tessera env --url --ca-file: %v\n%s\nwant the data directory's:\n%s", err, remoteOut, out)
+	}
+	typo := exec.Command(bin, "env", "--data-dir", dataDir, "--service-principal", filepath.Join(t.TempDir(), "ml-auht.json"))
+	if typoOut, err := typo.Output(); err == nil || len(typoOut) != 0 {
+		t.Errorf("tessera env with a missing credentials file: %v, printed for eval:\n%s", err, typoOut)
 	}
 
 	// Graceful shutdown on SIGTERM.
