@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -158,7 +160,16 @@ func serveCommand() *cobra.Command {
 				fmt.Fprintf(out, "Tessera data in %s; administrator credentials are in %s.\n", cfg.DataDir, srv.BootstrapPath())
 			}
 			if ca := srv.CAFile(); ca != "" {
-				fmt.Fprintf(out, "Clients must trust %s. Point them here with: eval \"$(tessera env --data-dir %s)\"\n", ca, cfg.DataDir)
+				fmt.Fprintf(out, "Clients must trust %s. Point a shell here with:\n", ca)
+				tessera, hint := tesseraCommand()
+				fmt.Fprintf(out, "  eval \"$(%s env --data-dir %s)\"\n", tessera, shellWord(cfg.DataDir))
+				if hint != "" {
+					fmt.Fprintln(out, hint)
+				}
+				// A loopback URL is this machine's alone.
+				if !strings.Contains(cfg.PublicURL, "://localhost") && !strings.Contains(cfg.PublicURL, "://127.") {
+					fmt.Fprintf(out, "On another machine, with a copy of the CA file (it holds no secret): eval \"$(tessera env --url %s --ca-file ca.pem)\"\n", cfg.PublicURL)
+				}
 			}
 			fmt.Fprintf(out, "Serving %s\n", cfg.PublicURL)
 			return srv.Run(ctx)
@@ -166,6 +177,39 @@ func serveCommand() *cobra.Command {
 	}
 	f.bind(cmd)
 	return cmd
+}
+
+// tesseraCommand is how the person who started the server runs another
+// verb: a banner that says `tessera` where none is on PATH (right after
+// `go run`) would have them eval an empty string and think they are set.
+// The hint, if any, says how to get `tessera` on PATH.
+func tesseraCommand() (command, hint string) {
+	if _, err := exec.LookPath("tessera"); err == nil {
+		return "tessera", ""
+	}
+	const install = "(`go install ./cmd/tessera` puts `tessera` on PATH, in $(go env GOPATH)/bin.)"
+	exe, err := os.Executable()
+	if err != nil {
+		return "tessera", install
+	}
+	// `go run` builds into a go-build directory it deletes on exit.
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		if _, err := os.Stat(filepath.Join("cmd", "tessera")); err == nil {
+			return "go run ./cmd/tessera", install
+		}
+		return "tessera", install
+	}
+	return shellWord(exe), ""
+}
+
+// shellWord quotes s for a shell unless it needs none.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func keysCommand() *cobra.Command {
