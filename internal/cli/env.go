@@ -222,7 +222,9 @@ func registerAzCloud(ctx context.Context, t envTarget, dir string) (string, erro
 		c := exec.CommandContext(ctx, az, args...)
 		c.Env = append(os.Environ(), "AZURE_CONFIG_DIR="+dir, "AZURE_CORE_COLLECT_TELEMETRY=no")
 		if t.CAFile != "" {
-			c.Env = append(c.Env, "REQUESTS_CA_BUNDLE="+t.CAFile)
+			// register reads the server's /metadata/endpoints, through
+			// requests and through urllib.
+			c.Env = append(c.Env, "REQUESTS_CA_BUNDLE="+t.CAFile, "SSL_CERT_FILE="+t.CAFile)
 		}
 		out, err := c.CombinedOutput()
 		if err != nil {
