@@ -186,6 +186,11 @@ func TestQuickstart(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(home, ".tessera", "tokens.json")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("tessera login's token cache: %v", err)
 	}
+	// The person's own az configuration keeps its cloud: only --az
+	// registers Tessera, and in a directory of its own.
+	if clouds, err := os.ReadFile(filepath.Join(home, ".azure", "clouds.config")); err == nil && bytes.Contains(clouds, []byte("Tessera")) {
+		t.Errorf("the quickstart changed the person's own az clouds:\n%s", clouds)
+	}
 }
 
 // quickstartBlock is a fenced ```sh block: its tag (the word after sh) and
