@@ -175,7 +175,11 @@ func checkEnvServer(ctx context.Context, t envTarget) (string, error) {
 	if err != nil {
 		var unknownCA x509.UnknownAuthorityError
 		if errors.As(err, &unknownCA) {
-			return "", fmt.Errorf("%s (from %s) is not signed by the CA in %q: pass the server's CA file with --ca-file (or TESSERA_CA_FILE): %w", base, t.from, t.CAFile, err)
+			trusted := "a CA this machine trusts"
+			if t.CAFile != "" {
+				trusted = "the CA in " + t.CAFile
+			}
+			return "", fmt.Errorf("%s (from %s) has a certificate not signed by %s: pass the server's CA file (its data directory's ca.pem) with --ca-file or TESSERA_CA_FILE: %w", base, t.from, trusted, err)
 		}
 		return "", fmt.Errorf("reach Tessera at %s (from %s; is `tessera serve` running there?): %w", base, t.from, err)
 	}

@@ -136,3 +136,21 @@ func TestEnvFailsWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvAzFailsWhole: --az that cannot register the cloud prints nothing
+// either; the shell must not go on as if az pointed at Tessera.
+func TestEnvAzFailsWhole(t *testing.T) {
+	srv, ca := envServer(t)
+	bin := t.TempDir()
+	failing := filepath.Join(t.TempDir(), "az")
+	os.WriteFile(failing, []byte("#!/bin/sh\necho 'az: no such cloud' >&2\nexit 1\n"), 0o755)
+	for name, path := range map[string]string{"no az": bin, "az fails": filepath.Dir(failing)} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("PATH", path)
+			out, _, err := runEnv(t, "--url", srv.URL, "--ca-file", ca, "--az", "--az-config-dir", t.TempDir())
+			if err == nil || out != "" {
+				t.Errorf("env --az: %v, printed for eval:\n%s", err, out)
+			}
+		})
+	}
+}
