@@ -138,6 +138,9 @@ func TestLoginVerbs(t *testing.T) {
 				break
 			}
 		}
+		if p := s.NewBrowser(t).Get(authURL); !p.Has("to continue to <strong>Tessera CLI</strong>") {
+			t.Errorf("the sign-in page of tessera login does not name Tessera's CLI:\n%s", p.Body)
+		}
 		b := s.NewBrowser(t)
 		resp := b.Deliver(b.SignIn(authURL, u.UPN, u.Password))
 		resp.Body.Close()
