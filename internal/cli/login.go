@@ -52,6 +52,7 @@ func loginCommand() *cobra.Command {
 				err error
 			)
 			errOut := cmd.ErrOrStderr()
+			why := noBrowserHere()
 			switch {
 			case sp:
 				if username == "" || password == "" {
@@ -65,8 +66,8 @@ func loginCommand() *cobra.Command {
 				c, err = credential.LoginPassword(ctx, o, username, password)
 			case deviceCode:
 				c, err = credential.LoginDeviceCode(ctx, o, func(msg string) { fmt.Fprintln(errOut, msg) })
-			case !noBrowser && noBrowserHere() != "":
-				fmt.Fprintf(errOut, "No browser here: %s. Signing in with a device code instead (--use-device-code; --no-browser keeps the browser sign-in and prints its URL).\n", noBrowserHere())
+			case !noBrowser && why != "":
+				fmt.Fprintf(errOut, "No browser here: %s. Signing in with a device code instead (--use-device-code; --no-browser keeps the browser sign-in and prints its URL).\n", why)
 				c, err = credential.LoginDeviceCode(ctx, o, func(msg string) { fmt.Fprintln(errOut, msg) })
 			default:
 				c, err = credential.LoginBrowser(ctx, o, func(u string) error {
