@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -26,17 +25,49 @@ import (
 )
 
 func main() {
+	os.Exit(cli.Main(newRoot(), os.Args[1:], os.Stderr))
+}
+
+func newRoot() *cobra.Command {
 	root := cli.Root()
 	root.AddCommand(serveCommand(), keysCommand(), tenantCommand())
-	if err := root.Execute(); err != nil {
-		// `tessera compute run` exits with the status of the command it ran.
-		var exit *cli.ExitError
-		if errors.As(err, &exit) {
-			os.Exit(exit.Code)
-		}
-		fmt.Fprintln(os.Stderr, "tessera:", err)
-		os.Exit(1)
+	root.Version = buildVersion()
+	return root
+}
+
+// version is set by release builds (-ldflags "-X main.version=v1.2.3").
+var version string
+
+// buildVersion names what was built when no release set version: the
+// module version `go install` records, else the commit a checkout was
+// built from, so that a bug report from a source build still says which.
+func buildVersion() string {
+	if version != "" {
+		return version
 	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (commit " + rev + modified + ")"
+	}
+	return v
 }
 
 // serverFlags binds the flags shared by server-side verbs.

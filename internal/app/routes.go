@@ -19,6 +19,9 @@ import (
 // answers are the surfaces' own. Empty segments are read as absent, as ARM
 // reads them: `az cloud register` asks for //metadata/endpoints. Dot
 // segments are refused, since clients resolve them before sending.
+// /adfs/{tenant}/.well-known/openid-configuration, where no route serves
+// it, is routed here too (see sts.TenantUnderADFS): ServeMux cannot hold
+// its pattern beside the others.
 type root struct {
 	arm   http.Handler
 	mux   *http.ServeMux
@@ -48,7 +51,10 @@ func (h *root) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = &r2
 	}
 	if _, pattern := h.mux.Handler(r); pattern == "" || isRedirect(pattern, r.URL.EscapedPath()) {
+		tenant, underADFS := sts.TenantUnderADFS(r.URL.Path)
 		switch {
+		case underADFS && pattern == "":
+			h.sts.ServeTenantUnderADFS(w, r, tenant)
 		case isGraph:
 			h.graph.NoRoute(w, r)
 		default:

@@ -35,7 +35,8 @@ func loginCommand() *cobra.Command {
 		Short: "Sign in to Tessera and keep the account in the token cache",
 		Long: `Signs in and writes the token cache ($TESSERA_CONFIG_DIR/tokens.json, mode 0600).
 
-  tessera login                         browser sign-in (authorization code + PKCE, loopback redirect)
+  tessera login                         browser sign-in (authorization code + PKCE, loopback redirect);
+                                        a device code where there is no browser (no DISPLAY on Linux)
   tessera login --use-device-code       device code: open the printed URL anywhere and enter the code
   tessera login -u user@domain -p ...   password (only where the tenant allows it)
   tessera login --service-principal -u APPID -p SECRET --tenant TENANT`,
@@ -51,6 +52,7 @@ func loginCommand() *cobra.Command {
 				err error
 			)
 			errOut := cmd.ErrOrStderr()
+			why := noBrowserHere()
 			switch {
 			case sp:
 				if username == "" || password == "" {
@@ -64,9 +66,12 @@ func loginCommand() *cobra.Command {
 				c, err = credential.LoginPassword(ctx, o, username, password)
 			case deviceCode:
 				c, err = credential.LoginDeviceCode(ctx, o, func(msg string) { fmt.Fprintln(errOut, msg) })
+			case !noBrowser && why != "":
+				fmt.Fprintf(errOut, "No browser here: %s. Signing in with a device code instead (--use-device-code; --no-browser keeps the browser sign-in and prints its URL).\n", why)
+				c, err = credential.LoginDeviceCode(ctx, o, func(msg string) { fmt.Fprintln(errOut, msg) })
 			default:
 				c, err = credential.LoginBrowser(ctx, o, func(u string) error {
-					fmt.Fprintf(errOut, "Opening a browser to sign in. If none opens, open this URL:\n%s\n", u)
+					fmt.Fprintf(errOut, "Opening a browser to sign in. If none opens, open this URL (or stop and run `tessera login --use-device-code`):\n%s\n", u)
 					if !noBrowser {
 						browser.Stdout, browser.Stderr = io.Discard, io.Discard
 						_ = browser.OpenURL(u) // the URL is printed either way

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/signin"
@@ -72,7 +73,7 @@ func (in *Interactive) authorize(version int) http.HandlerFunc {
 			return
 		}
 		pc.action, pc.formTarget = r.URL.RequestURI(), web.Origin(az.Request.RedirectURI)
-		pc.clientID, pc.clientName, pc.clientAppType = ar.ClientID, az.ClientName, az.ClientAppType
+		pc.clientID, pc.clientName, pc.clientAppType = ar.ClientID, clientName(ar.ClientID, az.ClientName, q.Get("x-client-SKU")), az.ClientAppType
 		pc.resourceAppID, pc.loginHint, pc.kind = az.Resource.ServicePrincipal.AppID, ar.LoginHint, "authorize"
 		if !in.readForm(pc) {
 			return
@@ -255,4 +256,20 @@ func (in *Interactive) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	in.pages.Render(w, http.StatusOK, web.PageMessage, web.Page{Title: "Signed out", Heading: "You signed out of your account",
 		Info: "It's a good idea to close all browser windows."}, "")
+}
+
+// tesseraSDKSKU is the x-client-SKU of Tessera's Go SDK (sdk/credential's
+// ClientSKU), which `tessera login` signs in with.
+const tesseraSDKSKU = "Tessera.Go"
+
+// clientName is the name the sign-in pages show for the client. `tessera
+// login` signs in as the Azure CLI's client id, so that its refresh token is
+// a family token like az's; the page still names what the person ran, or
+// "continue to Microsoft Azure CLI" after `tessera login` reads as a
+// mistake. Only the name changes: the client is the same either way.
+func clientName(clientID, registered, sku string) string {
+	if clientID == directory.AppIDAzureCLI && sku == tesseraSDKSKU {
+		return "Tessera CLI"
+	}
+	return registered
 }

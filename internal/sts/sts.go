@@ -132,6 +132,44 @@ func (h *Handler) discoveryV1(w http.ResponseWriter, r *http.Request) {
 	wire.WriteJSON(w, http.StatusOK, wire.DiscoveryV1(wire.DiscoveryParams{BaseURL: h.base.For(r), Segment: seg, TenantID: t.ID}))
 }
 
+// TenantUnderADFS reports whether path is /adfs/{tenant}/.well-known/openid-configuration,
+// and names the tenant. `az login --tenant <domain or adfs>` resolves a
+// tenant that is not a GUID from the issuer of
+// {activeDirectory}/{tenant}/.well-known/openid-configuration, and
+// Tessera's activeDirectory is {base}/adfs. The path is routed by the
+// caller, not by a ServeMux pattern: "/adfs/{tenant}/..." overlaps
+// "/{tenant}/v2.0/..." with neither more specific, which ServeMux refuses.
+func TenantUnderADFS(path string) (string, bool) {
+	rest, ok := cutPrefixFold(path, "/adfs/")
+	if !ok {
+		return "", false
+	}
+	tenant, ok := strings.CutSuffix(rest, "/.well-known/openid-configuration")
+	if !ok || tenant == "" || strings.Contains(tenant, "/") {
+		return "", false
+	}
+	return tenant, true
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return "", false
+	}
+	return s[len(prefix):], true
+}
+
+// ServeTenantUnderADFS answers TenantUnderADFS's path with the tenant's own
+// document, as /{tenant}/.well-known/openid-configuration: its issuer
+// carries the tenant's GUID, which is what az reads from it.
+func (h *Handler) ServeTenantUnderADFS(w http.ResponseWriter, r *http.Request, tenant string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.NoRoute(w, r, true)
+		return
+	}
+	r.SetPathValue("tenant", tenant)
+	h.discoveryV1(w, r)
+}
+
 func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 	if seg := r.PathValue("tenant"); seg != "common" {
 		if _, _, ok := h.tenant(w, r); !ok {

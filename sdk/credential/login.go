@@ -24,6 +24,12 @@ import (
 // the refresh token is a family (FOCI) token like az's.
 const AzureCLIClientID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
+// ClientSKU names this SDK in the x-client-SKU parameter of its sign-in
+// requests, as MSAL names itself ("MSAL.Python"). Tessera's sign-in page
+// uses it to name Tessera's CLI rather than the Azure CLI, whose client id
+// the login shares.
+const ClientSKU = "Tessera.Go"
+
 // LoginOptions say where and as what to sign in.
 type LoginOptions struct {
 	// URL is Tessera's base URL (required).
@@ -229,7 +235,8 @@ func LoginBrowser(ctx context.Context, o LoginOptions, open func(authURL string)
 	state, nonce := randomString(), randomString()
 	q := url.Values{"client_id": {o.ClientID}, "response_type": {"code"}, "redirect_uri": {redirect},
 		"scope": {userScope(o.Scope)}, "state": {state}, "nonce": {nonce}, "code_challenge": {challenge},
-		"code_challenge_method": {"S256"}, "prompt": {"select_account"}, "client_info": {"1"}}
+		"code_challenge_method": {"S256"}, "prompt": {"select_account"}, "client_info": {"1"},
+		"x-client-SKU": {ClientSKU}}
 	type result struct {
 		code string
 		err  error

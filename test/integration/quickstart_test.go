@@ -54,9 +54,11 @@ func TestQuickstart(t *testing.T) {
 	}
 	path := os.Getenv("PATH")
 
-	// The person's browser: an xdg-open that records the URL it is given.
+	// The person's browser: an xdg-open that records the URL it is given,
+	// on a desktop (without a display, tessera login uses a device code).
 	opener, opened := testserver.OpenerScript(t, "xdg-open")
 	path = filepath.Dir(opener) + string(os.PathListSeparator) + path
+	env = append(env, "DISPLAY=:0")
 
 	var clients []string
 	if py, shim, why := quickstartPython(t, root); py != "" {

@@ -109,6 +109,17 @@ func TestLoginVerbs(t *testing.T) {
 		armChecks(t, s, tok.Token, ws)
 	})
 
+	t.Run("no browser on this machine", func(t *testing.T) {
+		// cliEnv has no DISPLAY, WAYLAND_DISPLAY or BROWSER: an ssh session.
+		out, stderr := deviceCodeLogin(t, bin, cliEnv(t, s, t.TempDir()), s, u, "login")
+		if !strings.Contains(stderr, "No browser here: no display") || !strings.Contains(stderr, "--use-device-code") {
+			t.Errorf("login printed on stderr %q, want why it uses a device code", stderr)
+		}
+		if !strings.Contains(out, u.UPN) {
+			t.Fatalf("login printed %s", out)
+		}
+	})
+
 	t.Run("browser", func(t *testing.T) {
 		benv := cliEnv(t, s, t.TempDir())
 		cmd := exec.Command(bin, "login", "--no-browser")
@@ -126,6 +137,9 @@ func TestLoginVerbs(t *testing.T) {
 				authURL = sc.Text()
 				break
 			}
+		}
+		if p := s.NewBrowser(t).Get(authURL); !p.Has("to continue to <strong>Tessera CLI</strong>") {
+			t.Errorf("the sign-in page of tessera login does not name Tessera's CLI:\n%s", p.Body)
 		}
 		b := s.NewBrowser(t)
 		resp := b.Deliver(b.SignIn(authURL, u.UPN, u.Password))
@@ -178,7 +192,16 @@ func TestLoginVerbs(t *testing.T) {
 // login printed on stdout once it has finished.
 func tesseraLoginDeviceCode(t *testing.T, bin string, env []string, s *testserver.Server, u testserver.User) string {
 	t.Helper()
-	cmd := exec.Command(bin, "login", "--use-device-code")
+	out, _ := deviceCodeLogin(t, bin, env, s, u, "login", "--use-device-code")
+	return out
+}
+
+// deviceCodeLogin runs tessera with args, which must sign in with a device
+// code, approves the code as u, and returns the login's stdout and the
+// stderr it printed up to the code.
+func deviceCodeLogin(t *testing.T, bin string, env []string, s *testserver.Server, u testserver.User, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -192,7 +215,9 @@ func tesseraLoginDeviceCode(t *testing.T, bin string, env []string, s *testserve
 	sc := bufio.NewScanner(stderr)
 	re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) `)
 	var m []string
+	var before strings.Builder
 	for sc.Scan() {
+		before.WriteString(sc.Text() + "\n")
 		if m = re.FindStringSubmatch(sc.Text()); m != nil {
 			break
 		}
@@ -200,7 +225,7 @@ func tesseraLoginDeviceCode(t *testing.T, bin string, env []string, s *testserve
 	if m == nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		t.Fatal("no device code message")
+		t.Fatalf("no device code message: %s", before.String())
 	}
 	if err := approveDeviceCode(t, s.NewBrowser(t), m[1], m[2], u); err != nil {
 		t.Fatal(err)
@@ -209,5 +234,5 @@ func tesseraLoginDeviceCode(t *testing.T, bin string, env []string, s *testserve
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("tessera login: %v", err)
 	}
-	return stdout.String()
+	return stdout.String(), before.String()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tessera-id/tessera/internal/signin"
+	"github.com/tessera-id/tessera/sdk/credential"
 	"github.com/tessera-id/tessera/test/testserver"
 )
 
@@ -347,4 +348,30 @@ func caPolicy(t *testing.T, s *testserver.Server, body map[string]any) string {
 		t.Fatalf("create policy: %d %s", r.Status, r.Raw)
 	}
 	return r.str("id")
+}
+
+// TestLoginPageClientName: tessera login signs in as the Azure CLI's client
+// id and says so with x-client-SKU (sdk/credential.ClientSKU); its page names
+// Tessera's CLI, while az's own sign-in keeps the registered name.
+func TestLoginPageClientName(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	for _, tc := range []struct {
+		name, sku, clientID, want string
+	}{
+		{"tessera login", credential.ClientSKU, azCLI, "Tessera CLI"},
+		{"az login", "MSAL.Python", azCLI, "Microsoft Azure CLI"},
+		{"no SKU", "", azCLI, "Microsoft Azure CLI"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAuthReq(s)
+			a.Params.Set("client_id", tc.clientID)
+			if tc.sku != "" {
+				a.Params.Set("x-client-SKU", tc.sku)
+			}
+			p := s.NewBrowser(t).Get(a.url(s))
+			if p.Status != 200 || !p.Has("to continue to <strong>"+tc.want+"</strong>") {
+				t.Fatalf("got %d, want a page naming %q:\n%s", p.Status, tc.want, p.Body)
+			}
+		})
+	}
 }
