@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	stsHandler.Register(mux)
 	sts.NewInteractive(stsHandler, ix, web.MustNew()).Register(mux)
 	sts.NewManagedIdentity(tokens, res, tenants, base, sts.Options{Logger: log}).Register(mux)
-	graphHandler := graph.New(dir, s.store, s.keys, base, s.audit, graph.Options{Logger: log, ResourcesChanged: tokens.InvalidateResources})
+	graphHandler := graph.New(dir, s.store, s.keys, base, s.audit, graph.Options{Logger: log})
 	graphHandler.Register(mux)
 	graph.NewConditionalAccess(graphHandler, ix.SignIns()).Register(mux)
 	arm.NewMetadata(base, "Tessera").Register(mux)

@@ -192,7 +192,6 @@ func (h *Handler) patchApplication(w http.ResponseWriter, r *http.Request, c cal
 		h.fail(w, r, err)
 		return
 	}
-	h.changed(c.TenantID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -207,7 +206,6 @@ func (h *Handler) deleteApplication(w http.ResponseWriter, r *http.Request, c ca
 		h.fail(w, r, err)
 		return
 	}
-	h.changed(c.TenantID)
 	w.WriteHeader(http.StatusNoContent)
 }
 

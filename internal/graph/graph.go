@@ -63,37 +63,30 @@ type Auditor interface {
 
 // Handler serves Graph.
 type Handler struct {
-	dir     *directory.Service
-	store   Store
-	verify  Verifier
-	base    *httpx.BaseURLs
-	audit   Auditor
-	log     *slog.Logger
-	now     func() time.Time
-	changed func(tenantID string)
-	mux     *http.ServeMux
+	dir    *directory.Service
+	store  Store
+	verify Verifier
+	base   *httpx.BaseURLs
+	audit  Auditor
+	log    *slog.Logger
+	now    func() time.Time
+	mux    *http.ServeMux
 }
 
 // Options configure a Handler.
 type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
-	// ResourcesChanged is called after a write that may add or change a
-	// token audience, so the token service re-reads its resource index.
-	ResourcesChanged func(tenantID string)
 }
 
 // New returns the Graph handler.
 func New(dir *directory.Service, st Store, verify Verifier, base *httpx.BaseURLs, audit Auditor, opts Options) *Handler {
-	h := &Handler{dir: dir, store: st, verify: verify, base: base, audit: audit, log: opts.Logger, now: opts.Now, changed: opts.ResourcesChanged}
+	h := &Handler{dir: dir, store: st, verify: verify, base: base, audit: audit, log: opts.Logger, now: opts.Now}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	if h.now == nil {
 		h.now = time.Now
-	}
-	if h.changed == nil {
-		h.changed = func(string) {}
 	}
 	h.mux = http.NewServeMux()
 	h.routes()

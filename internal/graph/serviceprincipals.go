@@ -62,7 +62,6 @@ func (h *Handler) createServicePrincipal(w http.ResponseWriter, r *http.Request,
 		h.fail(w, r, err)
 		return
 	}
-	h.changed(c.TenantID)
 	h.writeEntity(w, r, http.StatusCreated, servicePrincipalsSet, toMap(toServicePrincipalJSON(sp)))
 }
 
@@ -109,7 +108,6 @@ func (h *Handler) patchServicePrincipal(w http.ResponseWriter, r *http.Request, 
 		h.fail(w, r, err)
 		return
 	}
-	h.changed(c.TenantID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -124,7 +122,6 @@ func (h *Handler) deleteServicePrincipal(w http.ResponseWriter, r *http.Request,
 		h.fail(w, r, err)
 		return
 	}
-	h.changed(c.TenantID)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -304,9 +304,9 @@ func (s *Service) ResolveResource(ctx context.Context, tenant domain.Tenant, nam
 		name, tenantName(tenant))
 }
 
-// InvalidateResources drops the cached resource index of a tenant, so a
-// newly registered resource is found at once.
-func (s *Service) InvalidateResources(tenantID string) {
+// invalidateResources drops the cached resource index of a tenant, so a
+// newly registered resource is found at once (see Follow).
+func (s *Service) invalidateResources(tenantID string) {
 	s.resMu.Lock()
 	delete(s.resources, tenantID)
 	s.resMu.Unlock()
@@ -316,7 +316,7 @@ func (s *Service) InvalidateResources(tenantID string) {
 // applications or service principals changes on any replica (the change
 // feed), and every tenant's on a full reload.
 func (s *Service) Follow(f *feed.Follower) {
-	forget := func(_ context.Context, c store.Change) error { s.InvalidateResources(c.TenantID); return nil }
+	forget := func(_ context.Context, c store.Change) error { s.invalidateResources(c.TenantID); return nil }
 	f.On(store.ChangeApplication, forget)
 	f.On(store.ChangeServicePrincipal, forget)
 	f.On(store.ChangeTenant, forget)
