@@ -20,6 +20,7 @@ import (
 	"github.com/tessera-id/tessera/internal/arm"
 	"github.com/tessera-id/tessera/internal/audit"
 	"github.com/tessera-id/tessera/internal/config"
+	"github.com/tessera-id/tessera/internal/console"
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/feed"
@@ -134,7 +135,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	// Managed identities are service principals: the directory creates and
 	// deletes them, with its cascades, inside the resource manager's writes.
 	res := resources.NewService(s.store, dir, time.Now)
-	ix := newInteractive(dir, s.store, s.audit, cfg, log)
+	var portalRedirects []string
+	for _, h := range s.hostNames() {
+		portalRedirects = append(portalRedirects, "https://"+h+console.Path)
+	}
+	ix := newInteractive(dir, s.store, s.audit, cfg, portalRedirects, log)
 	tokens := token.NewService(dir, s.keys, s.store,
 		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
 		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res,
@@ -160,18 +165,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	graphHandler.Register(mux)
 	graph.NewConditionalAccess(graphHandler, ix.SignIns()).Register(mux)
 	arm.NewMetadata(base, "Tessera").Register(mux)
+	consoleHandler, err := console.New(console.Info{TenantID: s.tenant.ID, TenantDomain: s.tenant.DefaultDomain(),
+		ClientID: directory.AppIDTesseraPortal, Ready: s.ready, BaseURL: base.For})
+	if err != nil {
+		return nil, fmt.Errorf("load the console: %w", err)
+	}
+	consoleHandler.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		wire.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.store.Ping(ctx); err != nil {
-			wire.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
-			return
-		}
-		if lag := s.feed.Status().LagSeconds; lag > maxFeedLag.Seconds() {
-			wire.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": fmt.Sprintf("behind the change feed by %.0f s", lag)})
+		if err := s.ready(r.Context()); err != nil {
+			wire.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": err.Error()})
 			return
 		}
 		wire.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -200,6 +205,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	ok = true
 	return s, nil
+}
+
+// ready reports why the server cannot serve requests, or nil: the store
+// must answer and the change feed must be current.
+func (s *Server) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return errors.New("store unavailable")
+	}
+	if lag := s.feed.Status().LagSeconds; lag > maxFeedLag.Seconds() {
+		return fmt.Errorf("behind the change feed by %.0f s", lag)
+	}
+	return nil
 }
 
 // outboundClient fetches external issuers' keys. It trusts the system roots

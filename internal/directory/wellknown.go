@@ -17,6 +17,8 @@ const (
 	AppIDAzurePowerShell = "1950a258-227b-4e31-a9cf-717495945fc2"
 	AppIDVisualStudio    = "872cd9fa-d31f-45e0-9eab-6e460a02d1f1"
 	AppIDVSCode          = "aebc6443-996d-45c2-90f0-388ff96faa56"
+	// AppIDTesseraPortal is the console's public client (not of the family).
+	AppIDTesseraPortal = "a619c7ab-b2f7-4bb9-a6b8-6110e70e1a8a"
 )
 
 // FirstPartyResources returns the resources registered in every tenant;

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/signin"
 )
@@ -103,6 +104,8 @@ func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar Aut
 		if native {
 			public = true
 		}
+	case c.ServicePrincipal.AppID == directory.AppIDTesseraPortal:
+		registered = ix.opts.PortalRedirectURIs
 	case c.ServicePrincipal.PublicClient:
 		registered, native = firstPartyRedirects, true
 	}
@@ -204,6 +207,8 @@ func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service
 	switch {
 	case c.Application != nil:
 		return MatchRedirect(uri, c.Application.PublicRedirectURIs, true) || MatchRedirect(uri, c.Application.WebRedirectURIs, false)
+	case c.ServicePrincipal.AppID == directory.AppIDTesseraPortal:
+		return MatchRedirect(uri, ix.opts.PortalRedirectURIs, false)
 	case c.ServicePrincipal.PublicClient:
 		return MatchRedirect(uri, firstPartyRedirects, true)
 	}

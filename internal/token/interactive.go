@@ -52,6 +52,9 @@ type InteractiveOptions struct {
 	RefreshMax time.Duration
 	// IDTokenLifetime defaults to one hour.
 	IDTokenLifetime time.Duration
+	// PortalRedirectURIs are the console's redirect URIs (SPA): its page on
+	// each origin the server answers on.
+	PortalRedirectURIs []string
 }
 
 // NewInteractive returns the user-flow machinery.

@@ -1,0 +1,23 @@
+// The console's route table: a URL's page is found here. Pages load on
+// first use; each module exports the render functions named below, called
+// as render(view, params, query, ctx).
+
+function page(module, fn) {
+  return async (...args) => {
+    const m = await import(module);
+    return m[fn](...args);
+  };
+}
+
+export const routes = [
+  { path: '/', title: 'Overview', render: page('./overview.js', 'overview') },
+  { path: '/users', title: 'Users', render: page('./users.js', 'listUsers') },
+  { path: '/users/:id', title: 'User', render: page('./users.js', 'showUser') },
+];
+
+export const navigation = [
+  { title: 'Directory', items: [
+    { path: '/', title: 'Overview' },
+    { path: '/users', title: 'Users' },
+  ] },
+];
