@@ -93,11 +93,11 @@ type entity struct {
 	PollerStatus      string `json:"poller_status"`
 }
 
-// shimDir is test/compat/python/shim, which holds the pydash stand-in
-// azure-ai-ml 1.4.0 imports (Debian's python3-azure does not ship pydash).
+// shimDir is contrib/python, which holds the pydash stand-in azure-ai-ml
+// 1.4.0 imports (Debian's python3-azure does not ship pydash).
 func shimDir(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("python", "shim"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "contrib", "python"))
 	if err != nil {
 		t.Fatal(err)
 	}

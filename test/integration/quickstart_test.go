@@ -61,15 +61,12 @@ func TestQuickstart(t *testing.T) {
 	env = append(env, "DISPLAY=:0")
 
 	var clients []string
-	if py, shim, why := quickstartPython(t, root); py != "" {
+	if py, why := quickstartPython(t, root); py != "" {
 		dir := t.TempDir()
 		if err := os.Symlink(py, filepath.Join(dir, "python3")); err != nil {
 			t.Fatal(err)
 		}
 		path = dir + string(os.PathListSeparator) + path
-		// Debian's python3-azure lacks azure-ai-ml's pydash; the
-		// compatibility tests' stand-in provides it (pip installs the real one).
-		env = append(env, "PYTHONPATH="+shim)
 		clients = append(clients, "python")
 	} else if required {
 		t.Fatalf("the quickstart's Python step needs azure-identity and azure-ai-ml (TESSERA_COMPAT_REQUIRED=1): %s", why)
@@ -279,21 +276,21 @@ func copyWorkingTree(t *testing.T, root, dst string) {
 }
 
 // quickstartPython is an interpreter that imports azure-identity and
-// azure-ai-ml (with the compatibility tests' pydash stand-in on the path),
-// or "" and why not.
-func quickstartPython(t *testing.T, root string) (py, shim, why string) {
+// azure-ai-ml (with contrib/python's pydash stand-in on the path, as the
+// quickstart puts it where pydash is missing), or "" and why not.
+func quickstartPython(t *testing.T, root string) (py, why string) {
 	py = os.Getenv("TESSERA_PYTHON")
 	if py == "" {
 		py = "/usr/bin/python3"
 	}
-	shim = filepath.Join(root, "test", "compat", "python", "shim")
+	shim := filepath.Join(root, "contrib", "python")
 	cmd := exec.Command(py, "-c", "import azure.identity, azure.ai.ml")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PYTHONPATH=" + shim, "PYTHONNOUSERSITE=1"}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		return "", "", fmt.Sprintf("%s: %v: %s", py, err, lines[len(lines)-1])
+		return "", fmt.Sprintf("%s: %v: %s", py, err, lines[len(lines)-1])
 	}
-	return py, shim, ""
+	return py, ""
 }
 
 func waitForQuickstartServer(t *testing.T, dataDir string, log *bytes.Buffer) app.Bootstrap {

@@ -1,4 +1,4 @@
-"""Minimal stand-in for pydash, for the Tessera azure-ai-ml compatibility test.
+"""Minimal stand-in for pydash, for azure-ai-ml on machines without pydash.
 
 Debian's python3-azure ships azure-ai-ml 1.4.0 but not its dependency pydash,
 so `import azure.ai.ml` fails. azure-ai-ml 1.4.0 uses exactly three pydash
@@ -14,7 +14,9 @@ functions (grep '\\bpydash\\b\\|from pydash' under azure/ai/ml):
 This package implements those with pydash's semantics for the path forms the
 SDK passes (dotted strings such as "trial.componentId" or
 "jobs.job_a.inputs.input_str", "a[0].b" indexes, "\\." escapes, and lists of
-keys). It is put on PYTHONPATH only for test/compat/python/mlclient.py.
+keys). Put contrib/python on PYTHONPATH only where the real pydash is not
+installed (docs/quickstart.md step 6 shows the line); with internet access,
+`pip install pydash` is the better fix.
 """
 
 from .objects import get, omit, set_, has, unset  # noqa: F401
