@@ -145,7 +145,7 @@ with --sdk-auth the credentials file of the Azure SDKs' auth-file format.`,
 			if err != nil {
 				return err
 			}
-			return printRaw(cmd.OutOrStdout(), sp.JSON())
+			return printResult(cmd, sp.JSON())
 		},
 	}
 	show.Flags().StringVar(&id, "id", "", "app id, service principal name or object id")
@@ -176,7 +176,7 @@ with --sdk-auth the credentials file of the Azure SDKs' auth-file format.`,
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rawList(sps))
+			return printResult(cmd, rawList(sps))
 		},
 	}
 	list.Flags().StringVar(&displayName, "display-name", "", "display names starting with this")
@@ -423,7 +423,7 @@ func credentialCommand(what string, resolve func(context.Context, *graph, string
 				return err
 			}
 			fmt.Fprintln(cmd.ErrOrStderr(), "The output includes credentials that you must protect.")
-			return printJSON(cmd.OutOrStdout(), rbacCredentials{AppID: target.appID, Password: pw.SecretText, Tenant: tenant})
+			return printResult(cmd, rbacCredentials{AppID: target.appID, Password: pw.SecretText, Tenant: tenant})
 		},
 	}
 	reset.Flags().StringVar(&id, "id", "", "app id, identifier URI or object id")
@@ -487,7 +487,7 @@ func adAppCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRaw(cmd.OutOrStdout(), a.JSON())
+			return printResult(cmd, a.JSON())
 		},
 	}
 	create.Flags().StringVar(&displayName, "display-name", "", "display name")
@@ -521,7 +521,7 @@ func adAppCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rawList(apps))
+			return printResult(cmd, rawList(apps))
 		},
 	}
 	list.Flags().StringVar(&listName, "display-name", "", "display names starting with this")
@@ -541,7 +541,7 @@ func adAppCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRaw(cmd.OutOrStdout(), a.JSON())
+			return printResult(cmd, a.JSON())
 		},
 	}
 	show.Flags().StringVar(&id, "id", "", "app id, identifier URI or object id")
@@ -606,7 +606,7 @@ Prints the credential Graph created.`,
 			if err != nil {
 				return err
 			}
-			return printRaw(cmd.OutOrStdout(), f.JSON())
+			return printResult(cmd, f.JSON())
 		}),
 	}
 	list := &cobra.Command{
@@ -617,7 +617,7 @@ Prints the credential Graph created.`,
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rawList(creds))
+			return printResult(cmd, rawList(creds))
 		}),
 	}
 	del := &cobra.Command{
@@ -664,7 +664,7 @@ func adUserCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRaw(cmd.OutOrStdout(), u.JSON())
+			return printResult(cmd, u.JSON())
 		},
 	}
 	create.Flags().StringVar(&displayName, "display-name", "", "display name")
@@ -689,7 +689,7 @@ func adUserCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRaw(cmd.OutOrStdout(), u.JSON())
+			return printResult(cmd, u.JSON())
 		},
 	}
 	show.Flags().StringVar(&id, "id", "", "object id or user principal name")
@@ -715,7 +715,7 @@ func adUserCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rawList(users))
+			return printResult(cmd, rawList(users))
 		},
 	}
 	list.Flags().StringVar(&listUPN, "upn", "", "user principal name")
@@ -827,13 +827,13 @@ func adGroupCommand() *cobra.Command {
 				return err
 			}
 			if len(existing) > 0 {
-				return printRaw(cmd.OutOrStdout(), existing[0].JSON())
+				return printResult(cmd, existing[0].JSON())
 			}
 			grp, err := g.dir.CreateGroup(ctx, displayName, mailNickname, description)
 			if err != nil {
 				return err
 			}
-			return printRaw(cmd.OutOrStdout(), grp.JSON())
+			return printResult(cmd, grp.JSON())
 		},
 	}
 	create.Flags().StringVar(&displayName, "display-name", "", "display name")
@@ -855,7 +855,7 @@ func adGroupCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRaw(cmd.OutOrStdout(), grp.JSON())
+			return printResult(cmd, grp.JSON())
 		},
 	}
 	show.Flags().StringVarP(&groupID, "group", "g", "", "object id or display name")
@@ -881,7 +881,7 @@ func adGroupCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rawList(groups))
+			return printResult(cmd, rawList(groups))
 		},
 	}
 	list.Flags().StringVar(&listName, "display-name", "", "display names starting with this")
@@ -929,7 +929,7 @@ func adGroupMemberCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rawList(members))
+			return printResult(cmd, rawList(members))
 		}),
 	}
 	check := &cobra.Command{
@@ -940,7 +940,7 @@ func adGroupMemberCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), map[string]bool{"value": len(ids) > 0})
+			return printResult(cmd, map[string]bool{"value": len(ids) > 0})
 		}),
 	}
 	for _, c := range []*cobra.Command{add, remove, list, check} {

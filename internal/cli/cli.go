@@ -25,6 +25,7 @@ func Root() *cobra.Command {
 	root.AddCommand(computeCommand(), nodeCommand())
 	root.AddCommand(mlCommand(), groupCommand())
 	root.AddCommand(loginCommand(), logoutCommand(), accountCommand(), caCommand(), signinsCommand())
+	addOutputFlags(root)
 	return root
 }
 

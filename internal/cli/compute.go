@@ -319,7 +319,7 @@ file fresh instead (--federated-token-file). On SIGINT or SIGTERM it revokes the
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), nodes)
+			return printResult(cmd, nodes)
 		},
 	}
 	lf.bindCompute(list)

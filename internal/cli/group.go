@@ -20,7 +20,7 @@ const pollEvery = time.Second
 func groupCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "group", Short: "Manage resource groups"}
 	var t wsTarget
-	var name, location, query string
+	var name, location string
 	var tags []string
 	client := func(cmd *cobra.Command) (*armresources.ResourceGroupsClient, error) {
 		s, err := newSession()
@@ -47,7 +47,7 @@ func groupCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printQuery(cmd.OutOrStdout(), r.ResourceGroup, query)
+			return printResult(cmd, r.ResourceGroup)
 		},
 	}
 	show := &cobra.Command{
@@ -62,7 +62,7 @@ func groupCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printQuery(cmd.OutOrStdout(), r.ResourceGroup, query)
+			return printResult(cmd, r.ResourceGroup)
 		},
 	}
 	list := &cobra.Command{
@@ -81,7 +81,7 @@ func groupCommand() *cobra.Command {
 				}
 				out = append(out, page.Value...)
 			}
-			return printQuery(cmd.OutOrStdout(), out, query)
+			return printResult(cmd, out)
 		},
 	}
 	del := &cobra.Command{
@@ -104,9 +104,6 @@ func groupCommand() *cobra.Command {
 		c.Flags().StringVar(&t.subscription, "subscription", "", "subscription id (default $AZURE_SUBSCRIPTION_ID, config.json, or the only one you can see)")
 		if c != list {
 			c.Flags().StringVarP(&name, "name", "n", "", "resource group name")
-		}
-		if c != del {
-			addQueryFlag(c, &query)
 		}
 	}
 	create.Flags().StringVarP(&location, "location", "l", "", "location, e.g. eastus")

@@ -89,7 +89,7 @@ func loginCommand() *cobra.Command {
 			if err := c.Save(path); err != nil {
 				return fmt.Errorf("write the token cache: %w", err)
 			}
-			return printJSON(cmd.OutOrStdout(), accountView(c))
+			return printResult(cmd, accountView(c))
 		},
 	}
 	f := cmd.Flags()
@@ -163,7 +163,7 @@ func accountCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), accountView(c))
+			return printResult(cmd, accountView(c))
 		},
 	})
 	var resource, scope string
@@ -196,7 +196,7 @@ func accountCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), map[string]any{
+			return printResult(cmd, map[string]any{
 				"accessToken": tok.Token, "expiresOn": tok.ExpiresOn.Local().Format("2006-01-02 15:04:05.000000"),
 				"expires_on": tok.ExpiresOn.Unix(), "tenant": c.Account.TenantID, "tokenType": "Bearer",
 			})
@@ -298,7 +298,7 @@ func graphPrint(cmd *cobra.Command, method, path string, body any) error {
 	if out == nil {
 		return nil
 	}
-	return printJSON(cmd.OutOrStdout(), out)
+	return printResult(cmd, out)
 }
 
 func signinsCommand() *cobra.Command {
@@ -328,7 +328,7 @@ func signinsCommand() *cobra.Command {
 				}
 				kept = append(kept, e)
 			}
-			return printJSON(cmd.OutOrStdout(), kept)
+			return printResult(cmd, kept)
 		},
 	}
 	list.Flags().IntVar(&top, "top", 50, "how many sign-ins to read (1-1000)")

@@ -92,8 +92,6 @@ func (f *wsTarget) client(ctx context.Context) (*workspace.Client, *session, err
 
 func mlWorkspaceCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "workspace", Short: "Manage workspaces"}
-	var query string // one verb runs per process
-
 	var lt wsTarget
 	list := &cobra.Command{
 		Use:   "list",
@@ -115,11 +113,10 @@ func mlWorkspaceCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printQuery(cmd.OutOrStdout(), out, query)
+			return printResult(cmd, out)
 		},
 	}
 	lt.bind(list, false)
-	addQueryFlag(list, &query)
 
 	var st wsTarget
 	var writeConfig string
@@ -138,11 +135,10 @@ func mlWorkspaceCommand() *cobra.Command {
 			if err := maybeWriteConfig(cmd, ws, writeConfig); err != nil {
 				return err
 			}
-			return printQuery(cmd.OutOrStdout(), w, query)
+			return printResult(cmd, w)
 		},
 	}
 	st.bind(show, false)
-	addQueryFlag(show, &query)
 	show.Flags().StringVarP(&st.workspace, "name", "n", "", "workspace name (default: config.json's)")
 	show.Flags().StringVar(&writeConfig, "write-config", "", "write the workspace's config.json to this file or directory")
 
@@ -201,11 +197,10 @@ func mlWorkspaceCommand() *cobra.Command {
 			if err := maybeWriteConfig(cmd, ws, createConfig); err != nil {
 				return err
 			}
-			return printQuery(cmd.OutOrStdout(), out, query)
+			return printResult(cmd, out)
 		},
 	}
 	ct.bind(create, false)
-	addQueryFlag(create, &query)
 	cf := create.Flags()
 	cf.StringVarP(&ct.workspace, "name", "n", "", "workspace name")
 	cf.StringVarP(&location, "location", "l", "", "location (default: the resource group's)")
@@ -272,8 +267,6 @@ func tagMap(tags []string) map[string]*string {
 
 func mlComputeCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "compute", Short: "Manage a workspace's computes"}
-	var query string // one verb runs per process
-
 	var lt wsTarget
 	list := &cobra.Command{
 		Use:   "list",
@@ -287,11 +280,10 @@ func mlComputeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printQuery(cmd.OutOrStdout(), out, query)
+			return printResult(cmd, out)
 		},
 	}
 	lt.bind(list, true)
-	addQueryFlag(list, &query)
 
 	var name string
 	var st wsTarget
@@ -307,11 +299,10 @@ func mlComputeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printQuery(cmd.OutOrStdout(), out, query)
+			return printResult(cmd, out)
 		},
 	}
 	st.bind(show, true)
-	addQueryFlag(show, &query)
 	show.Flags().StringVarP(&name, "name", "n", "", "compute name")
 	_ = show.MarkFlagRequired("name")
 
@@ -371,11 +362,10 @@ func mlComputeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printQuery(cmd.OutOrStdout(), out, query)
+			return printResult(cmd, out)
 		},
 	}
 	ct.bind(create, true)
-	addQueryFlag(create, &query)
 	cf := create.Flags()
 	cf.StringVarP(&cname, "name", "n", "", "compute name")
 	cf.StringVarP(&ctype, "type", "t", "AmlCompute", "AmlCompute or ComputeInstance")

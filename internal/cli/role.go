@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -43,12 +42,6 @@ func (s *session) armOptions() *arm.ClientOptions {
 
 // armScope is the scope argument the generated clients expect: no leading slash.
 func armScope(scope string) string { return strings.TrimPrefix(scope, "/") }
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
 
 func roleCommand() *cobra.Command {
 	role := &cobra.Command{Use: "role", Short: "Manage role-based access control: assignments, definitions, checks"}
@@ -91,7 +84,7 @@ func roleAssignmentCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), resp.RoleAssignment)
+			return printResult(cmd, resp.RoleAssignment)
 		},
 	}
 	create.Flags().StringVar(&assignee, "assignee", "", "user principal name, app id, identifier URI or object id")
@@ -144,7 +137,7 @@ func roleAssignmentCommand() *cobra.Command {
 			if out == nil {
 				out = []*armauthorization.RoleAssignment{}
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printResult(cmd, out)
 		},
 	}
 	list.Flags().StringVar(&listScope, "scope", "", "scope to list at")
@@ -239,7 +232,7 @@ func roleDefinitionCommand() *cobra.Command {
 					}
 				}
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printResult(cmd, out)
 		},
 	}
 	list.Flags().StringVar(&scope, "scope", "/", "scope")
@@ -259,7 +252,7 @@ func roleDefinitionCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), d)
+			return printResult(cmd, d)
 		},
 	}
 	show.Flags().StringVar(&scope, "scope", "/", "scope")
@@ -315,7 +308,7 @@ func roleDefinitionCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), resp.RoleDefinition)
+			return printResult(cmd, resp.RoleDefinition)
 		}
 	}
 	create := &cobra.Command{Use: "create", Short: "Create a custom role", RunE: upsert(false)}

@@ -136,7 +136,7 @@ func leafArgs(declared cobra.PositionalArgs) cobra.PositionalArgs {
 		if len(missing) > 0 {
 			return usageErrorf("the following arguments are required: %s", strings.Join(missing, ", "))
 		}
-		return nil
+		return checkOutputFlags(c)
 	}
 }
 

@@ -67,11 +67,17 @@ func TestMLVerbs(t *testing.T) {
 			t.Errorf("%v: %s", args, out)
 		}
 	}
-	if out := must("ml", "workspace", "show", "-g", "ml-rg", "-n", "ws1", "--query", "id"); out != ws.ID+"\n" {
-		t.Errorf("--query id printed %q", out)
+	if out := must("ml", "workspace", "show", "-g", "ml-rg", "-n", "ws1", "--query", "id", "-o", "tsv"); out != ws.ID+"\n" {
+		t.Errorf("--query id -o tsv printed %q", out)
 	}
-	if out := must("ml", "workspace", "list", "--query", "properties.friendlyName"); out != "First\n" {
+	if out := must("ml", "workspace", "show", "-g", "ml-rg", "-n", "ws1", "--query", "id"); out != `"`+ws.ID+`"`+"\n" {
+		t.Errorf("--query id (JSON, as az prints it) printed %q", out)
+	}
+	if out := must("ml", "workspace", "list", "--query", "[].properties.friendlyName", "-o", "tsv"); out != "First\n" {
 		t.Errorf("list --query printed %q", out)
+	}
+	if out := must("ad", "user", "list", "--query", "[?userPrincipalName=='"+s.Bootstrap.Admin.UserPrincipalName+"'].displayName", "-o", "tsv"); out != "Tessera Administrator\n" {
+		t.Errorf("ad user list --query printed %q", out)
 	}
 	// In a directory below config.json, the workspace verbs need no flags.
 	sub := filepath.Join(dir, "notebooks", "a")
