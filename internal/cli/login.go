@@ -154,18 +154,8 @@ func logoutCommand() *cobra.Command {
 }
 
 func accountCommand() *cobra.Command {
-	account := &cobra.Command{Use: "account", Short: "Show the signed-in account and get its tokens"}
-	account.AddCommand(&cobra.Command{
-		Use:   "show",
-		Short: "Show the signed-in account",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, _, err := loadCache()
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, accountView(c))
-		},
-	})
+	account := &cobra.Command{Use: "account", Short: "Show, list and choose subscriptions, and get the signed-in account's tokens"}
+	account.AddCommand(accountListCommand(), accountShowCommand(), accountSetCommand())
 	var resource, scope string
 	get := &cobra.Command{
 		Use:   "get-access-token",

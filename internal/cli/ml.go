@@ -47,6 +47,7 @@ func (f *wsTarget) resolve(ctx context.Context, s *session, needGroup, needWorks
 	if f.subscription == "" {
 		f.subscription = os.Getenv("AZURE_SUBSCRIPTION_ID")
 	}
+	chosen := chosenSubscription()
 	if (needGroup && f.resourceGroup == "") || (needWorkspace && f.workspace == "") || f.subscription == "" {
 		if c, err := workspace.FindConfig("", ""); err == nil && (f.subscription == "" || strings.EqualFold(f.subscription, c.SubscriptionID)) {
 			f.subscription = c.SubscriptionID
@@ -57,6 +58,9 @@ func (f *wsTarget) resolve(ctx context.Context, s *session, needGroup, needWorks
 				f.workspace = c.WorkspaceName
 			}
 		}
+	}
+	if f.subscription == "" {
+		f.subscription = chosen
 	}
 	if f.subscription == "" {
 		sub, err := workspace.DefaultSubscription(ctx, s.cred, workspace.WithConfig(s.cfg))

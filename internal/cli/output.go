@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -140,6 +141,17 @@ func rows(doc any) (header []string, out [][]string) {
 		items = []any{doc}
 	}
 	for _, it := range items {
+		if list, isList := it.([]any); isList {
+			// A multiselect list ([].[a, b]): one column per element.
+			var row []string
+			for _, x := range list {
+				if s, ok := scalar(x); ok {
+					row = append(row, s)
+				}
+			}
+			out = append(out, row)
+			continue
+		}
 		obj, isObj := it.(map[string]any)
 		if !isObj {
 			if s, ok := scalar(it); ok {
@@ -178,8 +190,17 @@ func writeTSV(w io.Writer, doc any) error {
 // writeTable prints columns under title-cased headers, as az's table does.
 func writeTable(w io.Writer, doc any) error {
 	header, rs := rows(doc)
+	if len(rs) == 0 {
+		return nil
+	}
 	if header == nil {
-		header = []string{"Result"}
+		header = make([]string, len(rs[0]))
+		for i := range header {
+			header[i] = "Column" + strconv.Itoa(i+1)
+		}
+		if len(header) == 1 {
+			header[0] = "Result"
+		}
 	}
 	titles := make([]string, len(header))
 	width := make([]int, len(header))

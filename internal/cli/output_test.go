@@ -27,6 +27,9 @@ func TestWriteResult(t *testing.T) {
 		{[]any{doc}, "", "table", "Id    Name\n----  ----\n/s/x  x\n"},
 		{doc, "nope", "json", "null\n"},
 		{doc, "", "none", ""},
+		{[]any{doc}, "[].[id, name]", "tsv", "/s/x\tx\n"},
+		{[]any{doc}, "[].[id, name]", "table", "Column1  Column2\n-------  -------\n/s/x     x\n"},
+		{[]any{}, "", "table", ""},
 		{[]any{doc, map[string]any{"id": "/s/y", "name": "y", "properties": map[string]any{"n": 3}}}, "[?properties.n > `2`].name", "tsv", "y\n"},
 	} {
 		var q jmespath.JMESPath

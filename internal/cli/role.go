@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -95,64 +96,50 @@ func roleAssignmentCommand() *cobra.Command {
 		_ = create.MarkFlagRequired(f)
 	}
 
-	var listScope, listAssignee string
-	var atScope bool
+	var lf assignmentFilter
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List role assignments at, above and below a scope",
+		Short: "List role assignments, with role and principal names (default: at the default subscription's scope)",
+		Long: `Lists role assignments as az role assignment list does: those at the scope (--scope, -g, or the
+default subscription), with --include-inherited also those above it, with --all also those below it.
+--assignee and --role narrow the list. Each assignment carries roleDefinitionName and principalName.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := newSession()
+			out, err := lf.list(cmd.Context())
 			if err != nil {
 				return err
-			}
-			ctx := cmd.Context()
-			var filter []string
-			if atScope {
-				filter = append(filter, "atScope()")
-			}
-			if listAssignee != "" {
-				p, err := directory.New(s.cfg.URL, s.cred, s.cfg.ClientOptions).ResolvePrincipal(ctx, listAssignee)
-				if err != nil {
-					return err
-				}
-				filter = append(filter, "assignedTo('"+p.ID+"')")
-			}
-			client, err := armauthorization.NewRoleAssignmentsClient("", s.cred, s.armOptions())
-			if err != nil {
-				return err
-			}
-			opts := &armauthorization.RoleAssignmentsClientListForScopeOptions{}
-			if len(filter) > 0 {
-				opts.Filter = to.Ptr(strings.Join(filter, " and "))
-			}
-			var out []*armauthorization.RoleAssignment
-			pager := client.NewListForScopePager(armScope(listScope), opts)
-			for pager.More() {
-				page, err := pager.NextPage(ctx)
-				if err != nil {
-					return err
-				}
-				out = append(out, page.Value...)
-			}
-			if out == nil {
-				out = []*armauthorization.RoleAssignment{}
 			}
 			return printResult(cmd, out)
 		},
 	}
-	list.Flags().StringVar(&listScope, "scope", "", "scope to list at")
-	list.Flags().StringVar(&listAssignee, "assignee", "", "only this principal's assignments (and its groups')")
-	list.Flags().BoolVar(&atScope, "at-scope", false, "only assignments at the scope and above it")
-	_ = list.MarkFlagRequired("scope")
+	lf.bind(list)
+	list.Flags().BoolVar(&lf.all, "all", false, "also assignments below the scope (resource groups, workspaces, ...)")
+	list.Flags().BoolVar(&lf.inherited, "include-inherited", false, "also assignments above the scope")
+	list.Flags().BoolVar(&lf.groups, "include-groups", false, "with --assignee, also assignments to the groups it is a member of")
 
 	var ids []string
+	var df assignmentFilter
 	del := &cobra.Command{
 		Use:   "delete",
-		Short: "Delete role assignments by id",
+		Short: "Delete role assignments by id, or those at a scope matching --assignee and --role",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(ids) == 0 && df.assignee == "" && df.role == "" {
+				return usageErrorf("give --ids, or at least one of --assignee and --role (with --scope or -g)")
+			}
 			s, err := newSession()
 			if err != nil {
 				return err
+			}
+			if len(ids) == 0 {
+				found, err := df.list(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if len(found) == 0 {
+					return errors.New("no role assignment at the scope matches --assignee and --role")
+				}
+				for _, a := range found {
+					ids = append(ids, a.ID)
+				}
 			}
 			client, err := armauthorization.NewRoleAssignmentsClient("", s.cred, s.armOptions())
 			if err != nil {
@@ -162,13 +149,13 @@ func roleAssignmentCommand() *cobra.Command {
 				if _, err := client.DeleteByID(cmd.Context(), armScope(id), nil); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s\n", id)
+				fmt.Fprintf(cmd.ErrOrStderr(), "Deleted %s\n", id)
 			}
 			return nil
 		},
 	}
 	del.Flags().StringSliceVar(&ids, "ids", nil, "full role assignment ids")
-	_ = del.MarkFlagRequired("ids")
+	df.bind(del)
 	cmd.AddCommand(create, list, del)
 	return cmd
 }

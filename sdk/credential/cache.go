@@ -79,6 +79,8 @@ type Cache struct {
 	RefreshToken string        `json:"refreshToken,omitempty"`
 	ClientSecret string        `json:"clientSecret,omitempty"`
 	AccessTokens []CachedToken `json:"accessTokens"`
+	// Subscription is the default subscription `tessera account set` chose.
+	Subscription string `json:"subscription,omitempty"`
 }
 
 // ErrNotLoggedIn: there is no cache file.

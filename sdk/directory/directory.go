@@ -94,3 +94,39 @@ func (c *Client) ResolvePrincipal(ctx context.Context, assignee string) (Object,
 	}
 	return Object{}, fmt.Errorf("cannot find user or service principal %q in the directory", assignee)
 }
+
+// Names maps object ids (lower case) to the name a person knows them by:
+// a user's principal name, a service principal's or group's display name.
+// Ids Graph does not know are left out. Graph answers up to 1000 ids a call.
+func (c *Client) Names(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	seen := map[string]bool{}
+	var unique []string
+	for _, id := range ids {
+		if k := strings.ToLower(id); id != "" && !seen[k] {
+			seen[k] = true
+			unique = append(unique, id)
+		}
+	}
+	for start := 0; start < len(unique); start += 1000 {
+		batch := unique[start:min(start+1000, len(unique))]
+		var resp struct {
+			Value []struct {
+				ID                string `json:"id"`
+				DisplayName       string `json:"displayName"`
+				UserPrincipalName string `json:"userPrincipalName"`
+			} `json:"value"`
+		}
+		if err := c.do(ctx, http.MethodPost, "/directoryObjects/getByIds", map[string]any{"ids": batch}, &resp); err != nil {
+			return nil, fmt.Errorf("look up principal names: %w", err)
+		}
+		for _, o := range resp.Value {
+			name := o.UserPrincipalName
+			if name == "" {
+				name = o.DisplayName
+			}
+			out[strings.ToLower(o.ID)] = name
+		}
+	}
+	return out, nil
+}

@@ -174,11 +174,10 @@ func TestCLIAd(t *testing.T) {
 	})
 
 	step("role assignment list --assignee", func(t *testing.T) {
-		var list []struct {
-			Properties struct{ PrincipalID, RoleDefinitionID, Scope string }
-		}
+		var list []struct{ PrincipalID, RoleDefinitionID, RoleDefinitionName, Scope string }
 		admin.ok(t, &list, "role", "assignment", "list", "--scope", ws, "--assignee", first.AppID)
-		if len(list) != 1 || list[0].Properties.PrincipalID != spID || !strings.HasSuffix(list[0].Properties.RoleDefinitionID, testserver.RoleContributor) {
+		if len(list) != 1 || list[0].PrincipalID != spID || !strings.HasSuffix(list[0].RoleDefinitionID, testserver.RoleContributor) ||
+			list[0].RoleDefinitionName != "Contributor" {
 			t.Errorf("assignment list printed %+v", list)
 		}
 	})

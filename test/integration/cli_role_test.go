@@ -54,6 +54,20 @@ func TestRoleVerbs(t *testing.T) {
 	if !strings.Contains(out, created.ID) {
 		t.Errorf("assignment list lacks %s: %s", created.ID, out)
 	}
+	// As az: the names of the role and the principal; the default
+	// subscription's scope, which the workspace's assignment is below (--all).
+	out = run("role", "assignment", "list", "--assignee", ds.AppID, "--query", "[].[roleDefinitionName, principalName, scope]", "-o", "tsv")
+	if out != "" {
+		t.Errorf("list at the subscription's scope shows an assignment below it: %q", out)
+	}
+	out = run("role", "assignment", "list", "--all", "--assignee", ds.AppID, "--query", "[].[roleDefinitionName, principalName, scope]", "-o", "tsv")
+	if want := "AzureML Data Scientist\tcli-ds\t" + ws + "\n"; !strings.EqualFold(out, want) {
+		t.Errorf("list --all printed %q, want %q", out, want)
+	}
+	out = run("role", "assignment", "list", "--scope", ws+"/computes/c1", "--include-inherited", "--role", "AzureML Data Scientist", "--query", "length(@)")
+	if strings.TrimSpace(out) != "1" {
+		t.Errorf("list --include-inherited --role at a compute printed %q", out)
+	}
 
 	out = run("role", "check", "--assignee", ds.AppID, "--action", "Microsoft.MachineLearningServices/workspaces/read", "--scope", ws)
 	if !strings.HasPrefix(out, "allowed:") || !strings.Contains(out, "AzureML Data Scientist") {
@@ -74,7 +88,7 @@ func TestRoleVerbs(t *testing.T) {
 	if !strings.Contains(out, "Compute Starter") {
 		t.Errorf("definition list lacks the custom role: %s", out)
 	}
-	run("role", "assignment", "delete", "--ids", created.ID)
+	run("role", "assignment", "delete", "--assignee", ds.AppID, "--role", "AzureML Data Scientist", "--scope", ws)
 	if _, err := tesseraCLI(t, bin, s, admin.AppID, admin.Secret, "role", "check", "--assignee", ds.AppID,
 		"--action", "Microsoft.MachineLearningServices/workspaces/read", "--scope", ws); err == nil {
 		t.Error("access remains after the assignment was deleted")

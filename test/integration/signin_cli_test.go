@@ -79,6 +79,23 @@ func TestLoginVerbs(t *testing.T) {
 			t.Fatalf("get-access-token printed %s", out)
 		}
 		armChecks(t, s, tok.AccessToken, ws)
+
+		// az's account list / set / show: the subscriptions the account can
+		// see, and the one verbs use when given none.
+		out, err = runCLI(t, bin, env, "account", "list", "--query", "[].id", "-o", "tsv")
+		if err != nil || strings.TrimSpace(out) != s.Bootstrap.SubscriptionID {
+			t.Fatalf("account list: %v %q", err, out)
+		}
+		if out, err = runCLI(t, bin, env, "account", "set", "-s", "Not A Subscription"); err == nil {
+			t.Fatalf("account set to an unknown subscription succeeded: %s", out)
+		}
+		if out, err = runCLI(t, bin, env, "account", "set", "--subscription", s.Bootstrap.SubscriptionID); err != nil {
+			t.Fatalf("account set: %v %s", err, out)
+		}
+		out, err = runCLI(t, bin, env, "account", "show", "--query", "[id, isDefault, user.name]", "-o", "tsv")
+		if want := s.Bootstrap.SubscriptionID + "\ntrue\n" + u.UPN + "\n"; err != nil || out != want {
+			t.Fatalf("account show: %v %q, want %q", err, out, want)
+		}
 		// Another resource: refreshed with the cached refresh token.
 		out, err = runCLI(t, bin, env, "account", "get-access-token", "--scope", "https://ml.azure.com/.default")
 		if err != nil || !strings.Contains(out, "accessToken") {
