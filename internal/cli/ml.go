@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
@@ -114,6 +116,14 @@ func mlWorkspaceCommand() *cobra.Command {
 				return err
 			}
 			out, err := w.List(ctx, lt.resourceGroup)
+			var refused *azcore.ResponseError
+			if errors.As(err, &refused) && refused.StatusCode == http.StatusForbidden && lt.resourceGroup != "" && !cmd.Flags().Changed("resource-group") {
+				// The resource group came from config.json, and a role on
+				// one workspace does not allow listing its resource group:
+				// the subscription's list shows what the person may read.
+				out, err = w.List(ctx, "")
+				out = inResourceGroup(out, lt.resourceGroup)
+			}
 			if err != nil {
 				return err
 			}
@@ -402,4 +412,15 @@ func mlComputeCommand() *cobra.Command {
 
 	cmd.AddCommand(list, show, create, del)
 	return cmd
+}
+
+// inResourceGroup keeps the workspaces of one resource group.
+func inResourceGroup(wss []*armmachinelearning.Workspace, group string) []*armmachinelearning.Workspace {
+	out := []*armmachinelearning.Workspace{}
+	for _, w := range wss {
+		if w.ID != nil && strings.Contains(strings.ToLower(*w.ID), "/resourcegroups/"+strings.ToLower(group)+"/") {
+			out = append(out, w)
+		}
+	}
+	return out
 }

@@ -104,6 +104,11 @@ func TestMLVerbs(t *testing.T) {
 	if out, err := run(dir, ds.AppID, ds.Secret, "ml", "compute", "list"); err != nil || !strings.Contains(out, "cpu") {
 		t.Fatalf("data scientist compute list: %v %s", err, out)
 	}
+	// With a role on the workspace only, not its resource group: the list
+	// beside config.json shows the workspace rather than a 403.
+	if out, err := run(dir, ds.AppID, ds.Secret, "ml", "workspace", "list", "--query", "[].name", "-o", "tsv"); err != nil || out != "ws1\n" {
+		t.Fatalf("data scientist workspace list: %v %q", err, out)
+	}
 	out, err = run(dir, ds.AppID, ds.Secret, "ml", "compute", "create", "-n", "gpu")
 	if err == nil || !strings.Contains(out, "AuthorizationFailed") || !strings.Contains(out, "Microsoft.MachineLearningServices/workspaces/computes/write") {
 		t.Fatalf("data scientist compute create: %v %s", err, out)
