@@ -13,11 +13,16 @@ export const routes = [
   { path: '/', title: 'Overview', render: page('./overview.js', 'overview') },
   { path: '/users', title: 'Users', render: page('./users.js', 'listUsers') },
   { path: '/users/:id', title: 'User', render: page('./users.js', 'showUser') },
+  { path: '/resources', title: 'Resources', render: page('./resources.js', 'resources') },
+  { path: '/resources/iam', title: 'Access control (IAM)', render: page('./iam.js', 'iam') },
 ];
 
 export const navigation = [
   { title: 'Directory', items: [
     { path: '/', title: 'Overview' },
     { path: '/users', title: 'Users' },
+  ] },
+  { title: 'Resources', items: [
+    { path: '/resources', title: 'Subscriptions' },
   ] },
 ];
