@@ -84,20 +84,21 @@ func TestConsoleResourcesIAM(t *testing.T) {
 	}
 	c.screenshot(t, "iam")
 
-	// Check access explains both answers.
-	browser.Run(t, c.ctx, browser.Click("#check-access"), browser.WaitVisible("#check-action"),
-		pickPrincipal("check-principal", "grace", grace.ID),
-		browser.SetValue("#check-action", "Microsoft.MachineLearningServices/workspaces/read"), browser.Submit("#check-action"),
-		browser.WaitVisible(`#check-decision[data-decision="Allowed"]`))
-	if txt := browser.Text(t, c.ctx, "#check-decision"); !strings.Contains(txt, "Reader") || !strings.Contains(txt, "at this scope") {
-		t.Fatalf("check access (allowed) says %q", txt)
+	// Check access explains both answers: read is allowed by grace's Reader
+	// assignment here, write is not and names the roles that would allow it.
+	browser.Run(t, c.ctx, browser.Click("#tab-check"), browser.WaitVisible(`main[data-ready="/resources/check"]`),
+		pickPrincipal("check-principal", "grace", grace.ID), browser.Submit("#check-action"),
+		browser.WaitVisible(`#check-result li[data-decision]`))
+	read := browser.Text(t, c.ctx, `#check-result li[data-action="Microsoft.MachineLearningServices/workspaces/read"][data-decision="Allowed"]`)
+	if !strings.Contains(read, "Reader") || !strings.Contains(read, "at this scope") {
+		t.Fatalf("check access (allowed) says %q", read)
 	}
-	browser.Run(t, c.ctx, browser.SetValue("#check-action", "Microsoft.MachineLearningServices/workspaces/write"), browser.Submit("#check-action"),
-		browser.WaitVisible(`#check-decision[data-decision="NotAllowed"]`), browser.WaitVisible("#check-suggested"))
-	if txt := browser.Text(t, c.ctx, "#check-suggested"); !strings.Contains(txt, "Contributor") {
-		t.Fatalf("check access (denied) suggests %q", txt)
+	write := browser.Text(t, c.ctx, `#check-result li[data-action="Microsoft.MachineLearningServices/workspaces/write"][data-decision="NotAllowed"] .suggested`)
+	if !strings.Contains(write, "Contributor") {
+		t.Fatalf("check access (denied) suggests %q", write)
 	}
 	c.screenshot(t, "check-access")
+	c.goTo(t, "#/resources/iam?id="+url.QueryEscape(ws), "/resources/iam")
 
 	// Inherited assignments are removed where they are made: the admin's own
 	// (at the subscription) is shown disabled here.

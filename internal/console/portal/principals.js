@@ -65,11 +65,26 @@ export async function searchPrincipals(text) {
 // principalPicker is a search box with a list of matching principals to
 // choose from (radio buttons named name). It is a fieldset of a form: the
 // chosen principal's id is the form's value under name, and
-// picker.selected() answers the chosen object.
-export function principalPicker(name, { label = 'Principal', idPrefix = name } = {}) {
+// picker.selected() answers the chosen object. initial is the object id of
+// a principal chosen beforehand.
+export function principalPicker(name, { label = 'Principal', idPrefix = name, initial } = {}) {
   const box = input(`${name}-search`, { type: 'search', id: `${idPrefix}-search`, placeholder: 'Name or sign-in name' });
   const results = h('div', { class: 'picker-results', id: `${idPrefix}-results`, 'aria-live': 'polite' });
   const found = new Map();
+  const show = (items, errors = []) => {
+    found.clear();
+    const group = uid('pick');
+    replace(results,
+      items.length ? h('ul', { class: 'picker' }, items.map((o) => {
+        found.set(o.id, o);
+        const id = `${idPrefix}-${o.id}`;
+        const kind = principalKind(o);
+        return h('li', {}, h('input', { type: 'radio', name, value: o.id, id, checked: items.length === 1 && initial === o.id, 'aria-describedby': `${group}-${o.id}` }),
+          h('label', { for: id }, principalName(o)),
+          h('span', { class: 'muted', id: `${group}-${o.id}` }, ` ${kind.label}${o.userPrincipalName ? ` · ${o.userPrincipalName}` : ''}${o.appId ? ` · app ${o.appId}` : ''}`));
+      })) : h('p', { class: 'empty' }, 'No user, group or service principal matches.'),
+      errors.map((e) => errorBox(e)));
+  };
   const run = async () => {
     if (!box.value.trim()) {
       replace(results, h('p', { class: 'hint' }, 'Type the start of a name, then search.'));
@@ -78,22 +93,14 @@ export function principalPicker(name, { label = 'Principal', idPrefix = name } =
     replace(results, loading('Searching'));
     try {
       const { found: items, errors } = await searchPrincipals(box.value);
-      found.clear();
-      const group = uid('pick');
-      replace(results,
-        items.length ? h('ul', { class: 'picker' }, items.map((o) => {
-          found.set(o.id, o);
-          const id = `${idPrefix}-${o.id}`;
-          const kind = principalKind(o);
-          return h('li', {}, h('input', { type: 'radio', name, value: o.id, id, 'aria-describedby': `${group}-${o.id}` }),
-            h('label', { for: id }, principalName(o)),
-            h('span', { class: 'muted', id: `${group}-${o.id}` }, ` ${kind.label}${o.userPrincipalName ? ` · ${o.userPrincipalName}` : ''}${o.appId ? ` · app ${o.appId}` : ''}`));
-        })) : h('p', { class: 'empty' }, 'No user, group or service principal matches.'),
-        errors.map((e) => errorBox(e)));
+      show(items, errors);
     } catch (err) {
       replace(results, errorBox(err));
     }
   };
+  if (initial) {
+    principalsByID([initial]).then((m) => show([...m.values()])).catch((err) => replace(results, errorBox(err)));
+  }
   const search = h('button', { type: 'button', class: 'secondary', id: `${idPrefix}-search-button` }, 'Search');
   search.addEventListener('click', run);
   // Enter in the search box searches rather than submitting the form.

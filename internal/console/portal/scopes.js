@@ -19,7 +19,7 @@ export function parseScope(id) {
     i = 2;
     if (segs[i] && segs[i].toLowerCase() === 'resourcegroups' && segs[i + 1]) {
       path += `/resourceGroups/${segs[i + 1]}`;
-      levels.push({ kind: 'resourceGroup', name: segs[i + 1], id: path, type: 'Microsoft.Resources/resourceGroups' });
+      levels.push({ kind: 'resourceGroup', name: segs[i + 1], id: path, type: 'Microsoft.Resources/subscriptions/resourceGroups' });
       i += 2;
       if (segs[i] && segs[i].toLowerCase() === 'providers' && segs[i + 1]) {
         const ns = segs[i + 1];
@@ -41,7 +41,7 @@ export function parseScope(id) {
 
 const TYPE_LABELS = {
   'Microsoft.Resources/subscriptions': 'Subscription',
-  'Microsoft.Resources/resourceGroups': 'Resource group',
+  'Microsoft.Resources/subscriptions/resourceGroups': 'Resource group',
   'Microsoft.MachineLearningServices/workspaces': 'Workspace',
   'Microsoft.MachineLearningServices/workspaces/computes': 'Compute',
   'Microsoft.ManagedIdentity/userAssignedIdentities': 'Managed identity',
@@ -68,11 +68,21 @@ export function resourceHref(id) {
 export function iamHref(id) {
   return `#/resources/iam?id=${encodeURIComponent(id)}`;
 }
+export function checkHref(id, principalId) {
+  return `#/resources/check?id=${encodeURIComponent(id)}${principalId ? `&principal=${encodeURIComponent(principalId)}` : ''}`;
+}
+
+// scopeName is a scope's kind and name in words ("resource group rg-ml").
+export function scopeName(id, names = {}) {
+  if (!id || id === '/') return 'the tenant root';
+  const { last } = parseScope(id);
+  return `${typeLabel(last.type).toLowerCase()} ${names[id.toLowerCase()] || last.name}`;
+}
 
 // scopeLink names a scope with its kind ("Resource group rg-ml") and links
 // to its page.
 export function scopeLink(id, names = {}) {
-  if (!id || id === '/') return 'Tenant root';
+  if (!id || id === '/') return 'the tenant root';
   const { last } = parseScope(id);
   return link(resourceHref(id), `${typeLabel(last.type)} ${names[id.toLowerCase()] || last.name}`);
 }
@@ -90,9 +100,10 @@ export function breadcrumb(id, names = {}, tab) {
   return h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, crumbs);
 }
 
-// scopeTabs are the views of one scope: its overview and its access control.
+// scopeTabs are the views of one scope: its overview, its access control
+// and check access.
 export function scopeTabs(id, current) {
-  const tabs = [['overview', 'Overview', resourceHref(id)], ['iam', 'Access control (IAM)', iamHref(id)]];
+  const tabs = [['overview', 'Overview', resourceHref(id)], ['iam', 'Access control (IAM)', iamHref(id)], ['check', 'Check access', checkHref(id)]];
   return h('nav', { class: 'tabs', 'aria-label': 'Scope views' },
     tabs.map(([key, label, href]) => link(href, label, { 'aria-current': key === current ? 'page' : undefined, id: `tab-${key}` })));
 }

@@ -6,8 +6,8 @@
 // Microsoft.Authorization API and Graph, called with the person's token.
 
 import { arm, armAll, API_VERSIONS, permissionsAt, actionAllowed } from '../api.js';
-import { h, replace, section, table, field, input, select, form, button, deny, errorBox, notice, when, loading } from '../ui.js';
-import { parseScope, typeLabel, breadcrumb, scopeTabs, scopeLink, sameScope } from '../scopes.js';
+import { h, replace, section, table, field, input, select, form, button, deny, errorBox, notice, when, loading, link } from '../ui.js';
+import { parseScope, typeLabel, breadcrumb, scopeTabs, scopeLink, scopeName, sameScope, checkHref } from '../scopes.js';
 import { principalsByID, principalPicker, principalKind, principalName } from '../principals.js';
 import { scopeNames } from './resources.js';
 
@@ -31,23 +31,21 @@ export async function roleDefinitions(scope) {
     : a.properties.type === 'BuiltInRole' ? -1 : 1));
 }
 
-// suggestedActions are operations worth checking at a scope of a type.
-function suggestedActions(type) {
-  const t = (type || '').toLowerCase();
+// suggestedActions are operations worth checking at a scope: reading,
+// writing and deleting what it is, and what its kind is used for.
+export function suggestedActions(type) {
+  if (!type) return ['Microsoft.Authorization/roleAssignments/write', 'Microsoft.Resources/subscriptions/read'];
+  const t = type.toLowerCase();
+  const own = [`${type}/read`, `${type}/write`, `${type}/delete`];
   if (t === 'microsoft.machinelearningservices/workspaces') {
-    return ['Microsoft.MachineLearningServices/workspaces/read', 'Microsoft.MachineLearningServices/workspaces/write',
-      'Microsoft.MachineLearningServices/workspaces/computes/write', 'Microsoft.MachineLearningServices/workspaces/jobs/write',
-      'Microsoft.Authorization/roleAssignments/write'];
+    return [...own, `${type}/computes/write`, `${type}/jobs/write`, 'Microsoft.Authorization/roleAssignments/write'];
   }
-  if (t === 'microsoft.machinelearningservices/workspaces/computes') {
-    return ['Microsoft.MachineLearningServices/workspaces/computes/read', 'Microsoft.MachineLearningServices/workspaces/computes/write',
-      'Microsoft.MachineLearningServices/workspaces/computes/registerNode/action'];
+  if (t === 'microsoft.machinelearningservices/workspaces/computes') return [...own, `${type}/registerNode/action`];
+  if (t === 'microsoft.managedidentity/userassignedidentities') return [...own, `${type}/assign/action`];
+  if (t === 'microsoft.resources/subscriptions') {
+    return [`${type}/read`, `${type}/resourceGroups/write`, 'Microsoft.MachineLearningServices/workspaces/write', 'Microsoft.Authorization/roleAssignments/write'];
   }
-  if (t === 'microsoft.managedidentity/userassignedidentities') {
-    return ['Microsoft.ManagedIdentity/userAssignedIdentities/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action'];
-  }
-  return ['Microsoft.Resources/subscriptions/resourceGroups/read', 'Microsoft.Resources/subscriptions/resourceGroups/write',
-    'Microsoft.MachineLearningServices/workspaces/write', 'Microsoft.Authorization/roleAssignments/write'];
+  return [...own, 'Microsoft.MachineLearningServices/workspaces/write', 'Microsoft.Authorization/roleAssignments/write'];
 }
 
 export async function iam(view, params, query, ctx) {
@@ -58,7 +56,6 @@ export async function iam(view, params, query, ctx) {
   const title = names[scope.toLowerCase()] || last.name;
   const listEl = h('div', { id: 'assignments' });
   const addEl = h('div');
-  const checkEl = h('div');
   let perms = [];
   let permsErr = null;
   try {
@@ -120,7 +117,7 @@ export async function iam(view, params, query, ctx) {
                 replace(addEl, errorBox(err));
               }
             }, { class: 'danger', id: `remove-${a.name}`, 'aria-label': `Remove the ${who}` });
-            return deny(b, inherited ? `Inherited from ${typeLabel(parseScope(a.properties.scope).last.type).toLowerCase()} ${parseScope(a.properties.scope).last.name}: remove it there.` : deleteWhy);
+            return deny(b, inherited ? `Inherited from ${scopeName(a.properties.scope, names)}: remove it there.` : deleteWhy);
           } },
         ], assignments, { caption: `${assignments.length} role assignment${assignments.length === 1 ? '' : 's'} at this scope or above`, empty: 'No role assignment applies here.' }));
     } catch (err) {
@@ -128,12 +125,11 @@ export async function iam(view, params, query, ctx) {
     }
   };
   const addButton = button('Add role assignment', () => replace(addEl, addForm(scope, roles, () => replace(addEl), load)), { id: 'add-assignment' });
-  const checkButton = button('Check access', () => replace(checkEl, checkForm(scope, last.type, () => replace(checkEl))), { id: 'check-access', class: 'secondary' });
   replace(view, breadcrumb(scope, names, 'Access control (IAM)'),
     h('h1', {}, title, h('span', { class: 'kind' }, ` ${typeLabel(last.type)}`)),
-    scope === '/' ? null : scopeTabs(scope, 'iam'),
-    h('div', { class: 'toolbar' }, deny(addButton, writeWhy), checkButton),
-    addEl, checkEl,
+    scopeTabs(scope, 'iam'),
+    h('div', { class: 'toolbar' }, deny(addButton, writeWhy), link(checkHref(scope), 'Check access', { class: 'button secondary', id: 'check-access' })),
+    addEl,
     section('Role assignments', listEl));
   await load();
 }
@@ -173,53 +169,66 @@ function addForm(scope, roles, done, reload) {
   }, { cancel: done }));
 }
 
-// checkForm asks ARM's checkAccess for a principal and an action and shows
-// its explanation.
-function checkForm(scope, type, done) {
-  const picker = principalPicker('checkPrincipal', { label: 'Principal (leave empty for yourself)', idPrefix: 'check-principal' });
-  const actions = suggestedActions(type);
-  const list = h('datalist', { id: 'check-actions' }, actions.map((a) => h('option', { value: a })));
+// checkAccess is the Check access tab: a principal (anyone, or oneself)
+// and actions, answered by ARM's checkAccess with the assignment that
+// decides each, or the roles that would allow it.
+export async function checkAccess(view, params, query) {
+  const scope = parseScope(query.get('id') || '/').last.id;
+  const { last } = parseScope(scope);
+  const names = await scopeNames(scope);
+  const picker = principalPicker('checkPrincipal', { label: 'Principal (none chosen: yourself)', idPrefix: 'check-principal', initial: query.get('principal') || undefined });
+  const defaults = suggestedActions(last.type);
   const out = h('div', { id: 'check-result', 'aria-live': 'polite' });
-  return section('Check access', form([
-    picker,
-    field('Action', input('action', { id: 'check-action', list: 'check-actions', value: actions[0], required: true, class: 'wide' }),
-      'An operation such as Microsoft.MachineLearningServices/workspaces/write; a data action is checked as one when it names dataActions.'),
-    list,
+  const checks = h('fieldset', { class: 'picker-box' }, h('legend', {}, 'Actions'),
+    defaults.map((a, i) => h('div', { class: 'field inline' },
+      h('input', { type: 'checkbox', name: `default-${i}`, id: `check-default-${i}`, value: a, checked: true }),
+      h('label', { for: `check-default-${i}` }, h('code', {}, a)))),
+    field('Another action', input('action', { id: 'check-action', class: 'wide', placeholder: 'Microsoft.MachineLearningServices/workspaces/jobs/read' }),
+      'Any operation or data action, wildcards excluded.'),
     h('div', { class: 'field inline' }, h('input', { type: 'checkbox', name: 'isDataAction', id: 'check-data-action' }),
-      h('label', { for: 'check-data-action' }, 'Data action')),
-    out,
-  ], 'Check', async (v) => {
-    const who = picker.selected();
-    replace(out, loading('Checking'));
-    try {
-      const r = await arm(`${scope === '/' ? '' : scope}/providers/${AUTHZ}/checkAccess`, { method: 'POST', ...V, body: {
-        subject: who ? { principalId: who.id } : {}, actions: [{ id: v.action.trim(), isDataAction: v.isDataAction }],
-      } });
-      replace(out, explain((r.value || [])[0], who, scope));
-    } catch (err) {
-      replace(out, errorBox(err));
-    }
-  }, { cancel: done }));
+      h('label', { for: 'check-data-action' }, 'The other action is a data action')));
+  replace(view, breadcrumb(scope, names, 'Check access'),
+    h('h1', {}, names[scope.toLowerCase()] || last.name, h('span', { class: 'kind' }, ` ${typeLabel(last.type)}`)),
+    scopeTabs(scope, 'check'),
+    section('Check access', h('p', { class: 'hint' }, 'What may a user, group, service principal or managed identity do here, and which role assignment decides it?'),
+      form([picker, checks], 'Check', async (v) => {
+        const who = picker.selected();
+        const actions = defaults.filter((a, i) => v[`default-${i}`]).map((id) => ({ id, isDataAction: false }));
+        if (v.action && v.action.trim()) actions.push({ id: v.action.trim(), isDataAction: v.isDataAction });
+        if (!actions.length) throw new Error('Choose at least one action.');
+        replace(out, loading('Checking'));
+        try {
+          const r = await arm(`${scope === '/' ? '' : scope}/providers/${AUTHZ}/checkAccess`, { method: 'POST', ...V, body: {
+            subject: who ? { principalId: who.id } : {}, actions,
+          } });
+          replace(out, h('h3', {}, `${who ? principalName(who) : 'You'} at ${scopeName(scope, names)}`),
+            h('ul', { class: 'decisions' }, (r.value || []).map((d) => explain(d, who, scope, names))));
+        } catch (err) {
+          replace(out, errorBox(err));
+        }
+      })),
+    out);
 }
 
-// explain turns a checkAccess answer into sentences.
-export function explain(d, who, scope) {
-  if (!d) return h('p', {}, 'No answer.');
-  const subject = who ? principalName(who) : 'You';
+// explain turns one checkAccess answer into sentences.
+export function explain(d, who, scope, names = {}) {
+  const subject = who ? principalName(who) : 'you';
+  const attrs = (decision) => ({ class: `decision ${decision === 'Allowed' ? 'allowed' : 'denied-decision'}`, dataset: { action: d.actionId, decision } });
   if (d.accessDecision === 'Allowed') {
-    const a = d.roleAssignment || {};
-    const at = a.properties ? a.properties.scope : '';
-    return h('div', { class: 'decision allowed', id: 'check-decision', dataset: { decision: 'Allowed' } },
-      h('p', {}, h('strong', {}, 'Allowed. '), `${subject} may perform ${d.actionId}.`),
-      h('p', {}, 'Decided by the role ', h('strong', {}, (d.roleDefinition && d.roleDefinition.properties.roleName) || ''),
-        ' assigned ', sameScope(at, scope) ? 'at this scope' : h('span', {}, 'at ', scopeLink(at)),
-        a.properties && a.properties.principalId && who && a.properties.principalId.toLowerCase() !== who.id.toLowerCase()
-          ? ' to a group the principal belongs to' : '',
-        a.name ? ` (assignment ${a.name}).` : '.'));
+    const a = d.roleAssignment || { properties: {} };
+    const at = a.properties.scope;
+    const viaGroup = who && a.properties.principalId && a.properties.principalId.toLowerCase() !== who.id.toLowerCase();
+    return h('li', attrs('Allowed'),
+      h('p', {}, h('strong', {}, 'Allowed: '), h('code', {}, d.actionId)),
+      h('p', {}, 'Decided by the role ', h('strong', {}, (d.roleDefinition && d.roleDefinition.properties.roleName) || roleGuid(a.properties.roleDefinitionId)),
+        viaGroup ? ' assigned to a group of theirs' : ` assigned to ${subject}`,
+        sameScope(at, scope) ? ' at this scope' : h('span', {}, ', inherited from ', scopeLink(at, names)),
+        a.name ? h('span', { class: 'muted' }, ` (assignment ${a.name})`) : '', '.'));
   }
   const roles = d.suggestedRoles || [];
-  return h('div', { class: 'decision denied-decision', id: 'check-decision', dataset: { decision: 'NotAllowed' } },
-    h('p', {}, h('strong', {}, 'Not allowed. '), `No role assignment of ${subject === 'You' ? 'yours' : subject} at this scope or above grants ${d.actionId}.`),
-    roles.length ? [h('p', {}, 'These built-in roles would allow it (least privileged first):'),
-      h('ul', { id: 'check-suggested' }, roles.map((r) => h('li', {}, r.roleName)))] : h('p', {}, 'No built-in role allows it.'));
+  return h('li', attrs('NotAllowed'),
+    h('p', {}, h('strong', {}, 'Not allowed: '), h('code', {}, d.actionId)),
+    h('p', {}, `No role assignment of ${subject} at this scope or above grants it. `,
+      roles.length ? ['Roles that would (least privileged first): ', h('span', { class: 'suggested' }, roles.map((r) => r.roleName).join(', ')), '.']
+        : 'No built-in role grants it.'));
 }

@@ -15,6 +15,7 @@ export const routes = [
   { path: '/users/:id', title: 'User', render: page('./users.js', 'showUser') },
   { path: '/resources', title: 'Resources', render: page('./resources.js', 'resources') },
   { path: '/resources/iam', title: 'Access control (IAM)', render: page('./iam.js', 'iam') },
+  { path: '/resources/check', title: 'Check access', render: page('./iam.js', 'checkAccess') },
 ];
 
 export const navigation = [
