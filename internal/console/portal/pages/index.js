@@ -16,6 +16,9 @@ export const routes = [
   { path: '/resources', title: 'Resources', render: page('./resources.js', 'resources') },
   { path: '/resources/iam', title: 'Access control (IAM)', render: page('./iam.js', 'iam') },
   { path: '/resources/check', title: 'Check access', render: page('./iam.js', 'checkAccess') },
+  { path: '/roles', title: 'Roles', render: page('./roles.js', 'listRoles') },
+  { path: '/roles/new', title: 'New custom role', render: page('./roles.js', 'newRole') },
+  { path: '/roles/:id', title: 'Role', render: page('./roles.js', 'showRole') },
 ];
 
 export const navigation = [
@@ -25,5 +28,6 @@ export const navigation = [
   ] },
   { title: 'Resources', items: [
     { path: '/resources', title: 'Subscriptions' },
+    { path: '/roles', title: 'Roles' },
   ] },
 ];
