@@ -17,6 +17,7 @@ export const routes = [
   { path: '/resources/iam', title: 'Access control (IAM)', render: page('./iam.js', 'iam') },
   { path: '/resources/check', title: 'Check access', render: page('./iam.js', 'checkAccess') },
   { path: '/roles', title: 'Roles', render: page('./roles.js', 'listRoles') },
+  { path: '/identities', title: 'Managed identities', render: page('./identities.js', 'listIdentities') },
   { path: '/roles/new', title: 'New custom role', render: page('./roles.js', 'newRole') },
   { path: '/roles/:id', title: 'Role', render: page('./roles.js', 'showRole') },
 ];
@@ -29,5 +30,6 @@ export const navigation = [
   { title: 'Resources', items: [
     { path: '/resources', title: 'Subscriptions' },
     { path: '/roles', title: 'Roles' },
+    { path: '/identities', title: 'Managed identities' },
   ] },
 ];

@@ -194,18 +194,28 @@ async function nodes(el, id) {
   await load();
 }
 
+// identityHolders lists the resources of a subscription the person may
+// read that carry a managed identity: top-level resources and the computes
+// of its workspaces.
+export async function identityHolders(subscriptionID) {
+  const all = await armAll(`${subscriptionID}/resources`);
+  const workspaces = all.filter((r) => (r.type || '').toLowerCase() === `${ML}/workspaces`.toLowerCase());
+  const computeLists = await Promise.all(workspaces.map((w) => armAll(`${w.id}/computes`, { apiVersion: API_VERSIONS.ml }).catch(() => [])));
+  return all.concat(...computeLists).filter((r) => r.identity && r.identity.type && r.identity.type !== 'None');
+}
+
+// attachedIdentities are the user-assigned identity ids a resource carries.
+export function attachedIdentities(r) {
+  return Object.keys((r.identity && r.identity.userAssignedIdentities) || {});
+}
+
 // attachedTo lists the resources a user-assigned identity is attached to,
 // among those the person may read.
 async function attachedTo(el, doc) {
-  const s = h('div');
+  const s = h('div', { id: 'attached-to' });
   replace(el, section('Attached to', s));
   await part(s, async () => {
-    const sub = parseScope(doc.id).levels[0].id;
-    const all = await armAll(`${sub}/resources`);
-    const workspaces = all.filter((r) => (r.type || '').toLowerCase() === `${ML}/workspaces`.toLowerCase());
-    const computeLists = await Promise.all(workspaces.map((w) => armAll(`${w.id}/computes`, { apiVersion: API_VERSIONS.ml }).catch(() => [])));
-    const uses = (r) => Object.keys((r.identity && r.identity.userAssignedIdentities) || {}).some((k) => sameScope(k, doc.id));
-    const items = all.concat(...computeLists).filter(uses);
-    return resourceTable(items, 'Not attached to any resource you may read.');
+    const holders = await identityHolders(parseScope(doc.id).levels[0].id);
+    return resourceTable(holders.filter((r) => attachedIdentities(r).some((k) => sameScope(k, doc.id))), 'Not attached to any resource you may read.');
   });
 }
