@@ -66,6 +66,7 @@ func TestConsoleIdentitiesAndNodes(t *testing.T) {
 	if txt := browser.Text(t, c.ctx, "#system-assigned"); !strings.Contains(txt, "gpu") || !strings.Contains(txt, "ws-train") {
 		t.Fatalf("system-assigned identities: %q", txt)
 	}
+	checkLabels(t, c, "managed identities")
 	c.screenshot(t, "identities")
 	c.goTo(t, "#/resources?id="+url.QueryEscape(uami), "/resources")
 	browser.Run(t, c.ctx, browser.WaitText("#attached-to", "gpu"))
@@ -79,6 +80,7 @@ func TestConsoleIdentitiesAndNodes(t *testing.T) {
 	if secret == "" || secret == reg.Secret {
 		t.Fatalf("the rotated secret shown is %q", secret)
 	}
+	checkLabels(t, c, "compute nodes")
 	c.screenshot(t, "compute-nodes")
 	if st := msiToken(t, c.s, reg.Secret); st != http.StatusUnauthorized {
 		t.Fatalf("the old secret after rotation: %d", st)

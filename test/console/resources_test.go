@@ -82,6 +82,7 @@ func TestConsoleResourcesIAM(t *testing.T) {
 	if txt := browser.Text(t, c.ctx, "#assignments"); !strings.Contains(txt, "Inherited from") || !strings.Contains(txt, "This resource") {
 		t.Fatalf("assignments do not say where they come from: %s", txt)
 	}
+	checkLabels(t, c, "IAM")
 	c.screenshot(t, "iam")
 
 	// Check access explains both answers: read is allowed by grace's Reader
@@ -97,8 +98,25 @@ func TestConsoleResourcesIAM(t *testing.T) {
 	if !strings.Contains(write, "Contributor") {
 		t.Fatalf("check access (denied) suggests %q", write)
 	}
+	checkLabels(t, c, "check access")
 	c.screenshot(t, "check-access")
 	c.goTo(t, "#/resources/iam?id="+url.QueryEscape(ws), "/resources/iam")
+
+	// By keyboard alone: give a group a role (Enter on the button, Enter in
+	// the search box searches, Space picks, Enter submits).
+	team := c.s.CreateGroup(t, "ml-team")
+	browser.Run(t, c.ctx, chromedp.Focus(chromedp.CSS("#add-assignment")), chromedp.KeyEvent("\r"),
+		browser.WaitVisible("#assign-role"), choose("#assign-role", testserver.RoleAzureMLDataScientist),
+		chromedp.Focus(chromedp.CSS("#assign-principal-search")), chromedp.KeyEvent("ml-te\r"),
+		browser.WaitVisible("#assign-principal-"+team), chromedp.Focus(chromedp.CSS("#assign-principal-"+team)), chromedp.KeyEvent(" "),
+		chromedp.Focus(chromedp.CSS("#assign-description")), chromedp.KeyEvent("Training team\r"),
+		browser.WaitText("#assignments", "ml-team"))
+	if got := assignmentsOf(t, c.s, ws, team); len(got) != 1 || got[0] != testserver.RoleAzureMLDataScientist {
+		t.Fatalf("after a keyboard-only add, ARM lists %v for the group", got)
+	}
+	if txt := browser.Text(t, c.ctx, "#assignments"); !strings.Contains(txt, "Group") {
+		t.Fatalf("the group's assignment does not say it is a group: %s", txt)
+	}
 
 	// Inherited assignments are removed where they are made: the admin's own
 	// (at the subscription) is shown disabled here.
@@ -124,6 +142,7 @@ func TestConsoleResourcesIAM(t *testing.T) {
 	if txt := browser.Text(t, c.ctx, "form .error"); !strings.Contains(txt, "403") || !strings.Contains(txt, "AuthorizationFailed") {
 		t.Fatalf("a forced add shows %q, want ARM's 403", txt)
 	}
+	checkLabels(t, c, "IAM with the add form")
 	c.screenshot(t, "iam-reader")
 	if got := assignmentsOf(t, c.s, ws, grace.ID); len(got) != 1 {
 		t.Fatalf("after a refused add, ARM lists %v", got)

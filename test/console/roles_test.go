@@ -41,6 +41,7 @@ func TestConsoleRoles(t *testing.T) {
 	browser.Run(t, c.ctx, browser.Click("#copy-role"), browser.WaitVisible(`main[data-ready="/roles/new"]`),
 		browser.SetValue("#role-new-name", "ML Auditor"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("role-new-actions").value += "\nMicrosoft.MachineLearningServices/workspaces/listKeys/action"`))
+	checkLabels(t, c, "new custom role")
 	c.screenshot(t, "role-new")
 	browser.Run(t, c.ctx, browser.Submit("#role-new-name"), browser.WaitVisible(`main[data-ready="/roles/:id"]`),
 		browser.WaitText("#role-name", "ML Auditor"))
