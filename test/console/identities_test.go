@@ -63,8 +63,11 @@ func TestConsoleIdentitiesAndNodes(t *testing.T) {
 	if !strings.Contains(txt, "ua-train") || !strings.Contains(txt, clientID) || !strings.Contains(txt, "Compute gpu") {
 		t.Fatalf("the identities page shows %q", txt)
 	}
-	if txt := browser.Text(t, c.ctx, "#system-assigned"); !strings.Contains(txt, "gpu") || !strings.Contains(txt, "ws-train") {
+	if txt := browser.Text(t, c.ctx, "#system-assigned"); !strings.Contains(txt, "gpu") || !strings.Contains(txt, "ws-train") || strings.Count(txt, "Compute gpu") != 1 {
 		t.Fatalf("system-assigned identities: %q", txt)
+	}
+	if n := strings.Count(txt, "Compute gpu"); n != 1 {
+		t.Fatalf("the identity shows as attached to the compute %d times", n)
 	}
 	checkLabels(t, c, "managed identities")
 	c.screenshot(t, "identities")

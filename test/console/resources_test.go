@@ -99,6 +99,7 @@ func TestConsoleResourcesIAM(t *testing.T) {
 		t.Fatalf("check access (denied) suggests %q", write)
 	}
 	checkLabels(t, c, "check access")
+	browser.Run(t, c.ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("check-result").scrollIntoView()`))
 	c.screenshot(t, "check-access")
 	c.goTo(t, "#/resources/iam?id="+url.QueryEscape(ws), "/resources/iam")
 

@@ -201,7 +201,9 @@ export async function identityHolders(subscriptionID) {
   const all = await armAll(`${subscriptionID}/resources`);
   const workspaces = all.filter((r) => (r.type || '').toLowerCase() === `${ML}/workspaces`.toLowerCase());
   const computeLists = await Promise.all(workspaces.map((w) => armAll(`${w.id}/computes`, { apiVersion: API_VERSIONS.ml }).catch(() => [])));
-  return all.concat(...computeLists).filter((r) => r.identity && r.identity.type && r.identity.type !== 'None');
+  // The subscription's list may hold child resources too: each once.
+  const byID = new Map(all.concat(...computeLists).map((r) => [r.id.toLowerCase(), r]));
+  return [...byID.values()].filter((r) => r.identity && r.identity.type && r.identity.type !== 'None');
 }
 
 // attachedIdentities are the user-assigned identity ids a resource carries.
