@@ -73,6 +73,20 @@ func TestConsoleIdentitiesAndNodes(t *testing.T) {
 	c.screenshot(t, "identities")
 	c.goTo(t, "#/resources?id="+url.QueryEscape(uami), "/resources")
 	browser.Run(t, c.ctx, browser.WaitText("#attached-to", "gpu"))
+	principalID := browser.Text(t, c.ctx, "#identity-principal-id")
+
+	// Give the identity a role on the workspace: the principal search finds
+	// managed identities and says what they are.
+	c.goTo(t, "#/resources/iam?id="+url.QueryEscape(ws), "/resources/iam")
+	browser.Run(t, c.ctx, browser.Click("#add-assignment"), browser.WaitVisible("#assign-role"),
+		choose("#assign-role", testserver.RoleAzureMLDataScientist), pickPrincipal("assign-principal", "ua-tr", principalID))
+	if txt := browser.Text(t, c.ctx, "#assign-principal-results"); !strings.Contains(txt, "Managed identity") {
+		t.Fatalf("the principal search shows %q for a managed identity", txt)
+	}
+	browser.Run(t, c.ctx, browser.Submit("#assign-role"), browser.WaitText("#assignments", "ua-train"))
+	if got := assignmentsOf(t, c.s, ws, principalID); len(got) != 1 || got[0] != testserver.RoleAzureMLDataScientist {
+		t.Fatalf("after assigning a role to the identity, ARM lists %v", got)
+	}
 
 	// The compute's nodes: rotate the secret, then revoke the node.
 	c.goTo(t, "#/resources?id="+url.QueryEscape(compute), "/resources")

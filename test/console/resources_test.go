@@ -159,4 +159,13 @@ func TestConsoleResourcesIAM(t *testing.T) {
 	if got := assignmentsOf(t, c.s, ws, grace.ID); len(got) != 0 {
 		t.Fatalf("after removing in the console, ARM lists %v", got)
 	}
+
+	// The tenant root has its access control too: the administrators' Owner
+	// assignments are made there.
+	c.goTo(t, "#/resources", "/resources")
+	browser.Run(t, c.ctx, browser.Click("#root-iam"), browser.WaitVisible(`main[data-ready="/resources/iam"]`),
+		browser.WaitText("#assignments", "Owner"))
+	if txt := browser.Text(t, c.ctx, "#assignments"); !strings.Contains(txt, "This resource") || strings.Contains(txt, "Inherited") {
+		t.Fatalf("the tenant root's assignments: %s", txt)
+	}
 }

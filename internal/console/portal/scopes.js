@@ -56,6 +56,12 @@ export function typeLabel(type) {
   return parts[parts.length - 1];
 }
 
+// scopePrefix is what an extension path (/providers/Microsoft.Authorization/…)
+// follows for a scope: nothing for the tenant root.
+export function scopePrefix(scope) {
+  return !scope || scope === '/' ? '' : scope.replace(/\/+$/, '');
+}
+
 // sameScope compares ARM ids as ARM does: case-insensitively.
 export function sameScope(a, b) {
   return (a || '/').replace(/\/+$/, '').toLowerCase() === (b || '/').replace(/\/+$/, '').toLowerCase() || (!a && b === '/') || (a === '/' && !b);

@@ -7,7 +7,7 @@
 
 import { arm, armAll, API_VERSIONS, permissionsAt, actionAllowed } from '../api.js';
 import { h, replace, section, table, field, input, select, form, button, deny, errorBox, notice, when, loading, link } from '../ui.js';
-import { parseScope, typeLabel, breadcrumb, scopeTabs, scopeLink, scopeName, sameScope, checkHref } from '../scopes.js';
+import { parseScope, typeLabel, breadcrumb, scopeTabs, scopeLink, scopeName, sameScope, checkHref, scopePrefix } from '../scopes.js';
 import { principalsByID, principalPicker, principalKind, principalName } from '../principals.js';
 import { scopeNames } from './resources.js';
 
@@ -26,7 +26,7 @@ export function roleGuid(roleDefinitionId) {
 
 // roleDefinitions lists the roles assignable at scope, built-in first.
 export async function roleDefinitions(scope) {
-  const defs = await armAll(`${scope === '/' ? '' : scope}/providers/${AUTHZ}/roleDefinitions`, V);
+  const defs = await armAll(`${scopePrefix(scope)}/providers/${AUTHZ}/roleDefinitions`, V);
   return defs.sort((a, b) => (a.properties.type === b.properties.type ? a.properties.roleName.localeCompare(b.properties.roleName)
     : a.properties.type === 'BuiltInRole' ? -1 : 1));
 }
@@ -59,7 +59,7 @@ export async function iam(view, params, query, ctx) {
   let perms = [];
   let permsErr = null;
   try {
-    perms = await permissionsAt(scope);
+    perms = await permissionsAt(scopePrefix(scope));
   } catch (err) {
     permsErr = err;
   }
@@ -75,7 +75,7 @@ export async function iam(view, params, query, ctx) {
     replace(listEl, loading());
     try {
       const [assignments, defs] = await Promise.all([
-        armAll(`${scope}/providers/${AUTHZ}/roleAssignments?$filter=${encodeURIComponent('atScope()')}`, V),
+        armAll(`${scopePrefix(scope)}/providers/${AUTHZ}/roleAssignments?$filter=${encodeURIComponent('atScope()')}`, V),
         roleDefinitions(scope),
       ]);
       roles = defs;
@@ -159,7 +159,7 @@ function addForm(scope, roles, done, reload) {
     const who = picker.selected();
     if (!who) throw new Error('Choose a principal: search, then pick one from the list.');
     const role = roles.find((r) => r.name === v.role);
-    const a = await arm(`${scope}/providers/${AUTHZ}/roleAssignments/${newGuid()}`, { method: 'PUT', ...V, body: { properties: {
+    const a = await arm(`${scopePrefix(scope)}/providers/${AUTHZ}/roleAssignments/${newGuid()}`, { method: 'PUT', ...V, body: { properties: {
       roleDefinitionId: role.id, principalId: who.id, principalType: principalKind(who).type, description: v.description || undefined,
     } } });
     notice(`Assigned ${role.properties.roleName} to ${principalName(who)}.`);
@@ -198,7 +198,7 @@ export async function checkAccess(view, params, query) {
         if (!actions.length) throw new Error('Choose at least one action.');
         replace(out, loading('Checking'));
         try {
-          const r = await arm(`${scope === '/' ? '' : scope}/providers/${AUTHZ}/checkAccess`, { method: 'POST', ...V, body: {
+          const r = await arm(`${scopePrefix(scope)}/providers/${AUTHZ}/checkAccess`, { method: 'POST', ...V, body: {
             subject: who ? { principalId: who.id } : {}, actions,
           } });
           replace(out, h('h3', {}, `${who ? principalName(who) : 'You'} at ${scopeName(scope, names)}`),

@@ -6,7 +6,7 @@
 
 import { arm, armAll, API_VERSIONS, permissionsAt, actionAllowed } from '../api.js';
 import { h, replace, section, table, button, deny, errorBox, notice, link, when, loading, secretValue } from '../ui.js';
-import { parseScope, typeLabel, breadcrumb, scopeTabs, resourceHref, sameScope } from '../scopes.js';
+import { parseScope, typeLabel, breadcrumb, scopeTabs, resourceHref, iamHref, sameScope } from '../scopes.js';
 
 const ML = 'Microsoft.MachineLearningServices';
 const COMPUTE = `${ML}/workspaces/computes`;
@@ -70,7 +70,9 @@ export async function resources(view, params, query, ctx) {
 async function subscriptions(view) {
   const el = h('div');
   replace(view, h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, h('span', {}, 'Subscriptions')),
-    h('h1', {}, 'Subscriptions'), el);
+    h('h1', {}, 'Subscriptions'),
+    h('p', { class: 'hint' }, 'Role assignments at the tenant root apply to every subscription: ', link(iamHref('/'), 'Access control (IAM) at the tenant root', { id: 'root-iam' }), '.'),
+    el);
   await part(el, async () => {
     const subs = await armAll('/subscriptions', { apiVersion: API_VERSIONS.subscriptions });
     return table([
