@@ -114,4 +114,14 @@ func TestConsoleIdentitiesAndNodes(t *testing.T) {
 	if st := msiToken(t, c.s, secret); st != http.StatusUnauthorized {
 		t.Fatalf("a revoked node's secret: %d", st)
 	}
+
+	// A Reader of the workspace may not list, rotate or revoke the compute's
+	// nodes (they are actions, not reads): the page says why.
+	reader := c.s.CreateUser(t, "ops", "Reader-Only-Person-1")
+	c.s.Assign(t, ws, testserver.RoleReader, reader.ID)
+	signInAgain(t, c, reader.UPN, reader.Password)
+	c.goTo(t, "#/resources?id="+url.QueryEscape(compute), "/resources")
+	if why := browser.Text(t, c.ctx, "#nodes-denied"); !strings.Contains(why, "computes/listNodes/action") {
+		t.Fatalf("a Reader is told %q about the nodes", why)
+	}
 }

@@ -159,6 +159,11 @@ async function nodes(el, id) {
   }
   const why = (action, what) => (actionAllowed(perms, `${COMPUTE}/${action}/action`) ? null
     : `${what} needs ${COMPUTE}/${action}/action on this compute, which none of your role assignments grants.`);
+  const listWhy = why('listNodes', 'Listing the nodes');
+  if (listWhy) {
+    replace(list, h('p', { class: 'reason', id: 'nodes-denied' }, listWhy));
+    return;
+  }
   const act = async (action, nodeId) => arm(`${id}/${action}`, { method: 'POST', body: nodeId ? { nodeId } : {}, apiVersion: API_VERSIONS.ml });
   const load = () => part(list, async () => {
     const r = await act('listNodes');
