@@ -87,39 +87,38 @@ export async function iam(view, params, query, ctx) {
       } catch (err) {
         namesErr = err;
       }
-      assignments.sort((a, b) => (roleNames.get(roleGuid(a.properties.roleDefinitionId)) || '').localeCompare(roleNames.get(roleGuid(b.properties.roleDefinitionId)) || ''));
+      // One row per assignment, with the names a person reads.
+      const rows = assignments.map((a) => {
+        const p = a.properties;
+        const o = principals.get(p.principalId.toLowerCase());
+        const role = roleNames.get(roleGuid(p.roleDefinitionId)) || roleGuid(p.roleDefinitionId);
+        const principal = o ? principalName(o) : p.principalId;
+        return { a, role, principal, kind: o ? principalKind(o).label : p.principalType || '', inherited: !sameScope(p.scope, scope) };
+      }).sort((x, y) => x.role.localeCompare(y.role) || x.principal.localeCompare(y.principal));
+      const remove = (r) => {
+        const what = `${r.role} role of ${r.principal}`;
+        const b = button('Remove', async () => {
+          if (!window.confirm(`Remove the ${what}?`)) return;
+          try {
+            await arm(r.a.id, { method: 'DELETE', ...V });
+            notice(`Removed the ${what}.`);
+            await load();
+          } catch (err) {
+            replace(addEl, errorBox(err));
+          }
+        }, { class: 'danger', id: `remove-${r.a.name}`, 'aria-label': `Remove the ${what}` });
+        return deny(b, r.inherited ? `Inherited from ${scopeName(r.a.properties.scope, names)}: remove it there.` : deleteWhy);
+      };
       replace(listEl,
         namesErr ? h('p', { class: 'hint' }, `Principal names could not be read from the directory (${namesErr.message}); object ids are shown.`) : null,
         table([
-          { label: 'Role', render: (a) => roleNames.get(roleGuid(a.properties.roleDefinitionId)) || roleGuid(a.properties.roleDefinitionId) },
-          { label: 'Principal', render: (a) => {
-            const o = principals.get(a.properties.principalId.toLowerCase());
-            return o ? principalName(o) : a.properties.principalId;
-          } },
-          { label: 'Type', render: (a) => {
-            const o = principals.get(a.properties.principalId.toLowerCase());
-            return o ? principalKind(o).label : a.properties.principalType || '';
-          } },
-          { label: 'Scope', render: (a) => (sameScope(a.properties.scope, scope) ? 'This resource'
-            : h('span', {}, 'Inherited from ', scopeLink(a.properties.scope, names))) },
-          { label: 'Added', render: (a) => when(a.properties.createdOn) },
-          { label: 'Actions', render: (a) => {
-            const o = principals.get(a.properties.principalId.toLowerCase());
-            const who = `${roleNames.get(roleGuid(a.properties.roleDefinitionId)) || 'role'} of ${o ? principalName(o) : a.properties.principalId}`;
-            const inherited = !sameScope(a.properties.scope, scope);
-            const b = button('Remove', async () => {
-              if (!window.confirm(`Remove the ${who}?`)) return;
-              try {
-                await arm(a.id, { method: 'DELETE', ...V });
-                notice(`Removed the ${who}.`);
-                await load();
-              } catch (err) {
-                replace(addEl, errorBox(err));
-              }
-            }, { class: 'danger', id: `remove-${a.name}`, 'aria-label': `Remove the ${who}` });
-            return deny(b, inherited ? `Inherited from ${scopeName(a.properties.scope, names)}: remove it there.` : deleteWhy);
-          } },
-        ], assignments, { caption: `${assignments.length} role assignment${assignments.length === 1 ? '' : 's'} at this scope or above`, empty: 'No role assignment applies here.' }));
+          { label: 'Role', render: (r) => r.role },
+          { label: 'Principal', render: (r) => r.principal },
+          { label: 'Type', render: (r) => r.kind },
+          { label: 'Scope', render: (r) => (r.inherited ? h('span', {}, 'Inherited from ', scopeLink(r.a.properties.scope, names)) : 'This resource') },
+          { label: 'Added', render: (r) => when(r.a.properties.createdOn) },
+          { label: 'Actions', render: remove },
+        ], rows, { caption: `${rows.length} role assignment${rows.length === 1 ? '' : 's'} at this scope or above`, empty: 'No role assignment applies here.' }));
     } catch (err) {
       replace(listEl, errorBox(err));
     }
