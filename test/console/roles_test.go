@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -64,5 +65,18 @@ func TestConsoleRoles(t *testing.T) {
 		browser.WaitVisible(`main[data-ready="/roles"]`))
 	if role := customRole(t, c.s, "ML Auditor"); role != nil {
 		t.Fatalf("ARM still has the deleted custom role: %v", role)
+	}
+
+	// A Reader of the subscription may read roles but not write one: the
+	// form's Create is disabled with the reason.
+	reader := c.s.CreateUser(t, "auditor", "Reads-Everything-2")
+	c.s.Assign(t, "/subscriptions/"+c.s.Bootstrap.SubscriptionID, testserver.RoleReader, reader.ID)
+	signInAgain(t, c, reader.UPN, reader.Password)
+	c.goTo(t, "#/roles/new?from="+testserver.RoleReader, "/roles/new")
+	if !browser.Eval[bool](t, c.ctx, `document.querySelector("main form button[type=submit]").disabled`) {
+		t.Fatal("a Reader may press Create role")
+	}
+	if why := browser.Text(t, c.ctx, "main form .reason"); !strings.Contains(why, "Microsoft.Authorization/roleDefinitions/write") {
+		t.Fatalf("the reason Create is disabled: %q", why)
 	}
 }
