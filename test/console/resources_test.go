@@ -70,7 +70,15 @@ func TestConsoleResourcesIAM(t *testing.T) {
 		t.Fatalf("workspace page shows id %q, want %q", got, ws)
 	}
 
+	// A resource that does not exist: ARM's answer, under the breadcrumb.
+	c.goTo(t, "#/resources?id="+url.QueryEscape(ws+"x"), "/resources")
+	if txt := browser.Text(t, c.ctx, "main .error"); !strings.Contains(txt, "404") {
+		t.Fatalf("a missing workspace shows %q", txt)
+	}
+	browser.Run(t, c.ctx, browser.WaitVisible("main nav.breadcrumb"))
+
 	// Access control: add Reader for grace on the workspace; ARM has it.
+	c.goTo(t, "#/resources?id="+url.QueryEscape(ws), "/resources")
 	browser.Run(t, c.ctx, browser.Click("#tab-iam"), browser.WaitVisible(`main[data-ready="/resources/iam"]`),
 		browser.Click("#add-assignment"), browser.WaitVisible("#assign-role"),
 		choose("#assign-role", testserver.RoleReader), browser.WaitText("#assign-role-description", "View all resources"),

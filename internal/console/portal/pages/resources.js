@@ -58,7 +58,14 @@ export async function resources(view, params, query, ctx) {
   const children = h('div');
   replace(view, breadcrumb(id, names), h('h1', {}, title, h('span', { class: 'kind' }, ` ${typeLabel(last.type)}`)),
     scopeTabs(id, 'overview'), section('Essentials', props), children);
-  const doc = await arm(last.id, { apiVersion: apiVersionFor(last.type) });
+  let doc;
+  try {
+    doc = await arm(last.id, { apiVersion: apiVersionFor(last.type) });
+  } catch (err) {
+    // Not found or not readable: ARM's answer, under the page's own trail.
+    replace(props, errorBox(err));
+    return;
+  }
   replace(props, essentials(doc, last));
   if (last.kind === 'subscription') await resourceGroups(children, id);
   else if (last.kind === 'resourceGroup') await resourcesIn(children, id);
