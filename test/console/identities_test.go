@@ -115,6 +115,15 @@ func TestConsoleIdentitiesAndNodes(t *testing.T) {
 		t.Fatalf("a revoked node's secret: %d", st)
 	}
 
+	// From the identities page, Check access opens with the identity chosen.
+	c.goTo(t, "#/identities", "/identities")
+	browser.Run(t, c.ctx, browser.Click(`#user-assigned a[aria-label="Check the access of ua-train"]`),
+		browser.WaitVisible(`main[data-ready="/resources/check"]`), browser.WaitVisible("#check-principal-"+principalID+":checked"),
+		browser.Submit("#check-action"), browser.WaitVisible(`#check-result li[data-decision]`))
+	if txt := browser.Text(t, c.ctx, "#check-result"); !strings.HasPrefix(txt, "ua-train at subscription") {
+		t.Fatalf("check access from the identities page: %q", txt)
+	}
+
 	// A Reader of the workspace may not list, rotate or revoke the compute's
 	// nodes (they are actions, not reads): the page says why.
 	reader := c.s.CreateUser(t, "ops", "Reader-Only-Person-1")
