@@ -48,7 +48,7 @@ export function suggestedActions(type) {
   return [...own, 'Microsoft.MachineLearningServices/workspaces/write', 'Microsoft.Authorization/roleAssignments/write'];
 }
 
-export async function iam(view, params, query, ctx) {
+export async function iam(view, params, query) {
   const id = query.get('id') || '/';
   const { last } = parseScope(id);
   const scope = last.id;

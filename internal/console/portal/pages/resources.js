@@ -45,33 +45,35 @@ async function part(el, fn) {
   }
 }
 
-export async function resources(view, params, query, ctx) {
+export async function resources(view, params, query) {
   const id = query.get('id') || '';
   const { last } = parseScope(id);
   if (!id || last.kind === 'root') {
     await subscriptions(view);
     return;
   }
-  const names = await scopeNames(id);
-  const title = names[last.id.toLowerCase()] || last.name;
+  const scope = last.id;
+  const names = await scopeNames(scope);
+  const title = names[scope.toLowerCase()] || last.name;
   const props = h('div');
   const children = h('div');
-  replace(view, breadcrumb(id, names), h('h1', {}, title, h('span', { class: 'kind' }, ` ${typeLabel(last.type)}`)),
-    scopeTabs(id, 'overview'), section('Essentials', props), children);
+  replace(view, breadcrumb(scope, names), h('h1', {}, title, h('span', { class: 'kind' }, ` ${typeLabel(last.type)}`)),
+    scopeTabs(scope, 'overview'), section('Essentials', props), children);
   let doc;
   try {
-    doc = await arm(last.id, { apiVersion: apiVersionFor(last.type) });
+    doc = await arm(scope, { apiVersion: apiVersionFor(last.type) });
   } catch (err) {
     // Not found or not readable: ARM's answer, under the page's own trail.
     replace(props, errorBox(err));
     return;
   }
   replace(props, essentials(doc, last));
-  if (last.kind === 'subscription') await resourceGroups(children, id);
-  else if (last.kind === 'resourceGroup') await resourcesIn(children, id);
-  else if (last.type.toLowerCase() === `${ML}/workspaces`.toLowerCase()) await computes(children, id);
-  else if (last.type.toLowerCase() === COMPUTE.toLowerCase()) await nodes(children, id, ctx);
-  else if (last.type.toLowerCase() === 'microsoft.managedidentity/userassignedidentities') await attachedTo(children, doc);
+  const type = last.type.toLowerCase();
+  if (last.kind === 'subscription') await resourceGroups(children, scope);
+  else if (last.kind === 'resourceGroup') await resourcesIn(children, scope);
+  else if (type === `${ML}/workspaces`.toLowerCase()) await computes(children, scope);
+  else if (type === COMPUTE.toLowerCase()) await nodes(children, scope);
+  else if (type === 'microsoft.managedidentity/userassignedidentities') await attachedTo(children, doc);
 }
 
 async function subscriptions(view) {
