@@ -69,6 +69,7 @@ func TestConsoleResourcesIAM(t *testing.T) {
 	if got := browser.Text(t, c.ctx, "#resource-id"); !strings.EqualFold(got, ws) {
 		t.Fatalf("workspace page shows id %q, want %q", got, ws)
 	}
+	c.screenshot(t, "workspace")
 
 	// A resource that does not exist: ARM's answer, under the breadcrumb.
 	c.goTo(t, "#/resources?id="+url.QueryEscape(ws+"x"), "/resources")
