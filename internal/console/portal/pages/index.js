@@ -13,11 +13,23 @@ export const routes = [
   { path: '/', title: 'Overview', render: page('./overview.js', 'overview') },
   { path: '/users', title: 'Users', render: page('./users.js', 'listUsers') },
   { path: '/users/:id', title: 'User', render: page('./users.js', 'showUser') },
+  { path: '/resources', title: 'Resources', render: page('./resources.js', 'resources') },
+  { path: '/resources/iam', title: 'Access control (IAM)', render: page('./iam.js', 'iam') },
+  { path: '/resources/check', title: 'Check access', render: page('./iam.js', 'checkAccess') },
+  { path: '/roles', title: 'Roles', render: page('./roles.js', 'listRoles') },
+  { path: '/identities', title: 'Managed identities', render: page('./identities.js', 'listIdentities') },
+  { path: '/roles/new', title: 'New custom role', render: page('./roles.js', 'newRole') },
+  { path: '/roles/:id', title: 'Role', render: page('./roles.js', 'showRole') },
 ];
 
 export const navigation = [
   { title: 'Directory', items: [
     { path: '/', title: 'Overview' },
     { path: '/users', title: 'Users' },
+  ] },
+  { title: 'Resources', items: [
+    { path: '/resources', title: 'Subscriptions' },
+    { path: '/roles', title: 'Roles' },
+    { path: '/identities', title: 'Managed identities' },
   ] },
 ];
