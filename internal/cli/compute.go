@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tessera-id/tessera/sdk/compute"
+	"github.com/tessera-id/tessera/sdk/workspace"
 )
 
 // ExitError carries the exit status of the command `tessera compute run`
@@ -49,7 +50,7 @@ type nodeFlags struct {
 
 func (f *nodeFlags) bind(cmd *cobra.Command, ttl time.Duration) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.workspace, "workspace", "", "workspace name or full ARM id")
+	fl.StringVar(&f.workspace, "workspace", "", "workspace name or full ARM id (default: the workspace of the config.json found from the working directory)")
 	fl.StringVarP(&f.resourceGroup, "resource-group", "g", "", "resource group of the workspace (needed when several workspaces share its name)")
 	fl.StringVar(&f.subscription, "subscription", "", "subscription of the workspace (default: search the ones you can see)")
 	fl.StringVar(&f.compute, "compute", "", "compute name")
@@ -58,7 +59,6 @@ func (f *nodeFlags) bind(cmd *cobra.Command, ttl time.Duration) {
 	fl.BoolVar(&f.workloadIdentity, "workload-identity", false, "give the workload a federated token file (AZURE_FEDERATED_TOKEN_FILE) instead of a managed-identity endpoint")
 	fl.StringVar(&f.audience, "audience", "api://AzureADTokenExchange", "audience of the workload identity token")
 	fl.DurationVar(&f.ttl, "node-ttl", ttl, "how long the node registration lasts if it is not revoked (0: until revoked)")
-	_ = cmd.MarkFlagRequired("workspace")
 	_ = cmd.MarkFlagRequired("compute")
 }
 
@@ -87,9 +87,21 @@ func startNode(ctx context.Context, f *nodeFlags, listen string, stderr io.Write
 		return nil, err
 	}
 	client := compute.NewClient(s.cfg, s.cred)
+	if f.workspace == "" {
+		c, err := workspace.FindConfig("", "")
+		if err != nil {
+			return nil, usageErrorf("give --workspace, or run where a config.json names the workspace (%v)", err)
+		}
+		f.workspace = "/subscriptions/" + c.SubscriptionID + "/resourceGroups/" + c.ResourceGroup + "/providers/" + compute.WorkspaceType + "/" + c.WorkspaceName
+	}
 	ws, err := client.FindWorkspace(ctx, f.workspace, f.subscription, f.resourceGroup)
 	if err != nil {
 		return nil, err
+	}
+	if !f.workloadIdentity {
+		if err := checkIdentity(ctx, client, ws+"/computes/"+f.compute, f.compute, f.identity); err != nil {
+			return nil, err
+		}
 	}
 	name := f.nodeName
 	if name == "" {
@@ -369,4 +381,29 @@ func (f *nodeFlags) computeID(ctx context.Context) (*compute.Client, string, err
 		return nil, "", err
 	}
 	return client, ws + "/computes/" + f.compute, nil
+}
+
+// checkIdentity refuses, before anything runs, a compute whose identity
+// cannot serve the run: without one, every token request of the workload
+// would fail with "Identity not found".
+func checkIdentity(ctx context.Context, client *compute.Client, computeID, name, clientID string) error {
+	ids, err := client.Identities(ctx, computeID)
+	if err != nil {
+		return fmt.Errorf("read compute %s: %w", name, err)
+	}
+	if ids.SystemAssigned == "" && len(ids.UserAssigned) == 0 {
+		return fmt.Errorf("compute %s has no managed identity, so the run could get no token: give it one (identity type SystemAssigned, or a user-assigned identity) or use --workload-identity", name)
+	}
+	if clientID == "" {
+		if ids.SystemAssigned == "" && len(ids.UserAssigned) > 1 {
+			return fmt.Errorf("compute %s has %d user-assigned identities and no system-assigned one: choose one with --identity CLIENT_ID (%s)", name, len(ids.UserAssigned), strings.Join(ids.UserAssigned, ", "))
+		}
+		return nil
+	}
+	for _, id := range ids.UserAssigned {
+		if strings.EqualFold(id, clientID) {
+			return nil
+		}
+	}
+	return fmt.Errorf("--identity %s is not a user-assigned identity of compute %s (it has: %s)", clientID, name, strings.Join(ids.UserAssigned, ", "))
 }

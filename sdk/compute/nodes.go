@@ -193,3 +193,38 @@ func (c *Client) FindWorkspace(ctx context.Context, name, subscription, resource
 	}
 	return "", fmt.Errorf("%d workspaces are named %q: give --resource-group or the workspace's full id (%s)", len(found), name, strings.Join(found, ", "))
 }
+
+// Identities are the managed identities a compute carries.
+type Identities struct {
+	// SystemAssigned is the principal id of the system-assigned identity, or "".
+	SystemAssigned string
+	// UserAssigned are the client ids of the user-assigned identities.
+	UserAssigned []string
+}
+
+// Identities reads the managed identities of the compute computeID.
+func (c *Client) Identities(ctx context.Context, computeID string) (Identities, error) {
+	var compute struct {
+		Identity *struct {
+			Type                   string `json:"type"`
+			PrincipalID            string `json:"principalId"`
+			UserAssignedIdentities map[string]struct {
+				ClientID string `json:"clientId"`
+			} `json:"userAssignedIdentities"`
+		} `json:"identity"`
+	}
+	if err := c.do(ctx, http.MethodGet, computeID, nil, nil, &compute); err != nil {
+		return Identities{}, err
+	}
+	var ids Identities
+	if compute.Identity == nil {
+		return ids, nil
+	}
+	if strings.Contains(strings.ToLower(compute.Identity.Type), "systemassigned") {
+		ids.SystemAssigned = compute.Identity.PrincipalID
+	}
+	for _, u := range compute.Identity.UserAssignedIdentities {
+		ids.UserAssigned = append(ids.UserAssigned, u.ClientID)
+	}
+	return ids, nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -880,6 +881,33 @@ func TestNodeVerbs(t *testing.T) {
 		cmd.Env = cliEnv
 		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "ResourceNotFound") {
 			t.Errorf("compute run on a missing compute: %v %s", err, out)
+		}
+
+		// Beside config.json the workspace needs no flag; a compute with no
+		// identity is refused before the command runs.
+		dir := t.TempDir()
+		cfg := fmt.Sprintf(`{"subscription_id": %q, "resource_group": "mi-rg", "workspace_name": "mi-ws"}`, s.Bootstrap.SubscriptionID)
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd = exec.Command(bin, "compute", "run", "--compute", "cpu", "--identity", f.ua.ClientID, "--", "sh", "-c", "echo ran")
+		cmd.Env, cmd.Dir = cliEnv, dir
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "ran") {
+			t.Errorf("compute run from config.json: %v %s", err, out)
+		}
+		if r := f.arm(t, "PUT", f.ws+"/computes/bare"+computePutV, map[string]any{"location": "eastus",
+			"properties": map[string]any{"computeType": "AmlCompute", "properties": map[string]any{"vmSize": "STANDARD_DS3_V2"}}}); r.Status != http.StatusCreated {
+			t.Fatalf("create a compute without identity: %d %s", r.Status, r.Raw)
+		}
+		cmd = exec.Command(bin, "compute", "run", "--compute", "bare", "--", "sh", "-c", "echo ran")
+		cmd.Env, cmd.Dir = cliEnv, dir
+		if out, err := cmd.CombinedOutput(); err == nil || strings.Contains(string(out), "ran") || !strings.Contains(string(out), "has no managed identity") {
+			t.Errorf("compute run on a compute without identity: %v %s", err, out)
+		}
+		cmd = exec.Command(bin, "compute", "run", "--compute", "cpu", "--identity", f.other.ClientID, "--", "true")
+		cmd.Env, cmd.Dir = cliEnv, dir
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "is not a user-assigned identity of compute cpu") {
+			t.Errorf("compute run with an identity the compute lacks: %v %s", err, out)
 		}
 	})
 
