@@ -12,11 +12,13 @@ import (
 
 	jmespath "github.com/jmespath-community/go-jmespath"
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 )
 
 // Every command that prints a result takes az's two output flags: --query,
 // a JMESPath expression applied to the result (az's query language), and
-// -o/--output, the format: json (the default), jsonc, tsv, table or none.
+// -o/--output, the format: json (the default), jsonc, yaml, yamlc, tsv,
+// table or none.
 // A query is compiled before the command does anything, so a typo in it
 // never follows a change that was made.
 
@@ -25,7 +27,7 @@ const (
 	queryFlag  = "query"
 )
 
-var outputFormats = []string{"json", "jsonc", "tsv", "table", "none"}
+var outputFormats = []string{"json", "jsonc", "yaml", "yamlc", "tsv", "table", "none"}
 
 // addOutputFlags puts --output and --query on every command below root.
 func addOutputFlags(root *cobra.Command) {
@@ -86,6 +88,13 @@ func writeResult(w io.Writer, v any, format string, query jmespath.JMESPath) err
 		return writeTSV(w, doc)
 	case "table":
 		return writeTable(w, doc)
+	case "yaml", "yamlc":
+		b, err := yaml.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
 	default:
 		return printJSON(w, doc)
 	}

@@ -30,6 +30,7 @@ func TestWriteResult(t *testing.T) {
 		{[]any{doc}, "[].[id, name]", "tsv", "/s/x\tx\n"},
 		{[]any{doc}, "[].[id, name]", "table", "Column1  Column2\n-------  -------\n/s/x     x\n"},
 		{[]any{}, "", "table", ""},
+		{doc, "{id: id, count: properties.n}", "yaml", "count: 2\nid: /s/x\n"},
 		{[]any{doc, map[string]any{"id": "/s/y", "name": "y", "properties": map[string]any{"n": 3}}}, "[?properties.n > `2`].name", "tsv", "y\n"},
 	} {
 		var q jmespath.JMESPath
