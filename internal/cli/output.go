@@ -80,7 +80,9 @@ func writeResult(w io.Writer, v any, format string, query jmespath.JMESPath) err
 	}
 	if query != nil {
 		if doc, err = query.Search(doc); err != nil {
-			return fmt.Errorf("--query: %w", err)
+			// The command has done its work by now: say so, or a script
+			// would retry a change that was made.
+			return fmt.Errorf("the command succeeded, but --query could not be applied to its result: %w", err)
 		}
 	}
 	switch format {

@@ -13,6 +13,10 @@ import (
 
 func TestWriteResult(t *testing.T) {
 	doc := map[string]any{"id": "/s/x", "name": "x", "properties": map[string]any{"provisioningState": "Succeeded", "n": 2}}
+	var b bytes.Buffer
+	if err := writeResult(&b, doc, "json", jmespath.MustCompile("length(properties.n)")); err == nil || !strings.Contains(err.Error(), "the command succeeded") {
+		t.Errorf("a query failing on the result: %v", err)
+	}
 	for _, tc := range []struct {
 		v             any
 		query, format string
