@@ -64,7 +64,7 @@ func New(tokens *token.Service, tenants TenantResolver, base *httpx.BaseURLs, op
 			Headers: []string{"Accept", "Content-Type", "client-request-id", "return-client-request-id"}, HeaderPrefixes: []string{"x-client-", "x-ms-", "x-app-"},
 			Expose: []string{"x-ms-request-id", "client-request-id"}, MaxAge: 24 * time.Hour},
 		tokenCORS: httpx.CORS{Methods: []string{"POST", "OPTIONS"},
-			Headers: []string{"Accept", "Content-Type", "client-request-id", "return-client-request-id"}, HeaderPrefixes: []string{"x-client-", "x-ms-", "x-app-"},
+			Headers: []string{"Accept", "Content-Type", "client-request-id", "return-client-request-id", "X-AnchorMailbox"}, HeaderPrefixes: []string{"x-client-", "x-ms-", "x-app-"},
 			Expose: []string{"x-ms-request-id", "client-request-id", "x-ms-clitelem"}, MaxAge: time.Hour},
 	}
 	if h.log == nil {

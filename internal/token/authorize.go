@@ -200,14 +200,20 @@ func (ix *Interactive) CodeLifetime() time.Duration { return ix.opts.CodeLifetim
 // PostLogoutRedirectAllowed reports whether a logout may send the browser
 // to uri: only to a redirect URI registered for the client (web, native or
 // single-page), so that logout is no open redirector. The client is
-// client_id, or else the audience of the id_token_hint (msal-browser
-// sends only the hint).
+// client_id, or else the audience of the id_token_hint; with neither
+// (msal-browser's logoutRedirect sends a logout_hint only), uri must be an
+// SPA redirect URI registered in the tenant.
 func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service, tenant domain.Tenant, clientID, idTokenHint, uri string) bool {
+	if uri == "" {
+		return false
+	}
 	if clientID == "" {
 		clientID = s.keys.IDTokenClient(idTokenHint, tenant.ID)
 	}
-	if clientID == "" || uri == "" {
-		return false
+	if clientID == "" {
+		// msal-browser names neither (it sends a logout_hint): a single-page
+		// application's registered redirect URI is still no open redirect.
+		return s.spaRedirectRegistered(ctx, tenant, uri)
 	}
 	c, err := lookupClient(ctx, s, tenant, clientID)
 	if err != nil {

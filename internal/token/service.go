@@ -154,7 +154,7 @@ type Service struct {
 	// spaIndex caches each tenant's SPA origins (spa.go); spaGen counts
 	// invalidations, so a load racing one is not kept.
 	spaMu    sync.Mutex
-	spaIndex map[string]spaOriginIndex
+	spaIndex map[string]*spaIndex
 	spaGen   uint64
 }
 
@@ -175,7 +175,7 @@ func NewService(dir *directory.Service, keys *KeyManager, replay store.Replay, f
 		grants: map[string]Grant{}, lifetime: opts.AccessTokenLifetime, now: opts.Now, log: opts.Logger,
 		resources: map[string]*resourceIndex{}, bindings: map[string]binding{},
 		managedIdentities: opts.ManagedIdentities, clientThrottle: opts.ClientThrottle,
-		portalRedirects: opts.PortalRedirectURIs, spaIndex: map[string]spaOriginIndex{},
+		portalRedirects: opts.PortalRedirectURIs, spaIndex: map[string]*spaIndex{},
 	}
 	if s.lifetime <= 0 {
 		s.lifetime = time.Hour

@@ -94,20 +94,28 @@ func (s *Service) spaRedirects(c directory.Client) []string {
 	return nil
 }
 
-// spaOriginIndex maps the origins of a tenant's SPA redirect URIs to the
-// (lower-case) app ids registering them.
-type spaOriginIndex map[string]map[string]bool
+// spaIndex is a tenant's SPA redirect URIs: their origins, each with the
+// (lower-case) app ids registering it, and the URIs themselves.
+type spaIndex struct {
+	origins   map[string]map[string]bool
+	redirects map[string]bool
+}
 
-func (ix spaOriginIndex) add(appID string, redirects []string) {
+func newSPAIndex() *spaIndex {
+	return &spaIndex{origins: map[string]map[string]bool{}, redirects: map[string]bool{}}
+}
+
+func (ix *spaIndex) add(appID string, redirects []string) {
 	for _, r := range redirects {
+		ix.redirects[r] = true
 		o := OriginOf(r)
 		if o == "" {
 			continue
 		}
-		if ix[o] == nil {
-			ix[o] = map[string]bool{}
+		if ix.origins[o] == nil {
+			ix.origins[o] = map[string]bool{}
 		}
-		ix[o][strings.ToLower(appID)] = true
+		ix.origins[o][strings.ToLower(appID)] = true
 	}
 }
 
@@ -126,14 +134,25 @@ func (s *Service) SPAOriginAllowed(ctx context.Context, tenant domain.Tenant, cl
 		s.log.WarnContext(ctx, "load SPA origins", "tenant", tenant.ID, "err", err)
 		return false
 	}
-	apps := idx[o]
+	apps := idx.origins[o]
 	if clientID == "" {
 		return len(apps) > 0
 	}
 	return apps[strings.ToLower(clientID)]
 }
 
-func (s *Service) spaOrigins(ctx context.Context, tenantID string) (spaOriginIndex, error) {
+// spaRedirectRegistered reports whether uri is exactly an SPA redirect URI
+// of some client of the tenant.
+func (s *Service) spaRedirectRegistered(ctx context.Context, tenant domain.Tenant, uri string) bool {
+	idx, err := s.spaOrigins(ctx, tenant.ID)
+	if err != nil {
+		s.log.WarnContext(ctx, "load SPA redirect URIs", "tenant", tenant.ID, "err", err)
+		return false
+	}
+	return idx.redirects[uri]
+}
+
+func (s *Service) spaOrigins(ctx context.Context, tenantID string) (*spaIndex, error) {
 	s.spaMu.Lock()
 	idx, ok := s.spaIndex[tenantID]
 	s.spaMu.Unlock()
@@ -145,7 +164,7 @@ func (s *Service) spaOrigins(ctx context.Context, tenantID string) (spaOriginInd
 	if err != nil {
 		return nil, err
 	}
-	idx = spaOriginIndex{}
+	idx = newSPAIndex()
 	for _, a := range apps {
 		idx.add(a.AppID, a.SpaRedirectURIs)
 	}

@@ -395,8 +395,8 @@ func TestSPACORS(t *testing.T) {
 }
 
 // TestSPALogout: an SPA redirect URI is a valid post_logout_redirect_uri,
-// for the client named by client_id or by the id_token_hint (all
-// msal-browser sends).
+// for the client named by client_id or by the id_token_hint, or for no
+// client named (msal-browser's logoutRedirect sends a logout_hint only).
 func TestSPALogout(t *testing.T) {
 	s := testserver.Start(t, testserver.Options{})
 	u := s.CreateUser(t, "spalogout", userPassword)
@@ -412,15 +412,22 @@ func TestSPALogout(t *testing.T) {
 	for name, q := range map[string]url.Values{
 		"client_id":     {"client_id": {app.AppID}, "post_logout_redirect_uri": {spaOrigin + "/"}, "state": {"x"}},
 		"id_token_hint": {"id_token_hint": {str(r, "id_token")}, "post_logout_redirect_uri": {spaOrigin + "/"}},
+		// What msal-browser's logoutRedirect sends: no client at all.
+		"logout_hint only": {"logout_hint": {u.UPN}, "post_logout_redirect_uri": {spaOrigin + "/"}, "client-request-id": {"5b4a1f6e-2c4e-4f57-9c37-0e7f5b8f2a11"}},
 	} {
 		p := b.Get(s.URL + logout + q.Encode())
 		if p.Status != http.StatusFound || !strings.HasPrefix(p.Location(), spaOrigin+"/") {
 			t.Errorf("%s: %d %q, want a redirect to the SPA", name, p.Status, p.Location())
 		}
 	}
-	p := b.Get(s.URL + logout + url.Values{"id_token_hint": {"forged.token.x"}, "post_logout_redirect_uri": {spaOrigin + "/"}}.Encode())
-	if p.Status != http.StatusOK {
-		t.Errorf("a forged hint redirected: %d %q", p.Status, p.Location())
+	for name, q := range map[string]url.Values{
+		"a forged hint":          {"id_token_hint": {"forged.token.x"}, "post_logout_redirect_uri": {"https://evil.example/"}},
+		"an unregistered URI":    {"post_logout_redirect_uri": {"https://evil.example/"}},
+		"another path of an SPA": {"post_logout_redirect_uri": {spaOrigin + "/other"}},
+	} {
+		if p := b.Get(s.URL + logout + q.Encode()); p.Status != http.StatusOK {
+			t.Errorf("%s redirected: %d %q", name, p.Status, p.Location())
+		}
 	}
 }
 
