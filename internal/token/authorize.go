@@ -108,7 +108,7 @@ func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar Aut
 		if native {
 			public = true
 		}
-	case c.ServicePrincipal.PublicClient && len(spaRedirects) == 0:
+	case c.ServicePrincipal.PublicClient && !isSPAFirstParty(c):
 		registered, native = firstPartyRedirects, true
 	}
 	registered = append(registered, spaRedirects...)
@@ -225,7 +225,7 @@ func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service
 	switch {
 	case c.Application != nil:
 		return MatchRedirect(uri, c.Application.PublicRedirectURIs, true) || MatchRedirect(uri, c.Application.WebRedirectURIs, false)
-	case c.ServicePrincipal.PublicClient:
+	case c.ServicePrincipal.PublicClient && !isSPAFirstParty(c):
 		return MatchRedirect(uri, firstPartyRedirects, true)
 	}
 	return false

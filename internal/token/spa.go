@@ -82,13 +82,20 @@ func normalizeOrigin(origin string) string {
 	return OriginOf(origin + "/")
 }
 
+// isSPAFirstParty: a built-in single-page application (the portal), whose
+// only redirect URIs are its SPA ones, never the native loopback ones.
+func isSPAFirstParty(c directory.Client) bool {
+	fp, ok := directory.FirstPartyClientByID(c.ServicePrincipal.AppID)
+	return ok && fp.SPA && c.Application == nil
+}
+
 // spaRedirects are the SPA redirect URIs of a client: an application's
 // registered ones, or the portal's.
 func (s *Service) spaRedirects(c directory.Client) []string {
 	if c.Application != nil {
 		return c.Application.SpaRedirectURIs
 	}
-	if fp, ok := directory.FirstPartyClientByID(c.ServicePrincipal.AppID); ok && fp.SPA {
+	if isSPAFirstParty(c) {
 		return s.portalRedirects
 	}
 	return nil

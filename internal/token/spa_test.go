@@ -132,3 +132,30 @@ func isAADSTS(err error, code int) bool {
 	te, ok := AsError(err)
 	return ok && te.AADSTS == code
 }
+
+// TestPortalRedirects: the portal signs in only at its SPA redirects,
+// never at the native loopback ones of the other built-in clients.
+func TestPortalRedirects(t *testing.T) {
+	h := newHarness(t, InteractiveOptions{})
+	h.svc.portalRedirects = []string{"https://tessera.test/portal/"}
+	sum := sha256.Sum256([]byte("portal-verifier-0123456789-0123456789-0123456789"))
+	for redirect, ok := range map[string]bool{
+		"https://tessera.test/portal/": true, "https://tessera.test/portal": false,
+		"http://localhost:8400": false, "http://localhost": false,
+	} {
+		az, err := h.ix.ValidateAuthorize(context.Background(), h.svc, AuthorizeRequest{Version: 2, Tenant: h.tenant,
+			ClientID: directory.AppIDTesseraPortal, RedirectURI: redirect, ResponseType: "code",
+			Scope: "https://management.azure.com/.default openid offline_access", CodeChallengeMethod: PKCEMethodS256,
+			CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:])})
+		if ok && (err != nil || !az.SPA || !az.Public) {
+			t.Errorf("%s: %v %+v", redirect, err, az)
+		}
+		if !ok && !isAADSTS(err, 50011) {
+			t.Errorf("%s: %v, want AADSTS50011", redirect, err)
+		}
+	}
+	if !h.ix.PostLogoutRedirectAllowed(context.Background(), h.svc, h.tenant, directory.AppIDTesseraPortal, "", "https://tessera.test/portal/") ||
+		h.ix.PostLogoutRedirectAllowed(context.Background(), h.svc, h.tenant, directory.AppIDTesseraPortal, "", "http://localhost:8400") {
+		t.Error("the portal's post-logout redirects are wrong")
+	}
+}
