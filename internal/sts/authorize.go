@@ -229,8 +229,9 @@ func itoa(n int) string {
 }
 
 // logout ends the browser session. It returns to post_logout_redirect_uri
-// only when that is a redirect URI of the client named (client_id, or the
-// id_token_hint's audience), so it cannot be used to send people elsewhere.
+// only when token.Interactive.PostLogoutRedirectAllowed says so (a redirect
+// URI of the client named, or of a single-page application of the tenant),
+// so it cannot be used to send people elsewhere.
 func (in *Interactive) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	pc := in.newPage(w, r)

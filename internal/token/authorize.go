@@ -81,8 +81,8 @@ type Authorization struct {
 
 // ValidateAuthorize checks an authorize request: the client, the redirect
 // URI (exact, or any port of a registered loopback redirect of a native
-// client; an SPA redirect makes the client public), response type and mode, prompt, scope, and PKCE (S256, and
-// required for public clients).
+// client; an SPA redirect makes the client public), response type and
+// mode, prompt, scope, and PKCE (S256, and required for public clients).
 func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar AuthorizeRequest) (*Authorization, error) {
 	fatal := func(err *Error) error { return &AuthorizeError{Err: err} }
 	back := func(err *Error) error { return &AuthorizeError{Err: err, Redirect: true} }
