@@ -205,9 +205,11 @@ func (ix *Interactive) issueUser(ctx context.Context, s *Service, req *Request, 
 	// The refresh token comes first: a rotation that loses a race must not
 	// leave its loser holding a fresh access token.
 	var refresh string
+	var familyEnds time.Time
 	if plan.Family != nil || us.Offline {
 		refresh = NewOpaque()
-		if err := ix.storeRefresh(ctx, req, client, u, auth, plan, refresh, now); err != nil {
+		var err error
+		if familyEnds, err = ix.storeRefresh(ctx, req, client, u, auth, plan, refresh, now); err != nil {
 			return nil, err
 		}
 	}
@@ -237,6 +239,11 @@ func (ix *Interactive) issueUser(ctx context.Context, s *Service, req *Request, 
 	}
 	if client.FOCI && !client.SPA {
 		out.FOCI = "1"
+	}
+	// An SPA learns when its sign-in ends (msal-browser then signs in again
+	// rather than presenting a dead refresh token), as Entra tells it.
+	if client.SPA && refresh != "" {
+		out.RefreshExpiresIn = int64(familyEnds.Sub(now).Round(time.Second).Seconds())
 	}
 	// Every user response carries an id_token, even a refresh that did not
 	// ask for openid: clients (azure-identity's shared cache refresh) record
@@ -278,7 +285,7 @@ func (ix *Interactive) idToken(s *Service, req *Request, client userClient, auth
 }
 
 func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client userClient, u domain.User, auth userAuth,
-	plan refreshPlan, value string, now time.Time) error {
+	plan refreshPlan, value string, now time.Time) (familyEnds time.Time, err error) {
 	if plan.Family != nil {
 		next := domain.RefreshToken{Hash: signin.Hash(value), FamilyID: plan.Family.ID, ClientID: client.ServicePrincipal.AppID,
 			IssuedAt: now, ExpiresAt: minTime(now.Add(ix.opts.RefreshIdle), plan.Family.ExpiresAt)}
@@ -287,13 +294,13 @@ func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client us
 			// Another request rotated this token first: one of the two is
 			// not the legitimate client. End the whole lineage.
 			ix.revokeFamily(ctx, plan.Family.ID, req.Tenant.ID, "refresh token reuse")
-			return errRefreshReused()
+			return time.Time{}, errRefreshReused()
 		case errors.Is(err, store.ErrPrecondition), errors.Is(err, store.ErrNotFound):
-			return errRefreshRevoked()
+			return time.Time{}, errRefreshRevoked()
 		case err != nil:
-			return errStore(err)
+			return time.Time{}, errStore(err)
 		}
-		return nil
+		return plan.Family.ExpiresAt, nil
 	}
 	familyID := plan.NewFamily
 	if familyID == "" {
@@ -309,11 +316,11 @@ func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client us
 		ExpiresAt: minTime(now.Add(ix.opts.RefreshIdle), f.ExpiresAt)}
 	switch err := ix.st.CreateRefreshFamily(ctx, f, first); {
 	case errors.Is(err, store.ErrConflict) && plan.OnConflict != nil:
-		return plan.OnConflict
+		return time.Time{}, plan.OnConflict
 	case err != nil:
-		return errStore(err)
+		return time.Time{}, errStore(err)
 	}
-	return nil
+	return f.ExpiresAt, nil
 }
 
 // revokeFamily revokes a refresh token family; a failure is logged, since

@@ -73,6 +73,9 @@ type Issued struct {
 	IDToken      string
 	ClientInfo   string
 	FOCI         string
+	// RefreshExpiresIn is, for a single-page application, the seconds
+	// until its refresh token family ends (0: not sent).
+	RefreshExpiresIn int64
 }
 
 // Grant handles one grant_type. Grants are registered by an explicit list.

@@ -72,6 +72,9 @@ func TestSPARefreshExpiresAfter24Hours(t *testing.T) {
 	if is.FOCI != "" {
 		t.Errorf("an SPA response with foci=%q", is.FOCI)
 	}
+	if is.RefreshExpiresIn != 86400 {
+		t.Errorf("RefreshExpiresIn = %d, want 86400", is.RefreshExpiresIn)
+	}
 	if _, err := h.spaRefresh(app.AppID, is.RefreshToken, ""); !isAADSTS(err, 9002327) {
 		t.Fatalf("refresh without Origin: %v", err)
 	}
@@ -81,6 +84,10 @@ func TestSPARefreshExpiresAfter24Hours(t *testing.T) {
 		next, err := h.spaRefresh(app.AppID, rt, testSPAOrigin)
 		if err != nil {
 			t.Fatalf("refresh after %dh: %v", 7*(i+1), err)
+		}
+		// The store keeps times to the second or millisecond.
+		if want := int64(86400 - 7*3600*(i+1)); next.RefreshExpiresIn < want-1 || next.RefreshExpiresIn > want {
+			t.Errorf("after %dh RefreshExpiresIn = %d, want %d", 7*(i+1), next.RefreshExpiresIn, want)
 		}
 		rt = next.RefreshToken
 	}

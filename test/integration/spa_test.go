@@ -199,6 +199,10 @@ func TestSPACrossOriginRedemption(t *testing.T) {
 	if str(r, "foci") != "" {
 		t.Errorf("an SPA response carries foci=%q", str(r, "foci"))
 	}
+	// msal-browser reads when the refresh token ends (a JSON number).
+	if n, ok := r.Body["refresh_token_expires_in"].(float64); !ok || n < 86400-60 || n > 86400 {
+		t.Errorf("refresh_token_expires_in = %v, want about 86400", r.Body["refresh_token_expires_in"])
+	}
 	rt := str(r, "refresh_token")
 	if rt == "" || str(r, "id_token") == "" || str(r, "client_info") == "" {
 		t.Fatalf("SPA response lacks user fields: %s", r.Raw)
@@ -222,6 +226,9 @@ func TestSPACrossOriginRedemption(t *testing.T) {
 	r = postOrigin(t, s, path, refreshForm(app.AppID, rt, armScope), spaOrigin)
 	if r.Status != http.StatusOK {
 		t.Fatalf("SPA refresh with Origin: %s", r)
+	}
+	if n, _ := r.Body["refresh_token_expires_in"].(float64); n <= 0 || n > 86400 {
+		t.Errorf("after rotation refresh_token_expires_in = %v", r.Body["refresh_token_expires_in"])
 	}
 	rt2 := str(r, "refresh_token")
 	tok2, fam2, err := s.App.Store().GetRefreshToken(ctx, signin.Hash(rt2))
@@ -247,6 +254,9 @@ func TestSPACrossOriginRedemption(t *testing.T) {
 		r = postOrigin(t, s, path, redeemForm(cli, code), "")
 		if r.Status != http.StatusOK {
 			t.Fatalf("native code without Origin: %s", r)
+		}
+		if _, ok := r.Body["refresh_token_expires_in"]; ok {
+			t.Errorf("a native response carries refresh_token_expires_in")
 		}
 		r = postOrigin(t, s, path, refreshForm(azCLI, str(r, "refresh_token"), armScope), evil)
 		if r.Status != http.StatusBadRequest || errorCode(r) != 9002326 {
