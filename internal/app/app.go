@@ -135,15 +135,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	// Managed identities are service principals: the directory creates and
 	// deletes them, with its cascades, inside the resource manager's writes.
 	res := resources.NewService(s.store, dir, time.Now)
-	var portalRedirects []string
-	for _, h := range s.hostNames() {
-		portalRedirects = append(portalRedirects, "https://"+h+console.Path)
-	}
-	ix := newInteractive(dir, s.store, s.audit, cfg, portalRedirects, log)
+	ix := newInteractive(dir, s.store, s.audit, cfg, log)
 	tokens := token.NewService(dir, s.keys, s.store,
 		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
 		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res,
-			ClientThrottle: ix.SignIns()},
+			ClientThrottle: ix.SignIns(), PortalRedirectURIs: s.portalRedirectURIs()},
 		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode())
 
 	tenants := sts.NewTenants(s.store, s.tenant.ID)
@@ -255,6 +251,29 @@ func (s *Server) hostNames() []string {
 	}
 	pub := strings.TrimPrefix(s.cfg.PublicURL, "https://")
 	return append(out, pub)
+}
+
+// portalRedirectURIs are the Tessera Portal's SPA redirect URIs: the
+// portal page on each origin the server answers on, the public URL's first.
+func (s *Server) portalRedirectURIs() []string {
+	_, port, _ := net.SplitHostPort(s.cfg.Listen)
+	seen := map[string]bool{}
+	var out []string
+	add := func(origin string) {
+		if origin != "" && !seen[origin] {
+			seen[origin] = true
+			out = append(out, origin+directory.PortalPath)
+		}
+	}
+	add(token.OriginOf(s.cfg.PublicURL))
+	for _, h := range s.hostNames() {
+		// A bare name is an origin only on the default port.
+		if _, _, err := net.SplitHostPort(h); err != nil && port != "443" {
+			continue
+		}
+		add(token.OriginOf("https://" + h))
+	}
+	return out
 }
 
 // CAFile is the path of the local CA certificate clients should trust ("" with --tls-cert).

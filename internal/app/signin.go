@@ -14,13 +14,13 @@ import (
 
 // newInteractive builds the interactive sign-in rules and the user grants'
 // shared machinery (see token.Interactive).
-func newInteractive(dir *directory.Service, st store.Store, audit signin.Auditor, cfg config.Config, portalRedirects []string, log *slog.Logger) *token.Interactive {
+func newInteractive(dir *directory.Service, st store.Store, audit signin.Auditor, cfg config.Config, log *slog.Logger) *token.Interactive {
 	perAddress := cfg.FailedSignInsPerAddress
 	if perAddress == 0 {
 		perAddress = -1 // configured off; signin's zero means its default
 	}
 	signins := signin.New(dir, st, audit, signin.Options{Logger: log, Throttle: signin.ThrottleOptions{AddressThreshold: perAddress}})
-	return token.NewInteractive(st, signins, token.InteractiveOptions{PortalRedirectURIs: portalRedirects})
+	return token.NewInteractive(st, signins, token.InteractiveOptions{})
 }
 
 // purgeSignIn deletes expired codes, device codes, sessions and refresh

@@ -40,6 +40,9 @@ type Handler struct {
 	audit  Auditor
 	log    *slog.Logger
 	now    func() time.Time
+	// cors: any origin may call the resource manager with a bearer token
+	// (a single-page application such as the portal does).
+	cors httpx.CORS
 }
 
 // Options configure a Handler.
@@ -50,7 +53,7 @@ type Options struct {
 
 // New returns the ARM handler.
 func New(verify Verifier, authz *rbac.Service, res *resources.Service, base *httpx.BaseURLs, audit Auditor, opts Options) *Handler {
-	h := &Handler{verify: verify, rbac: authz, res: res, base: base, audit: audit, log: opts.Logger, now: opts.Now}
+	h := &Handler{verify: verify, rbac: authz, res: res, base: base, audit: audit, log: opts.Logger, now: opts.Now, cors: httpx.APICORS()}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -80,6 +83,10 @@ func Owns(path string) bool {
 // handler, error message and nextLink sees the path that was authorized.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Pattern = "ARM " + r.Method
+	// A preflight has no token: it is answered before authentication.
+	if h.cors.Handle(w, r) {
+		return
+	}
 	if p := resolvePath(r.URL.Path); p != r.URL.Path || r.URL.RawPath != "" {
 		u := *r.URL
 		u.Path, u.RawPath = p, ""

@@ -23,6 +23,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
@@ -34,7 +35,7 @@ var landingTemplate string
 
 // Path is where the console is served; its SPA redirect URI is the origin
 // followed by Path.
-const Path = "/portal/"
+const Path = directory.PortalPath
 
 // Info is what the landing page and the console's configuration say about
 // this server.

@@ -23,6 +23,7 @@ type ApplicationInput struct {
 	IdentifierURIs             []string
 	WebRedirectURIs            []string
 	PublicRedirectURIs         []string
+	SpaRedirectURIs            []string
 	IsFallbackPublicClient     bool
 	AppRoles                   []domain.AppRole
 	AccessTokenAcceptedVersion int
@@ -206,9 +207,15 @@ func (s *Service) applyCommon(app *domain.Application, in ApplicationInput) erro
 			return err
 		}
 	}
-	for _, u := range append(append([]string{}, in.WebRedirectURIs...), in.PublicRedirectURIs...) {
+	for _, u := range append(append(append([]string{}, in.WebRedirectURIs...), in.PublicRedirectURIs...), in.SpaRedirectURIs...) {
 		if err := validateRedirectURI(u); err != nil {
 			return err
+		}
+	}
+	for _, u := range in.SpaRedirectURIs {
+		// A single-page application lives at a web origin.
+		if p, _ := url.Parse(u); p == nil || p.Scheme != "https" && p.Scheme != "http" || p.Host == "" {
+			return invalidf("Single-page application redirect URI '%s' must be an https URL, or http on a loopback address.", u)
 		}
 	}
 	for i, r := range in.AppRoles {
@@ -223,6 +230,7 @@ func (s *Service) applyCommon(app *domain.Application, in ApplicationInput) erro
 	app.IdentifierURIs = nonNil(in.IdentifierURIs)
 	app.WebRedirectURIs = nonNil(in.WebRedirectURIs)
 	app.PublicRedirectURIs = nonNil(in.PublicRedirectURIs)
+	app.SpaRedirectURIs = nonNil(in.SpaRedirectURIs)
 	app.AppRoles = in.AppRoles
 	if in.KeyCredentials != nil {
 		app.KeyCredentials = keys
@@ -318,6 +326,7 @@ type ApplicationPatch struct {
 	IdentifierURIs             *[]string
 	WebRedirectURIs            *[]string
 	PublicRedirectURIs         *[]string
+	SpaRedirectURIs            *[]string
 	IsFallbackPublicClient     *bool
 	AppRoles                   *[]domain.AppRole
 	AccessTokenAcceptedVersion *int
@@ -335,7 +344,7 @@ func (s *Service) UpdateApplication(ctx context.Context, tenantID, id string, pa
 		}
 		in := ApplicationInput{
 			IdentifierURIs: app.IdentifierURIs, WebRedirectURIs: app.WebRedirectURIs,
-			PublicRedirectURIs: app.PublicRedirectURIs, AppRoles: app.AppRoles,
+			PublicRedirectURIs: app.PublicRedirectURIs, SpaRedirectURIs: app.SpaRedirectURIs, AppRoles: app.AppRoles,
 		}
 		if patch.DisplayName != nil {
 			if strings.TrimSpace(*patch.DisplayName) == "" || len(*patch.DisplayName) > 256 {
@@ -357,6 +366,9 @@ func (s *Service) UpdateApplication(ctx context.Context, tenantID, id string, pa
 		}
 		if patch.PublicRedirectURIs != nil {
 			in.PublicRedirectURIs = *patch.PublicRedirectURIs
+		}
+		if patch.SpaRedirectURIs != nil {
+			in.SpaRedirectURIs = *patch.SpaRedirectURIs
 		}
 		if patch.IsFallbackPublicClient != nil {
 			app.IsFallbackPublicClient = *patch.IsFallbackPublicClient

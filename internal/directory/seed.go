@@ -45,10 +45,6 @@ func (s *Service) EnsureFirstParty(ctx context.Context, tenantID, graphURL strin
 			return fmt.Errorf("register client %s: %w", c.DisplayName, err)
 		}
 	}
-	if err := ensure(domain.ServicePrincipal{AppID: AppIDTesseraPortal, DisplayName: "Tessera Portal",
-		ServicePrincipalNames: []string{AppIDTesseraPortal}, PublicClient: true}); err != nil {
-		return fmt.Errorf("register the console's client: %w", err)
-	}
 	return nil
 }
 

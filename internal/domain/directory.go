@@ -53,8 +53,12 @@ type Application struct {
 	SignInAudience string
 	IdentifierURIs []string
 	// WebRedirectURIs are confidential-client redirect URIs; PublicRedirectURIs native ones.
-	WebRedirectURIs        []string
-	PublicRedirectURIs     []string
+	WebRedirectURIs    []string
+	PublicRedirectURIs []string
+	// SpaRedirectURIs are single-page application redirect URIs: a code
+	// issued to one is redeemed by the browser, cross-origin, by a public
+	// client, and its refresh tokens live 24 hours.
+	SpaRedirectURIs        []string
 	IsFallbackPublicClient bool
 	AppRoles               []AppRole
 	// AccessTokenAcceptedVersion is 1 or 2 (0 means 1): the shape of tokens minted for this app as a resource.

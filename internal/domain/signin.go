@@ -18,6 +18,9 @@ type AuthCode struct {
 	// RedirectURI is the redirect_uri of the authorize request, exactly as
 	// sent: the redemption must repeat it character for character.
 	RedirectURI string
+	// SPA: RedirectURI is a single-page application redirect, so the code
+	// may only be redeemed by a cross-origin (browser) request.
+	SPA bool
 	// Version is 1 for /oauth2/authorize (resource=) and 2 for v2 (scope=).
 	Version  int
 	Scope    string
@@ -50,6 +53,9 @@ type RefreshFamily struct {
 	// with each other's tokens.
 	ClientID string
 	FOCI     bool
+	// SPA: the sign-in was a single-page application's; its tokens may
+	// only be redeemed cross-origin, and the family lives 24 hours.
+	SPA      bool
 	AuthTime time.Time
 	AMR      []string
 	// CreatedAt and ExpiresAt bound the family's absolute lifetime: no

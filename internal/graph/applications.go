@@ -21,6 +21,7 @@ type applicationBody struct {
 	API                    *apiJSON             `json:"api"`
 	Web                    *redirectsJSON       `json:"web"`
 	PublicClient           *redirectsJSON       `json:"publicClient"`
+	Spa                    *redirectsJSON       `json:"spa"`
 	KeyCredentials         *[]keyCredentialJSON `json:"keyCredentials"`
 }
 
@@ -121,6 +122,9 @@ func (h *Handler) createApplication(w http.ResponseWriter, r *http.Request, c ca
 	if b.PublicClient != nil {
 		in.PublicRedirectURIs = b.PublicClient.RedirectURIs
 	}
+	if b.Spa != nil {
+		in.SpaRedirectURIs = b.Spa.RedirectURIs
+	}
 	if keys != nil {
 		in.KeyCredentials = *keys
 	}
@@ -185,6 +189,9 @@ func (h *Handler) patchApplication(w http.ResponseWriter, r *http.Request, c cal
 	}
 	if b.PublicClient != nil {
 		p.PublicRedirectURIs = &b.PublicClient.RedirectURIs
+	}
+	if b.Spa != nil {
+		p.SpaRedirectURIs = &b.Spa.RedirectURIs
 	}
 	_, err := h.dir.UpdateApplication(r.Context(), c.TenantID, app.ID, p)
 	h.recordChange(r, c, "application.update", app.AppID, err)

@@ -71,6 +71,9 @@ type Handler struct {
 	log    *slog.Logger
 	now    func() time.Time
 	mux    *http.ServeMux
+	// cors: any origin may call Graph with a bearer token (a single-page
+	// application such as the portal does).
+	cors httpx.CORS
 }
 
 // Options configure a Handler.
@@ -81,7 +84,7 @@ type Options struct {
 
 // New returns the Graph handler.
 func New(dir *directory.Service, st Store, verify Verifier, base *httpx.BaseURLs, audit Auditor, opts Options) *Handler {
-	h := &Handler{dir: dir, store: st, verify: verify, base: base, audit: audit, log: opts.Logger, now: opts.Now}
+	h := &Handler{dir: dir, store: st, verify: verify, base: base, audit: audit, log: opts.Logger, now: opts.Now, cors: httpx.APICORS()}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -201,6 +204,10 @@ func (h *Handler) routes() {
 
 // ServeHTTP normalizes Graph's path forms and routes the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A preflight has no token: it is answered before authentication.
+	if h.cors.Handle(w, r) {
+		return
+	}
 	p, changed := normalizePath(r.URL.Path)
 	if !httpx.IsCleanPath(p) {
 		// users('..') is users/.. once rewritten: the router would answer

@@ -92,7 +92,7 @@ func toApplicationJSON(a domain.Application) applicationJSON {
 		ID:        a.ID, AppID: a.AppID, DisplayName: a.DisplayName, CreatedDateTime: graphTime(a.CreatedAt),
 		SignInAudience: a.SignInAudience, IdentifierURIs: nonNil(a.IdentifierURIs), AppRoles: a.AppRoles,
 		Web: redirectsJSON{nonNil(a.WebRedirectURIs)}, PublicClient: redirectsJSON{nonNil(a.PublicRedirectURIs)},
-		Spa:                 redirectsJSON{[]string{}},
+		Spa:                 redirectsJSON{nonNil(a.SpaRedirectURIs)},
 		PasswordCredentials: []passwordCredentialJSON{}, KeyCredentials: []keyCredentialJSON{},
 		RequiredResourceAccess: []any{}, Tags: []string{},
 	}

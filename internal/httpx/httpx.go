@@ -1,6 +1,8 @@
 // Package httpx is the HTTP plumbing shared by Tessera's protocol edges
 // (sts, graph, arm): request ids, the base URL a client addressed, client
-// addresses and connection identity. It holds no protocol rules.
+// addresses and connection identity, and the mechanics of CORS (cors.go;
+// which origins a surface allows is the surface's decision). It holds no
+// protocol rules.
 package httpx
 
 import (

@@ -229,8 +229,9 @@ func itoa(n int) string {
 }
 
 // logout ends the browser session. It returns to post_logout_redirect_uri
-// only when that is a redirect URI of the client named (client_id), so it
-// cannot be used to send people elsewhere.
+// only when token.Interactive.PostLogoutRedirectAllowed says so (a redirect
+// URI of the client named, or of a single-page application of the tenant),
+// so it cannot be used to send people elsewhere.
 func (in *Interactive) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	pc := in.newPage(w, r)
@@ -242,7 +243,7 @@ func (in *Interactive) logout(w http.ResponseWriter, r *http.Request) {
 	in.clearSession(w)
 	target := r.Form.Get("post_logout_redirect_uri")
 	if tenant, err := in.h.tenants.Resolve(ctx, r.PathValue("tenant")); err == nil && target != "" &&
-		in.ix.PostLogoutRedirectAllowed(ctx, in.h.tokens, tenant, r.Form.Get("client_id"), target) {
+		in.ix.PostLogoutRedirectAllowed(ctx, in.h.tokens, tenant, r.Form.Get("client_id"), r.Form.Get("id_token_hint"), target) {
 		if u, err := url.Parse(target); err == nil {
 			if st := r.Form.Get("state"); st != "" {
 				qs := u.Query()

@@ -41,6 +41,13 @@ type Handler struct {
 	log     *slog.Logger
 	observe TokenObserver
 	now     func() time.Time
+	// documents is the CORS policy of the public documents (discovery,
+	// keys): any page may read them, as msal-browser does cross-origin.
+	documents httpx.CORS
+	// tokenCORS is the token endpoint's: a page may read its answers only
+	// from an origin registered as a single-page application's (the
+	// token service decides which, see token.Service.SPAOriginAllowed).
+	tokenCORS httpx.CORS
 }
 
 // Options configure a Handler.
@@ -52,7 +59,14 @@ type Options struct {
 
 // New returns the token service handler.
 func New(tokens *token.Service, tenants TenantResolver, base *httpx.BaseURLs, opts Options) *Handler {
-	h := &Handler{tokens: tokens, tenants: tenants, base: base, log: opts.Logger, observe: opts.Observe, now: opts.Now}
+	h := &Handler{tokens: tokens, tenants: tenants, base: base, log: opts.Logger, observe: opts.Observe, now: opts.Now,
+		documents: httpx.CORS{AnyOrigin: true, Methods: []string{"GET", "HEAD", "OPTIONS"},
+			Headers: []string{"Accept", "Content-Type", "client-request-id", "return-client-request-id"}, HeaderPrefixes: []string{"x-client-", "x-ms-", "x-app-"},
+			Expose: []string{"x-ms-request-id", "client-request-id"}, MaxAge: 24 * time.Hour},
+		tokenCORS: httpx.CORS{Methods: []string{"POST", "OPTIONS"},
+			Headers: []string{"Accept", "Content-Type", "client-request-id", "return-client-request-id", "X-AnchorMailbox"}, HeaderPrefixes: []string{"x-client-", "x-ms-", "x-app-"},
+			Expose: []string{"x-ms-request-id", "client-request-id", "x-ms-clitelem"}, MaxAge: time.Hour},
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -64,16 +78,26 @@ func New(tokens *token.Service, tenants TenantResolver, base *httpx.BaseURLs, op
 
 // Register mounts the routes on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", h.discoveryV2)
-	mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", h.discoveryV1)
-	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", h.jwks)
-	mux.HandleFunc("GET /{tenant}/discovery/keys", h.jwks)
-	mux.HandleFunc("GET /common/discovery/instance", h.instanceDiscovery)
-	mux.HandleFunc("GET /{tenant}/discovery/instance", h.instanceDiscovery)
+	for _, d := range []struct {
+		path string
+		fn   http.HandlerFunc
+	}{
+		{"/{tenant}/v2.0/.well-known/openid-configuration", h.discoveryV2},
+		{"/{tenant}/.well-known/openid-configuration", h.discoveryV1},
+		{"/{tenant}/discovery/v2.0/keys", h.jwks},
+		{"/{tenant}/discovery/keys", h.jwks},
+		{"/common/discovery/instance", h.instanceDiscovery},
+		{"/{tenant}/discovery/instance", h.instanceDiscovery},
+	} {
+		mux.Handle("GET "+d.path, h.documents.Wrap(d.fn))
+		mux.Handle("OPTIONS "+d.path, h.documents.Wrap(d.fn))
+	}
 	mux.HandleFunc("GET /common/userrealm/{upn}", h.userRealm)
 	mux.HandleFunc("GET /common/UserRealm/{upn}", h.userRealm)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", h.tokenV2)
 	mux.HandleFunc("POST /{tenant}/oauth2/token", h.tokenV1)
+	mux.HandleFunc("OPTIONS /{tenant}/oauth2/v2.0/token", h.tokenPreflight)
+	mux.HandleFunc("OPTIONS /{tenant}/oauth2/token", h.tokenPreflight)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", h.tokenWrongMethod)
 	mux.HandleFunc("/{tenant}/oauth2/token", h.tokenWrongMethod)
 }
@@ -219,12 +243,24 @@ func (h *Handler) userRealm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (h *Handler) tokenWrongMethod(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodOptions {
+// tokenPreflight answers OPTIONS on the token endpoint: a CORS preflight
+// is allowed for the origins of the tenant's single-page applications (it
+// has no body, so no client to narrow them to); a plain OPTIONS learns the
+// methods.
+func (h *Handler) tokenPreflight(w http.ResponseWriter, r *http.Request) {
+	if !httpx.IsPreflight(r) {
 		w.Header().Set("Allow", "POST, OPTIONS")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	allowed := false
+	if t, err := h.tenants.Resolve(r.Context(), r.PathValue("tenant")); err == nil {
+		allowed = h.tokens.SPAOriginAllowed(r.Context(), t, "", httpx.Origin(r))
+	}
+	h.tokenCORS.Preflight(w, r, allowed)
+}
+
+func (h *Handler) tokenWrongMethod(w http.ResponseWriter, r *http.Request) {
 	h.writeError(w, r, token.Errorf(token.ErrInvalidRequest, 900561,
 		"The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method))
 }

@@ -22,6 +22,9 @@ func (h *Handler) tokenV1(w http.ResponseWriter, r *http.Request) { h.token(w, r
 
 func (h *Handler) token(w http.ResponseWriter, r *http.Request, version int) {
 	req, err := h.parseTokenRequest(w, r, version)
+	if req != nil && req.Origin != "" {
+		h.tokenCORS.Allow(w, r, h.tokens.SPAOriginAllowed(r.Context(), req.Tenant, req.ClientID, req.Origin))
+	}
 	if err != nil {
 		h.observeToken(r.PostFormValue("grant_type"), "invalid_request")
 		h.writeError(w, r, err)
@@ -102,6 +105,7 @@ func (h *Handler) parseTokenRequest(w http.ResponseWriter, r *http.Request, vers
 	}
 	base := h.base.For(r)
 	return &token.Request{
+		Origin:  httpx.Origin(r),
 		Version: version, Tenant: t, Segment: seg, BaseURL: base,
 		EndpointURL:         base + r.URL.EscapedPath(),
 		GrantType:           form["grant_type"],

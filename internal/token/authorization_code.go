@@ -56,6 +56,10 @@ func (g AuthorizationCode) Exchange(ctx context.Context, s *Service, req *Reques
 	if req.ClientID != ac.ClientID {
 		return nil, ev, Errorf(ErrInvalidGrant, 70000, "The provided value for the 'code' parameter is not valid: the code was issued to a different client.")
 	}
+	// A code issued to an SPA redirect is the browser's, and only it.
+	if err := checkOrigin(ac.SPA, req.Origin); err != nil {
+		return nil, ev, err
+	}
 	// The redirect_uri must be the very string of the authorize request
 	// (RFC 6749 §4.1.3), so a code cannot be replayed through another one.
 	if req.Form["redirect_uri"] != ac.RedirectURI {
@@ -66,7 +70,7 @@ func (g AuthorizationCode) Exchange(ctx context.Context, s *Service, req *Reques
 	if err := CheckVerifier(ac.CodeChallenge, req.Form["code_verifier"]); err != nil {
 		return nil, ev, err
 	}
-	client, err := ix.clientFor(ctx, s, req)
+	client, err := ix.clientFor(ctx, s, req, ac.SPA)
 	if err != nil {
 		return nil, ev, err
 	}

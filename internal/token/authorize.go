@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/signin"
 )
@@ -68,9 +67,11 @@ func (e *AuthorizeError) Unwrap() error { return e.Err }
 // Authorization is an authorize request whose client and redirect URI
 // were checked: errors from here on go back to the redirect URI.
 type Authorization struct {
-	Request      AuthorizeRequest
-	ClientName   string
-	Public       bool
+	Request    AuthorizeRequest
+	ClientName string
+	Public     bool
+	// SPA: the redirect URI is a single-page application's (spa.go).
+	SPA          bool
 	ResponseMode string
 	Scope        UserScope
 	Resource     Resource
@@ -80,8 +81,8 @@ type Authorization struct {
 
 // ValidateAuthorize checks an authorize request: the client, the redirect
 // URI (exact, or any port of a registered loopback redirect of a native
-// client), response type and mode, prompt, scope, and PKCE (S256, and
-// required for public clients).
+// client; an SPA redirect makes the client public), response type and
+// mode, prompt, scope, and PKCE (S256, and required for public clients).
 func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar AuthorizeRequest) (*Authorization, error) {
 	fatal := func(err *Error) error { return &AuthorizeError{Err: err} }
 	back := func(err *Error) error { return &AuthorizeError{Err: err, Redirect: true} }
@@ -96,6 +97,9 @@ func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar Aut
 	public := isPublic(c)
 	var registered []string
 	native := false
+	// An SPA redirect is matched exactly, port included (Entra does not
+	// float an SPA's loopback port), and makes the client public.
+	spaRedirects := s.spaRedirects(c)
 	switch {
 	case c.Application != nil:
 		registered = append(append(registered, c.Application.PublicRedirectURIs...), c.Application.WebRedirectURIs...)
@@ -104,24 +108,24 @@ func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar Aut
 		if native {
 			public = true
 		}
-	case c.ServicePrincipal.AppID == directory.AppIDTesseraPortal:
-		registered = ix.opts.PortalRedirectURIs
-	case c.ServicePrincipal.PublicClient:
+	case c.ServicePrincipal.PublicClient && !isSPAFirstParty(c):
 		registered, native = firstPartyRedirects, true
 	}
+	registered = append(registered, spaRedirects...)
 	if ar.RedirectURI == "" {
 		if len(registered) != 1 {
 			return nil, fatal(Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'redirect_uri'."))
 		}
 		ar.RedirectURI = registered[0]
 	}
-	if !MatchRedirect(ar.RedirectURI, registered, native) {
+	spa := !native && MatchRedirect(ar.RedirectURI, spaRedirects, false)
+	if !spa && !MatchRedirect(ar.RedirectURI, registered, native) {
 		return nil, fatal(Errorf(ErrInvalidRequest, 50011,
 			"The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.",
 			printableScope(ar.RedirectURI), ar.ClientID))
 	}
-	az := &Authorization{Request: ar, ClientName: c.ServicePrincipal.DisplayName, Public: public, ClientAppType: signin.ClientAppBrowser}
-	if public {
+	az := &Authorization{Request: ar, ClientName: c.ServicePrincipal.DisplayName, Public: public || spa, SPA: spa, ClientAppType: signin.ClientAppBrowser}
+	if public && !spa {
 		az.ClientAppType = signin.ClientAppNative
 	}
 	switch ar.ResponseMode {
@@ -147,7 +151,7 @@ func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar Aut
 	if len(ar.State) > 2048 || len(ar.Nonce) > 512 {
 		return az, back(Errorf(ErrInvalidRequest, 90015, "The state or nonce parameter is too long."))
 	}
-	if err := CheckChallenge(ar.CodeChallenge, ar.CodeChallengeMethod, public); err != nil {
+	if err := CheckChallenge(ar.CodeChallenge, ar.CodeChallengeMethod, az.Public); err != nil {
 		te, _ := AsError(err)
 		return az, back(te)
 	}
@@ -178,7 +182,7 @@ func (ix *Interactive) IssueCode(ctx context.Context, az *Authorization, u domai
 	now := ix.signins.Now().UTC()
 	ar := az.Request
 	c := domain.AuthCode{
-		Hash: signin.Hash(code), TenantID: ar.Tenant.ID, ClientID: ar.ClientID, UserID: u.ID, RedirectURI: ar.RedirectURI,
+		Hash: signin.Hash(code), TenantID: ar.Tenant.ID, ClientID: ar.ClientID, UserID: u.ID, RedirectURI: ar.RedirectURI, SPA: az.SPA,
 		Version: ar.Version, Scope: ar.Scope, Resource: ar.Resource, Nonce: ar.Nonce,
 		CodeChallenge: ar.CodeChallenge, CodeChallengeMethod: ar.CodeChallengeMethod, SessionID: session.Hash,
 		AuthTime: session.AuthTime, AMR: session.AMR, FamilyID: uuid.NewString(),
@@ -194,22 +198,34 @@ func (ix *Interactive) IssueCode(ctx context.Context, az *Authorization, u domai
 func (ix *Interactive) CodeLifetime() time.Duration { return ix.opts.CodeLifetime }
 
 // PostLogoutRedirectAllowed reports whether a logout may send the browser
-// to uri: only to a redirect URI registered for the client, so that logout
-// is no open redirector.
-func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service, tenant domain.Tenant, clientID, uri string) bool {
-	if clientID == "" || uri == "" {
+// to uri: only to a redirect URI registered for the client (web, native or
+// single-page), so that logout is no open redirector. The client is
+// client_id, or else the audience of the id_token_hint; with neither
+// (msal-browser's logoutRedirect sends a logout_hint only), uri must be an
+// SPA redirect URI registered in the tenant.
+func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service, tenant domain.Tenant, clientID, idTokenHint, uri string) bool {
+	if uri == "" {
 		return false
+	}
+	if clientID == "" {
+		clientID = s.keys.IDTokenClient(idTokenHint, tenant.ID)
+	}
+	if clientID == "" {
+		// msal-browser names neither (it sends a logout_hint): a single-page
+		// application's registered redirect URI is still no open redirect.
+		return s.spaRedirectRegistered(ctx, tenant, uri)
 	}
 	c, err := lookupClient(ctx, s, tenant, clientID)
 	if err != nil {
 		return false
 	}
+	if MatchRedirect(uri, s.spaRedirects(c), false) {
+		return true
+	}
 	switch {
 	case c.Application != nil:
 		return MatchRedirect(uri, c.Application.PublicRedirectURIs, true) || MatchRedirect(uri, c.Application.WebRedirectURIs, false)
-	case c.ServicePrincipal.AppID == directory.AppIDTesseraPortal:
-		return MatchRedirect(uri, ix.opts.PortalRedirectURIs, false)
-	case c.ServicePrincipal.PublicClient:
+	case c.ServicePrincipal.PublicClient && !isSPAFirstParty(c):
 		return MatchRedirect(uri, firstPartyRedirects, true)
 	}
 	return false

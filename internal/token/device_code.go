@@ -95,7 +95,7 @@ type DeviceAuthorization struct {
 // scope or resource; the token service's parsed request). verificationURI is
 // the page where the person enters the user code.
 func (ix *Interactive) StartDeviceAuthorization(ctx context.Context, s *Service, req *Request, verificationURI string) (*DeviceAuthorization, error) {
-	client, err := ix.clientFor(ctx, s, req)
+	client, err := ix.clientFor(ctx, s, req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func (g DeviceCode) Exchange(ctx context.Context, s *Service, req *Request) (*Is
 		return nil, ev, Errorf(ErrAuthorizationPending, 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	// Approved: this poll won the redemption.
-	client, err := ix.clientFor(ctx, s, req)
+	client, err := ix.clientFor(ctx, s, req, false)
 	if err != nil {
 		return nil, ev, err
 	}

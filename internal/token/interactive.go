@@ -52,9 +52,6 @@ type InteractiveOptions struct {
 	RefreshMax time.Duration
 	// IDTokenLifetime defaults to one hour.
 	IDTokenLifetime time.Duration
-	// PortalRedirectURIs are the console's redirect URIs (SPA): its page on
-	// each origin the server answers on.
-	PortalRedirectURIs []string
 }
 
 // NewInteractive returns the user-flow machinery.
@@ -86,27 +83,26 @@ func (ix *Interactive) SignIns() *signin.Service { return ix.signins }
 // IsFOCI reports whether a client id belongs to Microsoft's family of
 // client ids, whose members may redeem each other's refresh tokens.
 func IsFOCI(clientID string) bool {
-	for _, c := range directory.FirstPartyClients {
-		if strings.EqualFold(c.AppID, clientID) {
-			return true
-		}
-	}
-	return false
+	c, ok := directory.FirstPartyClientByID(clientID)
+	return ok && c.FOCI
 }
 
 // userClient is the client of a user flow.
 type userClient struct {
 	directory.Client
-	// Public: a native or first-party client, which has no secret.
+	// Public: a native, single-page or first-party client, which has no secret.
 	Public bool
 	FOCI   bool
+	// SPA: the grant redeems what was issued to an SPA redirect.
+	SPA bool
 	// Method is appidacr: "0" public, "1" secret, "2" certificate.
 	Method string
 }
 
 // clientFor finds the client of a user flow and authenticates it when it
-// is confidential (or presents credentials anyway).
-func (ix *Interactive) clientFor(ctx context.Context, s *Service, req *Request) (userClient, error) {
+// is confidential (or presents credentials anyway). spa: the grant redeems
+// what was issued to an SPA redirect, which makes the client public.
+func (ix *Interactive) clientFor(ctx context.Context, s *Service, req *Request, spa bool) (userClient, error) {
 	if req.ClientID == "" {
 		return userClient{}, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'client_id'.")
 	}
@@ -115,17 +111,17 @@ func (ix *Interactive) clientFor(ctx context.Context, s *Service, req *Request) 
 		if err != nil {
 			return userClient{}, err
 		}
-		return userClient{Client: ac.Client, FOCI: IsFOCI(req.ClientID), Method: ac.Method}, nil
+		return userClient{Client: ac.Client, FOCI: IsFOCI(req.ClientID), SPA: spa, Method: ac.Method}, nil
 	}
 	c, err := lookupClient(ctx, s, req.Tenant, req.ClientID)
 	if err != nil {
 		return userClient{}, err
 	}
-	if !isPublic(c) {
+	if !isPublic(c) && !spa {
 		return userClient{}, Errorf(ErrInvalidClient, 7000218,
 			"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 	}
-	return userClient{Client: c, Public: true, FOCI: IsFOCI(req.ClientID), Method: ClientAuthNone}, nil
+	return userClient{Client: c, Public: true, FOCI: IsFOCI(req.ClientID), SPA: spa, Method: ClientAuthNone}, nil
 }
 
 func lookupClient(ctx context.Context, s *Service, tenant domain.Tenant, clientID string) (directory.Client, error) {
@@ -209,9 +205,11 @@ func (ix *Interactive) issueUser(ctx context.Context, s *Service, req *Request, 
 	// The refresh token comes first: a rotation that loses a race must not
 	// leave its loser holding a fresh access token.
 	var refresh string
+	var familyEnds time.Time
 	if plan.Family != nil || us.Offline {
 		refresh = NewOpaque()
-		if err := ix.storeRefresh(ctx, req, client, u, auth, plan, refresh, now); err != nil {
+		var err error
+		if familyEnds, err = ix.storeRefresh(ctx, req, client, u, auth, plan, refresh, now); err != nil {
 			return nil, err
 		}
 	}
@@ -239,8 +237,13 @@ func (ix *Interactive) issueUser(ctx context.Context, s *Service, req *Request, 
 		Resource: strings.TrimSpace(res.Audience), Scope: us.ResponseScope(req.Version),
 		RefreshToken: refresh, ClientInfo: ClientInfo(u.ID, req.Tenant.ID),
 	}
-	if client.FOCI {
+	if client.FOCI && !client.SPA {
 		out.FOCI = "1"
+	}
+	// An SPA learns when its sign-in ends (msal-browser then signs in again
+	// rather than presenting a dead refresh token), as Entra tells it.
+	if client.SPA && refresh != "" {
+		out.RefreshExpiresIn = int64(familyEnds.Sub(now).Round(time.Second).Seconds())
 	}
 	// Every user response carries an id_token, even a refresh that did not
 	// ask for openid: clients (azure-identity's shared cache refresh) record
@@ -282,7 +285,7 @@ func (ix *Interactive) idToken(s *Service, req *Request, client userClient, auth
 }
 
 func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client userClient, u domain.User, auth userAuth,
-	plan refreshPlan, value string, now time.Time) error {
+	plan refreshPlan, value string, now time.Time) (familyEnds time.Time, err error) {
 	if plan.Family != nil {
 		next := domain.RefreshToken{Hash: signin.Hash(value), FamilyID: plan.Family.ID, ClientID: client.ServicePrincipal.AppID,
 			IssuedAt: now, ExpiresAt: minTime(now.Add(ix.opts.RefreshIdle), plan.Family.ExpiresAt)}
@@ -291,29 +294,33 @@ func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client us
 			// Another request rotated this token first: one of the two is
 			// not the legitimate client. End the whole lineage.
 			ix.revokeFamily(ctx, plan.Family.ID, req.Tenant.ID, "refresh token reuse")
-			return errRefreshReused()
+			return time.Time{}, errRefreshReused()
 		case errors.Is(err, store.ErrPrecondition), errors.Is(err, store.ErrNotFound):
-			return errRefreshRevoked()
+			return time.Time{}, errRefreshRevoked()
 		case err != nil:
-			return errStore(err)
+			return time.Time{}, errStore(err)
 		}
-		return nil
+		return plan.Family.ExpiresAt, nil
 	}
 	familyID := plan.NewFamily
 	if familyID == "" {
 		familyID = uuid.NewString()
 	}
 	f := domain.RefreshFamily{ID: familyID, TenantID: req.Tenant.ID, UserID: u.ID, ClientID: client.ServicePrincipal.AppID,
-		FOCI: client.FOCI, AuthTime: auth.AuthTime, AMR: auth.AMR, CreatedAt: now, ExpiresAt: now.Add(ix.opts.RefreshMax)}
+		FOCI: client.FOCI && !client.SPA, SPA: client.SPA, AuthTime: auth.AuthTime, AMR: auth.AMR, CreatedAt: now, ExpiresAt: now.Add(ix.opts.RefreshMax)}
+	if f.SPA {
+		// Absolute, and rotation carries it over (Entra's rule for SPAs).
+		f.ExpiresAt = now.Add(spaRefreshLifetime)
+	}
 	first := domain.RefreshToken{Hash: signin.Hash(value), FamilyID: familyID, ClientID: f.ClientID, IssuedAt: now,
 		ExpiresAt: minTime(now.Add(ix.opts.RefreshIdle), f.ExpiresAt)}
 	switch err := ix.st.CreateRefreshFamily(ctx, f, first); {
 	case errors.Is(err, store.ErrConflict) && plan.OnConflict != nil:
-		return plan.OnConflict
+		return time.Time{}, plan.OnConflict
 	case err != nil:
-		return errStore(err)
+		return time.Time{}, errStore(err)
 	}
-	return nil
+	return f.ExpiresAt, nil
 }
 
 // revokeFamily revokes a refresh token family; a failure is logged, since
@@ -369,9 +376,10 @@ func (ix *Interactive) evaluate(ctx context.Context, req *Request, client userCl
 }
 
 // clientAppType classifies a client for Conditional Access: public clients
-// are desktop and mobile apps; confidential ones are web apps (browser).
+// are desktop and mobile apps; confidential ones and single-page
+// applications are web apps (browser).
 func clientAppType(c userClient) string {
-	if c.Public {
+	if c.Public && !c.SPA {
 		return signin.ClientAppNative
 	}
 	return signin.ClientAppBrowser

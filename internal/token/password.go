@@ -47,7 +47,7 @@ func (g Password) Exchange(ctx context.Context, s *Service, req *Request) (*Issu
 	if err != nil {
 		return nil, ev, err
 	}
-	client, err := ix.clientFor(ctx, s, req)
+	client, err := ix.clientFor(ctx, s, req, false)
 	if err != nil {
 		return nil, ev, err
 	}

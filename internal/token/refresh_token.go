@@ -16,7 +16,8 @@ import (
 // cannot both succeed, and a refresh racing a revocation cannot outlive it.
 //
 // A token expires after RefreshIdle without use (sliding) and its family
-// RefreshMax after the sign-in (absolute). A family ends when its user is
+// RefreshMax after the sign-in (absolute); a single-page application's
+// family 24 hours after the sign-in (spa.go). A family ends when its user is
 // disabled or resets the password. Members of Microsoft's family of client
 // ids (FOCI: the Azure CLI, Azure PowerShell, Visual Studio, VS Code)
 // redeem each other's tokens, as SharedTokenCacheCredential relies on.
@@ -65,7 +66,11 @@ func (g RefreshToken) Exchange(ctx context.Context, s *Service, req *Request) (*
 	if req.ClientID != rt.ClientID && !(fam.FOCI && IsFOCI(req.ClientID)) {
 		return nil, ev, Errorf(ErrInvalidGrant, 70000, "The provided grant is invalid or malformed: the refresh token was issued to a different client.")
 	}
-	client, err := ix.clientFor(ctx, s, req)
+	// An SPA sign-in's tokens are redeemed by the browser, and only it.
+	if err := checkOrigin(fam.SPA, req.Origin); err != nil {
+		return nil, ev, err
+	}
+	client, err := ix.clientFor(ctx, s, req, fam.SPA)
 	if err != nil {
 		return nil, ev, err
 	}

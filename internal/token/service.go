@@ -41,6 +41,11 @@ type Request struct {
 	Resource            string
 	Form                map[string]string
 
+	// Origin is the request's Origin header: a browser's fetch (cross-origin,
+	// or a same-origin POST) sends one, other clients do not. It decides the
+	// single-page application rules (spa.go).
+	Origin string
+
 	ClientIP      string
 	CorrelationID string
 	// ConnID identifies the client's connection (see replay binding in Service).
@@ -68,6 +73,9 @@ type Issued struct {
 	IDToken      string
 	ClientInfo   string
 	FOCI         string
+	// RefreshExpiresIn is, for a single-page application, the seconds
+	// until its refresh token family ends (0: not sent).
+	RefreshExpiresIn int64
 }
 
 // Grant handles one grant_type. Grants are registered by an explicit list.
@@ -105,6 +113,9 @@ type Options struct {
 	// ClientThrottle throttles failed client authentications by client and
 	// source address; nil throttles nothing.
 	ClientThrottle ClientThrottle
+	// PortalRedirectURIs are the Tessera Portal's SPA redirect URIs:
+	// <origin>/portal/ for each origin the server answers on.
+	PortalRedirectURIs []string
 }
 
 // ClientThrottle is the rule for refusing repeated failed client
@@ -140,6 +151,14 @@ type Service struct {
 
 	bindMu   sync.Mutex
 	bindings map[string]binding // replay key → first-use connection
+
+	// portalRedirects: see Options.PortalRedirectURIs.
+	portalRedirects []string
+	// spaIndex caches each tenant's SPA origins (spa.go); spaGen counts
+	// invalidations, so a load racing one is not kept.
+	spaMu    sync.Mutex
+	spaIndex map[string]*spaIndex
+	spaGen   uint64
 }
 
 type resourceIndex struct {
@@ -159,6 +178,7 @@ func NewService(dir *directory.Service, keys *KeyManager, replay store.Replay, f
 		grants: map[string]Grant{}, lifetime: opts.AccessTokenLifetime, now: opts.Now, log: opts.Logger,
 		resources: map[string]*resourceIndex{}, bindings: map[string]binding{},
 		managedIdentities: opts.ManagedIdentities, clientThrottle: opts.ClientThrottle,
+		portalRedirects: opts.PortalRedirectURIs, spaIndex: map[string]*spaIndex{},
 	}
 	if s.lifetime <= 0 {
 		s.lifetime = time.Hour
@@ -222,6 +242,12 @@ func (s *Service) exchange(ctx context.Context, req *Request) (*Issued, *Event, 
 	g, ok := s.grants[req.GrantType]
 	if !ok {
 		return nil, nil, Errorf(ErrUnsupportedGrantType, 70003, "The app requested an unsupported grant type '%s'.", req.GrantType)
+	}
+	// Only what was issued to a single-page application is redeemed from a
+	// browser; the code and refresh grants decide that by what they redeem,
+	// every other grant is never a browser's.
+	if req.Origin != "" && req.GrantType != "authorization_code" && req.GrantType != "refresh_token" {
+		return nil, nil, errCrossOriginNotSPA(req.Origin)
 	}
 	return g.Exchange(ctx, s, req)
 }
@@ -314,16 +340,21 @@ func (s *Service) invalidateResources(tenantID string) {
 
 // Follow drops a tenant's cached resource index whenever one of its
 // applications or service principals changes on any replica (the change
-// feed), and every tenant's on a full reload.
+// feed), and its SPA origin index whenever one of its applications does;
+// every tenant's on a full reload.
 func (s *Service) Follow(f *feed.Follower) {
 	forget := func(_ context.Context, c store.Change) error { s.invalidateResources(c.TenantID); return nil }
 	f.On(store.ChangeApplication, forget)
 	f.On(store.ChangeServicePrincipal, forget)
 	f.On(store.ChangeTenant, forget)
+	forgetOrigins := func(_ context.Context, c store.Change) error { s.invalidateSPAOrigins(c.TenantID); return nil }
+	f.On(store.ChangeApplication, forgetOrigins)
+	f.On(store.ChangeTenant, forgetOrigins)
 	f.Load(func(context.Context) error {
 		s.resMu.Lock()
 		clear(s.resources)
 		s.resMu.Unlock()
+		s.invalidateSPAOrigins("")
 		return nil
 	})
 }

@@ -113,3 +113,29 @@ func (v *verifiedCache) put(k [32]byte, c *AccessClaims) {
 	}
 	v.entries[k] = c
 }
+
+// IDTokenClient reads an id_token_hint: the client (aud) of an id_token
+// Tessera signed for tenantID, expired or not (a logout names the sign-in
+// it ends, however old), or "" when it is not one.
+func (m *KeyManager) IDTokenClient(raw, tenantID string) string {
+	if raw == "" {
+		return ""
+	}
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil || len(jws.Signatures) != 1 {
+		return ""
+	}
+	key, ok := m.PublicKey(jws.Signatures[0].Header.KeyID)
+	if !ok {
+		return ""
+	}
+	payload, err := jws.Verify(key)
+	if err != nil {
+		return ""
+	}
+	var c IDClaims
+	if err := json.Unmarshal(payload, &c); err != nil || c.Tid != tenantID {
+		return ""
+	}
+	return c.Aud
+}

@@ -334,6 +334,34 @@ func TestReplicasFollowTheChangeFeed(t *testing.T) {
 		})
 	})
 
+	t.Run("SPAOrigins", func(t *testing.T) {
+		c := c.with(t)
+		// An SPA redirect registered on A opens the token endpoint's CORS
+		// to its origin on C, and removing it closes it again.
+		const origin = "https://spa.replicas.test"
+		allowed := func(nd *node) bool {
+			req, _ := http.NewRequest(http.MethodOptions, nd.base+"/"+c.boot.TenantID+"/oauth2/v2.0/token", nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			resp, err := c.client.Do(req)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.Header.Get("Access-Control-Allow-Origin") == origin
+		}
+		spa := c.register(a, "spa")
+		if allowed(cc) {
+			t.Fatal("allowed before registration")
+		}
+		c.must(c.do(a, "PATCH", "/graph/v1.0/applications/"+spa.objectID, c.graphTok,
+			map[string]any{"spa": map[string]any{"redirectUris": []string{origin + "/"}}}), http.StatusNoContent)
+		c.eventually("SPA origin allowed on C", func() bool { return allowed(cc) })
+		c.must(c.do(a, "PATCH", "/graph/v1.0/applications/"+spa.objectID, c.graphTok,
+			map[string]any{"spa": map[string]any{"redirectUris": []string{}}}), http.StatusNoContent)
+		c.eventually("SPA origin refused on C", func() bool { return !allowed(cc) })
+	})
+
 	t.Run("UsersAndConditionalAccess", func(t *testing.T) {
 		c := c.with(t)
 		if out, err := exec.Command(c.bin, "tenant", "update", "--allow-ropc=true", "--store", c.dsn).CombinedOutput(); err != nil {

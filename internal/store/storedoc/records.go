@@ -61,6 +61,7 @@ type applicationDoc struct {
 	IdentifierURIs             []string                             `json:"identifierUris"`
 	WebRedirectURIs            []string                             `json:"webRedirectUris"`
 	PublicRedirectURIs         []string                             `json:"publicRedirectUris"`
+	SpaRedirectURIs            []string                             `json:"spaRedirectUris,omitempty"`
 	IsFallbackPublicClient     bool                                 `json:"isFallbackPublicClient"`
 	AppRoles                   []domain.AppRole                     `json:"appRoles"`
 	AccessTokenAcceptedVersion int                                  `json:"accessTokenAcceptedVersion"`
@@ -80,6 +81,7 @@ func EncodeApplication(a domain.Application) ([]byte, error) {
 		IdentifierURIs:             a.IdentifierURIs,
 		WebRedirectURIs:            a.WebRedirectURIs,
 		PublicRedirectURIs:         a.PublicRedirectURIs,
+		SpaRedirectURIs:            a.SpaRedirectURIs,
 		IsFallbackPublicClient:     a.IsFallbackPublicClient,
 		AppRoles:                   a.AppRoles,
 		AccessTokenAcceptedVersion: a.AccessTokenAcceptedVersion,
@@ -104,6 +106,7 @@ func DecodeApplication(b []byte) (domain.Application, error) {
 		IdentifierURIs:             d.IdentifierURIs,
 		WebRedirectURIs:            d.WebRedirectURIs,
 		PublicRedirectURIs:         d.PublicRedirectURIs,
+		SpaRedirectURIs:            d.SpaRedirectURIs,
 		IsFallbackPublicClient:     d.IsFallbackPublicClient,
 		AppRoles:                   d.AppRoles,
 		AccessTokenAcceptedVersion: d.AccessTokenAcceptedVersion,

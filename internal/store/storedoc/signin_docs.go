@@ -10,14 +10,14 @@ import (
 // The doc columns of the sign-in tables hold the fields a record never
 // changes after it is written, under explicit JSON names (a persistent
 // format, as in records.go). The fields a conditional update changes live
-// in columns. The postgres package holds an identical copy of this file;
-// keep them in step.
+// in columns.
 
 type authCodeDoc struct {
 	TenantID            string    `json:"tenantId"`
 	ClientID            string    `json:"clientId"`
 	UserID              string    `json:"userId"`
 	RedirectURI         string    `json:"redirectUri"`
+	SPA                 bool      `json:"spa,omitempty"`
 	Version             int       `json:"version"`
 	Scope               string    `json:"scope"`
 	Resource            string    `json:"resource"`
@@ -33,7 +33,7 @@ type authCodeDoc struct {
 
 func EncodeAuthCode(c domain.AuthCode) ([]byte, error) {
 	return json.Marshal(authCodeDoc{
-		TenantID: c.TenantID, ClientID: c.ClientID, UserID: c.UserID, RedirectURI: c.RedirectURI,
+		TenantID: c.TenantID, ClientID: c.ClientID, UserID: c.UserID, RedirectURI: c.RedirectURI, SPA: c.SPA,
 		Version: c.Version, Scope: c.Scope, Resource: c.Resource, Nonce: c.Nonce,
 		CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, SessionID: c.SessionID,
 		AuthTime: Utc(c.AuthTime), AMR: c.AMR, FamilyID: c.FamilyID, CreatedAt: Utc(c.CreatedAt),
@@ -45,7 +45,7 @@ func DecodeAuthCode(b []byte, c *domain.AuthCode) error {
 	if err := json.Unmarshal(b, &d); err != nil {
 		return err
 	}
-	c.TenantID, c.ClientID, c.UserID, c.RedirectURI = d.TenantID, d.ClientID, d.UserID, d.RedirectURI
+	c.TenantID, c.ClientID, c.UserID, c.RedirectURI, c.SPA = d.TenantID, d.ClientID, d.UserID, d.RedirectURI, d.SPA
 	c.Version, c.Scope, c.Resource, c.Nonce = d.Version, d.Scope, d.Resource, d.Nonce
 	c.CodeChallenge, c.CodeChallengeMethod, c.SessionID = d.CodeChallenge, d.CodeChallengeMethod, d.SessionID
 	c.AuthTime, c.AMR, c.FamilyID, c.CreatedAt = d.AuthTime, d.AMR, d.FamilyID, d.CreatedAt
@@ -55,13 +55,14 @@ func DecodeAuthCode(b []byte, c *domain.AuthCode) error {
 type refreshFamilyDoc struct {
 	ClientID  string    `json:"clientId"`
 	FOCI      bool      `json:"foci"`
+	SPA       bool      `json:"spa,omitempty"`
 	AuthTime  time.Time `json:"authTime,omitzero"`
 	AMR       []string  `json:"amr"`
 	CreatedAt time.Time `json:"createdAt,omitzero"`
 }
 
 func EncodeRefreshFamily(f domain.RefreshFamily) ([]byte, error) {
-	return json.Marshal(refreshFamilyDoc{ClientID: f.ClientID, FOCI: f.FOCI, AuthTime: Utc(f.AuthTime), AMR: f.AMR, CreatedAt: Utc(f.CreatedAt)})
+	return json.Marshal(refreshFamilyDoc{ClientID: f.ClientID, FOCI: f.FOCI, SPA: f.SPA, AuthTime: Utc(f.AuthTime), AMR: f.AMR, CreatedAt: Utc(f.CreatedAt)})
 }
 
 func DecodeRefreshFamily(b []byte, f *domain.RefreshFamily) error {
@@ -69,7 +70,7 @@ func DecodeRefreshFamily(b []byte, f *domain.RefreshFamily) error {
 	if err := json.Unmarshal(b, &d); err != nil {
 		return err
 	}
-	f.ClientID, f.FOCI, f.AuthTime, f.AMR, f.CreatedAt = d.ClientID, d.FOCI, d.AuthTime, d.AMR, d.CreatedAt
+	f.ClientID, f.FOCI, f.SPA, f.AuthTime, f.AMR, f.CreatedAt = d.ClientID, d.FOCI, d.SPA, d.AuthTime, d.AMR, d.CreatedAt
 	return nil
 }
 

@@ -49,7 +49,7 @@ func now() time.Time { return at(10 * time.Minute) }
 func fullAuthCode(tenantID string) domain.AuthCode {
 	return domain.AuthCode{
 		Hash: "code-" + newID(), TenantID: tenantID, ClientID: newID(), UserID: newID(),
-		RedirectURI: "http://localhost:53124/", Version: 2,
+		RedirectURI: "http://localhost:53124/", SPA: true, Version: 2,
 		Scope: "https://management.azure.com/.default openid profile offline_access", Resource: "https://management.azure.com/",
 		Nonce: "n-" + word(), CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", CodeChallengeMethod: "S256",
 		SessionID: "sess-" + word(), AuthTime: at(-time.Minute), AMR: []string{"pwd", "mfa"}, FamilyID: newID(),
@@ -98,7 +98,7 @@ func testAuthCodes(t *testing.T, s store.Store) {
 
 func newFamily(tenantID, userID string) (domain.RefreshFamily, domain.RefreshToken) {
 	f := domain.RefreshFamily{
-		ID: newID(), TenantID: tenantID, UserID: userID, ClientID: newID(), FOCI: true,
+		ID: newID(), TenantID: tenantID, UserID: userID, ClientID: newID(), FOCI: true, SPA: true,
 		AuthTime: at(-time.Minute), AMR: []string{"pwd"}, CreatedAt: at(0), ExpiresAt: at(90 * 24 * time.Hour),
 	}
 	return f, newRefreshToken(f.ClientID)

@@ -131,6 +131,7 @@ func fullApplication(tenantID string) domain.Application {
 		IdentifierURIs:         []string{"api://" + word(), "https://contoso.example.com/api"},
 		WebRedirectURIs:        []string{"https://app.example.com/signin-oidc", "http://localhost:8080/callback"},
 		PublicRedirectURIs:     []string{"http://localhost"},
+		SpaRedirectURIs:        []string{"https://spa.example.com/", "http://localhost:3000/auth"},
 		IsFallbackPublicClient: true,
 		AppRoles:               appRoles(),
 		// 2, not the zero value, so that a backend dropping the field fails.
