@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-id/tessera/sdk/credential"
 	"github.com/tessera-id/tessera/sdk/workspace"
 )
 
@@ -103,15 +104,10 @@ func accountShowCommand() *cobra.Command {
 		Use:   "show",
 		Short: "Show the default subscription (or --subscription) and the signed-in account",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, _, err := loadCache()
-			if err != nil {
+			c, _, v, err := signedInSubscription(cmd.Context(), name)
+			if c == nil {
 				return err
 			}
-			subs, err := subscriptionViews(cmd.Context())
-			if err != nil {
-				return err
-			}
-			v, err := pickSubscription(subs, name)
 			if err != nil && name != "" {
 				return err
 			}
@@ -128,6 +124,23 @@ func accountShowCommand() *cobra.Command {
 	}
 	show.Flags().StringVarP(&name, "subscription", "s", "", "subscription name or id (default: the default one)")
 	return show
+}
+
+// signedInSubscription is the sign-in (nil when there is none or the
+// subscriptions cannot be listed) and the subscription name names, or the
+// default; a subscription that cannot be picked is the error beside a
+// non-nil sign-in.
+func signedInSubscription(ctx context.Context, name string) (*credential.Cache, string, subscriptionView, error) {
+	c, path, err := loadCache()
+	if err != nil {
+		return nil, "", subscriptionView{}, err
+	}
+	subs, err := subscriptionViews(ctx)
+	if err != nil {
+		return nil, "", subscriptionView{}, err
+	}
+	v, err := pickSubscription(subs, name)
+	return c, path, v, err
 }
 
 // pickSubscription finds a subscription by name or id, or the default.
@@ -152,15 +165,7 @@ func accountSetCommand() *cobra.Command {
 		Use:   "set",
 		Short: "Choose the default subscription of the signed-in account",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, path, err := loadCache()
-			if err != nil {
-				return err
-			}
-			subs, err := subscriptionViews(cmd.Context())
-			if err != nil {
-				return err
-			}
-			v, err := pickSubscription(subs, name)
+			c, path, v, err := signedInSubscription(cmd.Context(), name)
 			if err != nil {
 				return err
 			}

@@ -8,17 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tessera-id/tessera/internal/signin"
+	"github.com/tessera-id/tessera/test/browser"
 	"github.com/tessera-id/tessera/test/testserver"
 )
 
@@ -31,69 +28,6 @@ import (
 // TESSERA_CHROMIUM names another binary. They skip when there is none
 // (fail under TESSERA_COMPAT_REQUIRED=1). The client side is a loopback
 // listener standing in for a native app's redirect URI.
-
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{os.Getenv("TESSERA_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
-		if name == "" {
-			continue
-		}
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("TESSERA_COMPAT_REQUIRED") == "1" {
-		t.Fatal("chromium not installed: apt-get install chromium (TESSERA_COMPAT_REQUIRED=1)")
-	}
-	t.Skip("chromium not installed: apt-get install chromium")
-	return ""
-}
-
-// newChrome starts a headless Chromium and returns a tab's context.
-func newChrome(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox, // the tests may run as root
-		chromedp.DisableGPU,
-		// The test CA is not in Chromium's NSS store; the pages are still an
-		// https origin, so Secure and __Host- cookies behave as in production.
-		chromedp.Flag("ignore-certificate-errors", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelC(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-type step = chromedp.Action[chromedp.Void]
-
-// run runs chromedp steps with a deadline.
-func run(t *testing.T, ctx context.Context, steps ...step) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-}
-
-// text reads the text of the first element matching a CSS selector.
-func text(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("read %s: %v", sel, err)
-	}
-	return strings.TrimSpace(v)
-}
 
 // loopback is a native client's redirect listener: it records what the
 // browser delivers (query or form_post) and shows a plain page.
@@ -142,7 +76,7 @@ func (lb *loopback) wait(t *testing.T, ctx context.Context) url.Values {
 		// The browser is still loading the client's page when the client
 		// has the code: a navigation started now would race that load (and
 		// lose it with net::ERR_ABORTED on a busy machine).
-		run(t, ctx, waitVisible("#done"))
+		browser.Run(t, ctx, browser.WaitVisible("#done"))
 		return v
 	case <-time.After(30 * time.Second):
 		where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.location.href + "\n" + document.body.innerText`))
@@ -165,65 +99,35 @@ func authorizeURL(s *testserver.Server, lb *loopback, extra url.Values) string {
 	return s.URL + "/" + s.Bootstrap.TenantID + "/oauth2/v2.0/authorize?" + q.Encode()
 }
 
-// login fills and submits the login page.
-func login(upn, password string) step {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		for _, s := range []step{
-			chromedp.WaitVisible(chromedp.ID("username")),
-			chromedp.Evaluate[chromedp.Void](`document.getElementById("username").value = ""`),
-			chromedp.SendKeys(chromedp.ID("username"), upn),
-			chromedp.SendKeys(chromedp.ID("password"), password),
-			chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		} {
-			if _, err := s(ctx, t); err != nil {
-				return chromedp.Void{}, err
-			}
-		}
-		return chromedp.Void{}, nil
-	}
-}
-
-// clearCookies ends the browser's session: the next sign-in is a new one.
-func clearCookies() step {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
-		return chromedp.Void{}, err
-	}
-}
-
-func waitVisible(sel string) step { return chromedp.WaitVisible(chromedp.CSS(sel)) }
-func click(sel string) step       { return chromedp.Click(chromedp.CSS(sel)) }
-func typeInto(sel, v string) step { return chromedp.SendKeys(chromedp.CSS(sel), v) }
-
 // TestBrowserLoginPages covers the login page in Chromium: wrong password,
 // sign-in, silent second sign-in, form_post's auto-submit under the CSP,
 // lockout, MFA enrollment and challenge, a Conditional Access block, the
 // forced password change, and the device-code page.
 func TestBrowserLoginPages(t *testing.T) {
-	ctx := newChrome(t)
+	ctx := browser.New(t)
 	s := testserver.Start(t, testserver.Options{})
 	lb := newLoopback(t)
 	u := s.CreateUser(t, "chrome", signinPassword)
 
 	t.Run("wrong password", func(t *testing.T) {
-		run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), login(u.UPN, "Not-The-Password-1"), waitVisible(".error"))
-		if msg := text(t, ctx, ".error"); msg != "Your account or password is incorrect." {
+		browser.Run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), browser.Login(u.UPN, "Not-The-Password-1"), browser.WaitVisible(".error"))
+		if msg := browser.Text(t, ctx, ".error"); msg != "Your account or password is incorrect." {
 			t.Fatalf("message %q", msg)
 		}
 	})
 
 	t.Run("sign-in and silent second sign-in", func(t *testing.T) {
-		run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), login(u.UPN, u.Password))
+		browser.Run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), browser.Login(u.UPN, u.Password))
 		if v := lb.wait(t, ctx); v.Get("state") != "s1" || v.Get("_method") != http.MethodGet {
 			t.Fatalf("delivered %v", v)
 		}
 		// The session cookie makes the next sign-in silent: no page to fill.
-		run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)))
+		browser.Run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)))
 		lb.wait(t, ctx)
 	})
 
 	t.Run("form_post auto-submits", func(t *testing.T) {
-		run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, url.Values{"response_mode": {"form_post"}})))
+		browser.Run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, url.Values{"response_mode": {"form_post"}})))
 		if v := lb.wait(t, ctx); v.Get("_method") != http.MethodPost || v.Get("state") != "s1" {
 			t.Fatalf("form_post delivered %v", v)
 		}
@@ -231,17 +135,17 @@ func TestBrowserLoginPages(t *testing.T) {
 
 	t.Run("lockout", func(t *testing.T) {
 		v := s.CreateUser(t, "lockme", signinPassword)
-		run(t, ctx, clearCookies())
+		browser.Run(t, ctx, browser.ClearCookies())
 		var msg string
 		for i := 0; i < 10; i++ {
-			run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), login(v.UPN, "Wrong-Password-1"), waitVisible(".error"))
-			msg = text(t, ctx, ".error")
+			browser.Run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), browser.Login(v.UPN, "Wrong-Password-1"), browser.WaitVisible(".error"))
+			msg = browser.Text(t, ctx, ".error")
 		}
 		if !strings.Contains(msg, "temporarily locked") {
 			t.Fatalf("after 10 failures: %q", msg)
 		}
-		run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), login(v.UPN, v.Password), waitVisible(".error"))
-		if msg = text(t, ctx, ".error"); !strings.Contains(msg, "temporarily locked") {
+		browser.Run(t, ctx, chromedp.Navigate(authorizeURL(s, lb, nil)), browser.Login(v.UPN, v.Password), browser.WaitVisible(".error"))
+		if msg = browser.Text(t, ctx, ".error"); !strings.Contains(msg, "temporarily locked") {
 			t.Fatalf("the right password during the lockout: %q", msg)
 		}
 	})
@@ -252,19 +156,19 @@ func TestBrowserLoginPages(t *testing.T) {
 			"conditions": map[string]any{"users": map[string]any{"includeUsers": []string{v.ID}},
 				"applications": map[string]any{"includeApplications": []string{"All"}}, "clientAppTypes": []string{"all"}},
 			"grantControls": map[string]any{"operator": "OR", "builtInControls": []string{"mfa"}}})
-		run(t, ctx, clearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), login(v.UPN, v.Password), waitVisible("#secret"))
-		secret := text(t, ctx, "#secret")
+		browser.Run(t, ctx, browser.ClearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), browser.Login(v.UPN, v.Password), browser.WaitVisible("#secret"))
+		secret := browser.Text(t, ctx, "#secret")
 		key, err := signin.DecodeTOTPSecret(secret)
 		if err != nil {
 			t.Fatalf("secret %q: %v", secret, err)
 		}
-		run(t, ctx, typeInto("#otp", signin.TOTPCode(key, time.Now())), click(`button[type="submit"]`))
+		browser.Run(t, ctx, browser.Type("#otp", signin.TOTPCode(key, time.Now())), browser.Click(`button[type="submit"]`))
 		lb.wait(t, ctx)
-		run(t, ctx, clearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), login(v.UPN, v.Password), waitVisible("#otp"))
-		if heading := text(t, ctx, "h1"); heading != "Enter code" {
+		browser.Run(t, ctx, browser.ClearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), browser.Login(v.UPN, v.Password), browser.WaitVisible("#otp"))
+		if heading := browser.Text(t, ctx, "h1"); heading != "Enter code" {
 			t.Fatalf("challenge page heading %q", heading)
 		}
-		run(t, ctx, typeInto("#otp", signin.TOTPCode(key, time.Now().Add(30*time.Second))), click(`button[type="submit"]`))
+		browser.Run(t, ctx, browser.Type("#otp", signin.TOTPCode(key, time.Now().Add(30*time.Second))), browser.Click(`button[type="submit"]`))
 		lb.wait(t, ctx)
 	})
 
@@ -274,8 +178,8 @@ func TestBrowserLoginPages(t *testing.T) {
 			"conditions": map[string]any{"users": map[string]any{"includeUsers": []string{v.ID}},
 				"applications": map[string]any{"includeApplications": []string{"All"}}, "clientAppTypes": []string{"all"}},
 			"grantControls": map[string]any{"operator": "OR", "builtInControls": []string{"block"}}})
-		run(t, ctx, clearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), login(v.UPN, v.Password), waitVisible(".error"))
-		heading, msg := text(t, ctx, "h1"), text(t, ctx, ".error")
+		browser.Run(t, ctx, browser.ClearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), browser.Login(v.UPN, v.Password), browser.WaitVisible(".error"))
+		heading, msg := browser.Text(t, ctx, "h1"), browser.Text(t, ctx, ".error")
 		if heading != "You cannot access this right now" || !strings.Contains(msg, "No access for contractors") {
 			t.Fatalf("block page: %q / %q", heading, msg)
 		}
@@ -290,14 +194,14 @@ func TestBrowserLoginPages(t *testing.T) {
 			t.Fatalf("create user: %d", st)
 		}
 		const newPassword = "Chromium-New-Passw0rd"
-		run(t, ctx, clearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), login(upn, signinPassword),
-			waitVisible("#new_password"), typeInto("#new_password", newPassword), typeInto("#confirm_password", newPassword+"x"),
-			click(`button[type="submit"]`), waitVisible(".error"))
-		if msg := text(t, ctx, ".error"); !strings.Contains(msg, "match") {
+		browser.Run(t, ctx, browser.ClearCookies(), chromedp.Navigate(authorizeURL(s, lb, nil)), browser.Login(upn, signinPassword),
+			browser.WaitVisible("#new_password"), browser.Type("#new_password", newPassword), browser.Type("#confirm_password", newPassword+"x"),
+			browser.Click(`button[type="submit"]`), browser.WaitVisible(".error"))
+		if msg := browser.Text(t, ctx, ".error"); !strings.Contains(msg, "match") {
 			t.Fatalf("mismatch: %q", msg)
 		}
-		run(t, ctx, waitVisible("#new_password"), typeInto("#new_password", newPassword), typeInto("#confirm_password", newPassword),
-			click(`button[type="submit"]`))
+		browser.Run(t, ctx, browser.WaitVisible("#new_password"), browser.Type("#new_password", newPassword), browser.Type("#confirm_password", newPassword),
+			browser.Click(`button[type="submit"]`))
 		if v := lb.wait(t, ctx); v.Get("code") == "" {
 			t.Fatalf("delivered %v", v)
 		}
@@ -307,10 +211,10 @@ func TestBrowserLoginPages(t *testing.T) {
 		r := s.PostForm(t, "/organizations/oauth2/v2.0/devicecode", url.Values{"client_id": {azCLIClientID}, "scope": {armScope}})
 		code, _ := r.Body["user_code"].(string)
 		uri, _ := r.Body["verification_uri"].(string)
-		run(t, ctx, clearCookies(), chromedp.Navigate(uri), waitVisible("#user_code"), typeInto("#user_code", code),
-			click(`button[type="submit"]`), login(u.UPN, u.Password),
-			waitVisible(`button[value="approve"]`), click(`button[value="approve"]`), waitVisible(".info"))
-		if done := text(t, ctx, ".info"); !strings.Contains(done, "You have signed in to Microsoft Azure CLI") {
+		browser.Run(t, ctx, browser.ClearCookies(), chromedp.Navigate(uri), browser.WaitVisible("#user_code"), browser.Type("#user_code", code),
+			browser.Click(`button[type="submit"]`), browser.Login(u.UPN, u.Password),
+			browser.WaitVisible(`button[value="approve"]`), browser.Click(`button[value="approve"]`), browser.WaitVisible(".info"))
+		if done := browser.Text(t, ctx, ".info"); !strings.Contains(done, "You have signed in to Microsoft Azure CLI") {
 			t.Fatalf("device page ended with %q", done)
 		}
 		dc, _ := r.Body["device_code"].(string)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tessera-id/tessera/test/browser"
 	"github.com/tessera-id/tessera/test/testserver"
 )
 
@@ -186,7 +187,7 @@ func spaRead(t *testing.T, ctx context.Context) spaState {
 // logoutRedirect ends the session and comes back to the page.
 func TestMSALBrowserSPA(t *testing.T) {
 	bundle := msalBrowserBundle(t)
-	ctx := newChrome(t)
+	ctx := browser.New(t)
 	s := testserver.Start(t, testserver.Options{})
 	u := s.CreateUser(t, "msalbrowser", signinPassword)
 	host := strings.TrimPrefix(s.URL, "https://")
@@ -199,13 +200,13 @@ func TestMSALBrowserSPA(t *testing.T) {
 		"graphScope": "https://graph.microsoft.com/.default", "graphMe": s.URL + "/graph/v1.0/me",
 	})
 
-	run(t, ctx, chromedp.Navigate(pageURL))
+	browser.Run(t, ctx, chromedp.Navigate(pageURL))
 	spaWait(t, ctx, "msal-browser to initialize", `window.spa && window.spa.state === "ready"`)
 
 	// loginRedirect: the library navigates to Tessera's authorize endpoint.
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](`spaLogin()`))
+	browser.Run(t, ctx, chromedp.Evaluate[chromedp.Void](`spaLogin()`))
 	spaWait(t, ctx, "Tessera's login page", `document.getElementById("username")`)
-	run(t, ctx, login(u.UPN, u.Password))
+	browser.Run(t, ctx, browser.Login(u.UPN, u.Password))
 	spaWait(t, ctx, "handleRedirectPromise on the page", `location.href.startsWith(`+jsString(pageURL)+`) && window.spa && window.spa.state !== "loading"`)
 	st := spaRead(t, ctx)
 	if st.State != "ready" || st.Login == nil {
@@ -240,13 +241,13 @@ func TestMSALBrowserSPA(t *testing.T) {
 	}
 
 	// logoutRedirect: Tessera ends the session and returns to the page.
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](`spaLogout()`))
+	browser.Run(t, ctx, chromedp.Evaluate[chromedp.Void](`spaLogout()`))
 	spaWait(t, ctx, "the page after logout", `location.href.startsWith(`+jsString(pageURL)+`) && !location.href.includes("code=") && window.spa && window.spa.state === "ready"`)
 	if st := spaRead(t, ctx); len(st.Accounts) != 0 {
 		t.Errorf("accounts after logout: %v", st.Accounts)
 	}
 	// The Tessera session ended too: a new login shows the login page.
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](`spaLogin()`))
+	browser.Run(t, ctx, chromedp.Evaluate[chromedp.Void](`spaLogin()`))
 	spaWait(t, ctx, "the login page after logout", `document.getElementById("username")`)
 }
 

@@ -156,3 +156,14 @@ export function secretValue(value, label = 'Copy') {
 export function loading(what = 'Loading') {
   return h('p', { class: 'loading', role: 'status' }, `${what}…`);
 }
+
+// part fills el with what fn renders, showing progress meanwhile and the
+// server's refusal if fn fails: one part of a page failing leaves the rest.
+export async function part(el, fn) {
+  replace(el, loading());
+  try {
+    replace(el, await fn());
+  } catch (err) {
+    replace(el, errorBox(err));
+  }
+}

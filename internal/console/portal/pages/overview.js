@@ -3,16 +3,8 @@
 // person may not read says so and the rest still shows.
 
 import { graph, armAll, arm, API_VERSIONS } from '../api.js';
-import { h, replace, section, table, errorBox, when, link, loading } from '../ui.js';
+import { h, replace, section, table, when, link, part } from '../ui.js';
 
-async function part(el, fn) {
-  replace(el, loading());
-  try {
-    replace(el, await fn());
-  } catch (err) {
-    replace(el, errorBox(err));
-  }
-}
 
 async function count(collection) {
   const n = await graph(`/${collection}/$count`, { headers: { ConsistencyLevel: 'eventual' } });

@@ -5,7 +5,7 @@
 // role assignments do not allow is shown disabled with the reason.
 
 import { arm, armAll, API_VERSIONS, permissionsAt, actionAllowed } from '../api.js';
-import { h, replace, section, table, button, deny, errorBox, notice, link, when, loading, secretValue } from '../ui.js';
+import { h, replace, section, table, button, deny, errorBox, notice, link, when, loading, secretValue, part } from '../ui.js';
 import { parseScope, typeLabel, breadcrumb, scopeTabs, resourceHref, iamHref, sameScope } from '../scopes.js';
 
 const ML = 'Microsoft.MachineLearningServices';
@@ -36,14 +36,6 @@ export async function scopeNames(id) {
   return names;
 }
 
-async function part(el, fn) {
-  replace(el, loading());
-  try {
-    replace(el, await fn());
-  } catch (err) {
-    replace(el, errorBox(err));
-  }
-}
 
 export async function resources(view, params, query) {
   const id = query.get('id') || '';
