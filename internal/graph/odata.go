@@ -10,6 +10,8 @@ package graph
 //	P ge|le|gt|lt V     (only on the date and number properties of a declared
 //	                     schema: the audit logs' createdDateTime and
 //	                     activityDateTime; V an unquoted DateTimeOffset or integer)
+//	P ne N              (only on the number properties of a declared schema:
+//	                     status/errorCode ne 0, the failed sign-ins)
 //
 // where P may be a path into a complex property (status/errorCode,
 // initiatedBy/user/id), joined with `and` and grouped with parentheses; $select; $top; $count=true
@@ -390,6 +392,14 @@ func (p *parser) primary(depth int) (filterNode, *queryError) {
 			return nil, err
 		}
 		return cmpNode{prop: prop, op: strings.ToLower(op.text), lit: lit}, nil
+	case isWord(op, "ne") && p.peek().kind == tokIdent && isInteger(p.peek().text):
+		// Only against a number (the sign-in log's status/errorCode ne 0:
+		// the failures); bind refuses it on other properties.
+		lit, err := p.literal()
+		if err != nil {
+			return nil, err
+		}
+		return cmpNode{prop: prop, op: "ne", lit: lit}, nil
 	case isWord(op, "eq"):
 		lit, err := p.literal()
 		if err != nil {
@@ -778,6 +788,8 @@ func (n cmpNode) eval(obj map[string]any) bool {
 		return c <= 0
 	case "gt":
 		return c > 0
+	case "ne":
+		return c != 0
 	}
 	return c < 0
 }
