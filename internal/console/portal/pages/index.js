@@ -13,11 +13,23 @@ export const routes = [
   { path: '/', title: 'Overview', render: page('./overview.js', 'overview') },
   { path: '/users', title: 'Users', render: page('./users.js', 'listUsers') },
   { path: '/users/:id', title: 'User', render: page('./users.js', 'showUser') },
+  { path: '/signins', title: 'Sign-in logs', render: page('./signins.js', 'listSignIns') },
+  { path: '/signins/:id', title: 'Sign-in', render: page('./signins.js', 'showSignIn') },
+  { path: '/audits', title: 'Audit logs', render: page('./audits.js', 'listAudits') },
+  { path: '/audits/:id', title: 'Audit entry', render: page('./audits.js', 'showAudit') },
+  { path: '/conditional-access', title: 'Conditional Access', render: page('./conditional-access.js', 'conditionalAccess') },
+  { path: '/keys', title: 'Signing keys', render: page('./keys.js', 'signingKeys') },
 ];
 
 export const navigation = [
   { title: 'Directory', items: [
     { path: '/', title: 'Overview' },
     { path: '/users', title: 'Users' },
+  ] },
+  { title: 'Monitoring & security', items: [
+    { path: '/signins', title: 'Sign-in logs' },
+    { path: '/audits', title: 'Audit logs' },
+    { path: '/conditional-access', title: 'Conditional Access' },
+    { path: '/keys', title: 'Signing keys' },
   ] },
 ];

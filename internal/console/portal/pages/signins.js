@@ -1,0 +1,105 @@
+// Sign-in logs: Graph's auditLogs/signIns with filters on the outcome, the
+// user or application, the Conditional Access result and whether a second
+// factor was used; one sign-in's details. Reading the log needs a directory
+// role that reads reports, which Graph decides.
+
+import { graph } from '../api.js';
+import { h, replace, section, table, field, input, select, errorBox, link, when, loading } from '../ui.js';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function quote(s) {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+// signInFilter turns the page's filters into a Graph $filter.
+export function signInFilter({ status, who, ca, mfa }) {
+  const terms = [];
+  if (status === 'success') terms.push('status/errorCode eq 0');
+  if (status === 'failure') terms.push('status/errorCode ne 0');
+  const w = (who || '').trim();
+  if (w) terms.push(GUID.test(w) ? `appId eq ${quote(w)}` : `startswith(userPrincipalName,${quote(w)})`);
+  if (ca) terms.push(`conditionalAccessStatus eq ${quote(ca)}`);
+  if (mfa) terms.push(`authenticationRequirement eq ${quote(mfa)}`);
+  return terms.join(' and ');
+}
+
+function outcome(e) {
+  const s = e.status || {};
+  return s.errorCode === 0 ? h('span', { class: 'ok' }, 'Success') : h('span', { class: 'bad' }, `Failure ${s.errorCode}`);
+}
+
+function who(e) {
+  return e.userPrincipalName || e.servicePrincipalName || e.appDisplayName || e.appId || '';
+}
+
+const MFA_LABELS = { multiFactorAuthentication: 'Multifactor', singleFactorAuthentication: 'Single factor' };
+
+export async function listSignIns(view, params, query) {
+  const results = h('div');
+  const status = select('status', [{ value: '', label: 'Any' }, { value: 'success', label: 'Success' }, { value: 'failure', label: 'Failure' }], { id: 'signin-status' });
+  const whoEl = input('who', { id: 'signin-who', placeholder: 'ada@… or an application id' });
+  const ca = select('ca', [{ value: '', label: 'Any' }, { value: 'success', label: 'Success' }, { value: 'failure', label: 'Failure' },
+    { value: 'notApplied', label: 'Not applied' }], { id: 'signin-ca' });
+  const mfa = select('mfa', [{ value: '', label: 'Any' }, { value: 'multiFactorAuthentication', label: 'Multifactor' },
+    { value: 'singleFactorAuthentication', label: 'Single factor' }], { id: 'signin-mfa' });
+  for (const [el, k] of [[status, 'status'], [whoEl, 'who'], [ca, 'ca'], [mfa, 'mfa']]) el.value = query.get(k) || '';
+  const load = async () => {
+    replace(results, loading());
+    const f = signInFilter({ status: status.value, who: whoEl.value, ca: ca.value, mfa: mfa.value });
+    try {
+      const r = await graph(`/auditLogs/signIns?$top=100${f ? `&$filter=${encodeURIComponent(f)}` : ''}`);
+      const rows = r.value || [];
+      replace(results, table([
+        { label: 'Time', render: (e) => link(`#/signins/${encodeURIComponent(e.id)}`, when(e.createdDateTime)) },
+        { label: 'User or application', render: who },
+        { label: 'Application id', render: (e) => e.appId },
+        { label: 'Status', render: outcome },
+        { label: 'Conditional Access', render: (e) => e.conditionalAccessStatus },
+        { label: 'Authentication', render: (e) => MFA_LABELS[e.authenticationRequirement] || '' },
+        { label: 'Address', render: (e) => e.ipAddress },
+      ], rows, { caption: `${rows.length} sign-in${rows.length === 1 ? '' : 's'} (newest first, at most 100)`, empty: 'No sign-in matches.' }));
+    } catch (err) {
+      replace(results, errorBox(err));
+    }
+  };
+  const filters = h('form', { role: 'search', class: 'toolbar filters', id: 'signin-filters' },
+    field('Status', status), field('User (sign-in name prefix) or application id', whoEl),
+    field('Conditional Access', ca), field('Authentication', mfa), h('button', { type: 'submit' }, 'Apply filters'));
+  filters.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load();
+  });
+  replace(view, h('h1', {}, 'Sign-in logs'), filters, results);
+  await load();
+}
+
+// props renders [label, value] pairs as a definition list.
+export function props(pairs) {
+  return h('dl', { class: 'props' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+export async function showSignIn(view, params) {
+  const e = await graph(`/auditLogs/signIns/${encodeURIComponent(params.id)}`);
+  const s = e.status || {};
+  const policies = e.appliedConditionalAccessPolicies || [];
+  replace(view,
+    h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, link('#/signins', 'Sign-in logs'), h('span', {}, when(e.createdDateTime))),
+    h('h1', {}, `Sign-in of ${who(e) || 'an unknown account'}`),
+    props([['Time', when(e.createdDateTime)], ['Request id', e.id], ['Correlation id', e.correlationId],
+      ['User', e.userPrincipalName], ['User id', e.userId], ['Application id', e.appId], ['Application', e.appDisplayName],
+      ['Service principal', e.servicePrincipalName], ['Resource', e.resourceDisplayName || e.resourceId],
+      ['Client app', e.clientAppUsed], ['Interactive', e.isInteractive ? 'Yes' : 'No'], ['IP address', e.ipAddress],
+      ['Status', s.errorCode === 0 ? 'Success' : `Failure (error ${s.errorCode})`], ['Failure reason', s.failureReason],
+      ['Conditional Access', e.conditionalAccessStatus], ['Authentication', MFA_LABELS[e.authenticationRequirement]]]),
+    section('Conditional Access policies', table([
+      { label: 'Policy', render: (p) => p.displayName },
+      { label: 'Result', render: (p) => p.result },
+      { label: 'Grant controls', render: (p) => (p.enforcedGrantControls || []).join(', ') },
+    ], policies, { empty: 'No policy applied to this sign-in.' })),
+    section('Additional details', table([
+      { label: 'Key', render: (d) => d.key },
+      { label: 'Value', render: (d) => d.value },
+    ], e.additionalDetails || [], { empty: 'None recorded.' })));
+}
