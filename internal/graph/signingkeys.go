@@ -17,6 +17,11 @@ import (
 //	GET  /graph/v1.0/tessera.signingKeys         the published keys
 //	POST /graph/v1.0/tessera.signingKeys/rotate  next becomes current, a new next is made
 //
+// A key is {id, kid, x5t, status (next|current|previous), createdDateTime,
+// activatedDateTime (when it began signing), retiredDateTime (when it
+// stopped), retireAfterDateTime (a previous key's end of retention: the
+// first rotation after it removes the key from the JWKS)}.
+//
 // Both are for Global Administrators (directory.OpManageSigningKeys). A
 // rotation is the one `tessera keys rotate` performs (token.KeyManager.Rotate);
 // the change feed carries it to every replica, and it is recorded in the
@@ -54,7 +59,7 @@ func keyJSON(k token.KeyInfo) map[string]any {
 	}
 	return map[string]any{"id": k.ID, "kid": k.ID, "x5t": k.X5t, "status": k.State,
 		"createdDateTime": graphTime(k.CreatedAt), "activatedDateTime": opt(k.ActivatedAt),
-		"retiredDateTime": opt(k.RetiredAt), "publishedUntilDateTime": opt(k.PublishedUntil)}
+		"retiredDateTime": opt(k.RetiredAt), "retireAfterDateTime": opt(k.RetireAfter)}
 }
 
 func (s *SigningKeyRoutes) write(w http.ResponseWriter, r *http.Request) {

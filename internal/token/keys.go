@@ -373,9 +373,10 @@ type KeyInfo struct {
 	CreatedAt   time.Time
 	ActivatedAt time.Time
 	RetiredAt   time.Time
-	// PublishedUntil is when a previous key leaves the JWKS (at the first
-	// rotation after it; zero for next and current keys).
-	PublishedUntil time.Time
+	// RetireAfter is, for a previous key, the end of its retention: the
+	// first rotation after it removes the key from the JWKS (zero for next
+	// and current keys).
+	RetireAfter time.Time
 }
 
 // Keys lists the published keys (next, current, previous), newest first.
@@ -393,7 +394,7 @@ func (m *KeyManager) Keys(ctx context.Context) ([]KeyInfo, error) {
 		ki := KeyInfo{ID: k.ID, X5t: base64.RawURLEncoding.EncodeToString(sha1Sum(k.Certificate)), State: k.State,
 			CreatedAt: k.CreatedAt, ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt}
 		if k.State == domain.KeyStatePrevious {
-			ki.PublishedUntil = k.RetiredAt.Add(m.keep)
+			ki.RetireAfter = k.RetiredAt.Add(m.keep)
 		}
 		out = append(out, ki)
 	}

@@ -8,7 +8,7 @@ import { graph, directoryRoleReason } from '../api.js';
 import { h, replace, section, table, button, deny, errorBox, notice, when, loading } from '../ui.js';
 
 const KEY_ADMINS = ['Global Administrator'];
-const STATUS = { current: 'Current (signs new tokens)', next: 'Next (published, signs after the next rotation)', previous: 'Previous (published until it expires)' };
+const STATUS = { current: 'Current (signs new tokens)', next: 'Next (published, signs after the next rotation)', previous: 'Previous (still published for the tokens it signed)' };
 
 async function jwks(tenantId) {
   const resp = await fetch(`/${tenantId}/discovery/v2.0/keys`, { cache: 'no-store' });
@@ -62,7 +62,7 @@ export async function signingKeys(view, params, query, ctx) {
       { label: 'State', render: (r) => STATUS[r.info.status] || '' },
       { label: 'Created', render: (r) => when(r.info.createdDateTime) },
       { label: 'Signing since', render: (r) => when(r.info.activatedDateTime) },
-      { label: 'Published until', render: (r) => when(r.info.publishedUntilDateTime) },
+      { label: 'Removed at the first rotation after', render: (r) => when(r.info.retireAfterDateTime) },
     ], rows, { caption: `${rows.length} published key${rows.length === 1 ? '' : 's'}`, empty: 'The key set is empty.' }));
   } catch (err) {
     replace(keysEl, errorBox(err));
