@@ -41,7 +41,7 @@ export async function authMethods(el, u, ctx) {
         replace(out, errorBox(err));
       }
     }, { id: 'require-reregistration', class: 'danger' }), reason)) },
-  ], methods, { caption: 'Authentication methods', empty: 'No method.' }),
+  ], methods, { empty: 'No method.' }),
   methods.some((m) => m['@odata.type'] === '#microsoft.graph.softwareOathAuthenticationMethod')
     ? null : h('p', { class: 'hint', id: 'no-authenticator' }, 'No authenticator app: one is registered at the first sign-in that needs a second factor.'),
   out);

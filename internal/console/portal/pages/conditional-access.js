@@ -83,7 +83,7 @@ export async function conditionalAccess(view, params, query, ctx) {
           ev.target.closest('td').append(errorBox(err));
         }
       }, { class: 'danger', 'aria-label': `Delete named location ${l.displayName}` }), reason) },
-    ], locations, { caption: 'Named locations', empty: 'No named location.' }));
+    ], locations, { empty: 'No named location.' }));
   } catch (err) {
     replace(locationsEl, errorBox(err));
   }
@@ -120,7 +120,7 @@ export async function conditionalAccess(view, params, query, ctx) {
           ev.target.closest('td').append(errorBox(err));
         }
       }, { class: 'danger', 'aria-label': `Delete policy ${p.displayName}` }), reason) },
-    ], policies, { caption: 'Policies', empty: 'No policy: sign-ins need only a password (and a second factor for users who registered one).' }));
+    ], policies, { empty: 'No policy: sign-ins need only a password (and a second factor for users who registered one).' }));
   } catch (err) {
     replace(policiesEl, errorBox(err));
   }

@@ -8,7 +8,7 @@ import { graph, directoryRoleReason } from '../api.js';
 import { h, replace, section, table, button, deny, errorBox, notice, when, loading } from '../ui.js';
 
 const KEY_ADMINS = ['Global Administrator'];
-const STATUS = { current: 'Current (signs new tokens)', next: 'Next (published, signs after the next rotation)', previous: 'Previous (still published for the tokens it signed)' };
+const STATUS = { current: 'Current', next: 'Next', previous: 'Previous' };
 
 async function jwks(tenantId) {
   const resp = await fetch(`/${tenantId}/discovery/v2.0/keys`, { cache: 'no-store' });
@@ -37,7 +37,9 @@ export async function signingKeys(view, params, query, ctx) {
   replace(view, h('h1', {}, 'Signing keys'),
     h('p', {}, 'Tokens are signed with the current key. Verifiers download the published keys from ', h('code', {}, discovery), '.'),
     h('div', { class: 'toolbar' }, deny(rotate, reason)), outEl,
-    section('Published keys', keysEl));
+    section('Published keys',
+      h('p', { class: 'hint' }, 'Current signs new tokens. Next is published ahead and signs after the next rotation. Previous stays published for the tokens it signed, and is removed at the first rotation after its retention ends.'),
+      keysEl));
   replace(keysEl, loading());
   try {
     const published = await jwks(ctx.tenant.id);
@@ -62,7 +64,7 @@ export async function signingKeys(view, params, query, ctx) {
       { label: 'State', render: (r) => STATUS[r.info.status] || '' },
       { label: 'Created', render: (r) => when(r.info.createdDateTime) },
       { label: 'Signing since', render: (r) => when(r.info.activatedDateTime) },
-      { label: 'Removed at the first rotation after', render: (r) => when(r.info.retireAfterDateTime) },
+      { label: 'Retention ends', render: (r) => when(r.info.retireAfterDateTime) },
     ], rows, { caption: `${rows.length} published key${rows.length === 1 ? '' : 's'}`, empty: 'The key set is empty.' }));
   } catch (err) {
     replace(keysEl, errorBox(err));
