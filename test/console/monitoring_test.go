@@ -39,7 +39,8 @@ func rowCount(t *testing.T, c *session) int {
 
 // TestConsoleSignInAndAuditLogs: the sign-in log filters by outcome and
 // application, shows one sign-in's details, and filters by second factor;
-// the audit log filters by activity and shows an entry.
+// the audit log filters by activity and shows an entry; a user who may not
+// read the logs sees Graph's refusal.
 func TestConsoleSignInAndAuditLogs(t *testing.T) {
 	c := open(t)
 	app := c.s.CreateApp(t, "log-probe", nil)
@@ -84,6 +85,14 @@ func TestConsoleSignInAndAuditLogs(t *testing.T) {
 	c.screenshot(t, "audits")
 	browser.Run(t, c.ctx, browser.Click("main table tbody a"), browser.WaitVisible(`main[data-ready="/audits/:id"]`),
 		browser.WaitText("main h1", "Add application"), browser.WaitText("main", "ApplicationManagement"))
+
+	// Without a role that reads reports: Graph's refusal, shown as it is.
+	u := c.s.CreateUser(t, "no-reports", "Reports-Reader-1")
+	c.signInAs(t, u.UPN, u.Password)
+	for _, p := range []string{"signins", "audits"} {
+		c.goTo(t, "#/"+p, "/"+p)
+		browser.Run(t, c.ctx, browser.WaitText("main .error", "Insufficient privileges to complete the operation."))
+	}
 }
 
 // TestConsoleConditionalAccess: an administrator creates a named location
