@@ -90,6 +90,9 @@ func TestAuditLogsGraphShapes(t *testing.T) {
 			{"directoryAudits", "initiatedBy/user/id eq '" + h.admin.ID + "'", []string{"da-arm", "da-role", "da-user"}},
 			{"directoryAudits", "activityDateTime ge 2026-03-01T10:06:00Z and activityDateTime le 2026-03-01T10:07:00Z", []string{"da-role", "da-app"}},
 			{"directoryAudits", "result eq 'failure'", []string{"da-app"}},
+			{"directoryAudits", "startswith(initiatedBy/user/userPrincipalName,'ADMIN@') and startswith(activityDisplayName,'Add')", []string{"da-role", "da-user"}},
+			{"signIns", "status/errorCode ne 'x'", nil},
+			{"signIns", "userId ne 0", nil},
 			{"directoryAudits", "initiatedBy/nosuch/id eq 'x'", nil},
 			// Parts the store selects on (narrowAuditRead); the rest still applies.
 			{"signIns", "id eq 'si-cc'", []string{"si-cc"}},

@@ -4,7 +4,7 @@ package graph
 // (AZURE_CLI.md §5): $filter with
 //
 //	P eq 'v'            P eq true|false|null
-//	startswith(P,'v')
+//	startswith(P,'v')   (P may be a path: startswith(initiatedBy/user/userPrincipalName,'a'))
 //	C/any(x:x eq 'v')   (C a collection of strings, e.g. servicePrincipalNames)
 //	P in ('a','b',...)
 //	P ge|le|gt|lt V     (only on the date and number properties of a declared
@@ -358,6 +358,11 @@ func (p *parser) primary(depth int) (filterNode, *queryError) {
 		prop, err := p.expect(tokIdent, "a property name")
 		if err != nil {
 			return nil, err
+		}
+		// A path into a complex property (initiatedBy/user/userPrincipalName).
+		for p.peek().kind == tokSlash && p.toks[p.i+1].kind == tokIdent {
+			p.next()
+			prop.text += "/" + p.next().text
 		}
 		if _, err := p.expect(tokComma, "','"); err != nil {
 			return nil, err
@@ -821,7 +826,7 @@ func (n andNode) eval(obj map[string]any) bool {
 func (n eqNode) eval(obj map[string]any) bool { return matches(lookupPath(obj, n.prop), n.lit) }
 
 func (n startsWithNode) eval(obj map[string]any) bool {
-	s, ok := obj[n.prop].(string)
+	s, ok := lookupPath(obj, n.prop).(string)
 	return ok && len(s) >= len(n.prefix) && strings.EqualFold(s[:len(n.prefix)], n.prefix)
 }
 
