@@ -87,12 +87,31 @@ func TestConsoleSignInAndAuditLogs(t *testing.T) {
 		browser.WaitText("main h1", "Add application"), browser.WaitText("main", "ApplicationManagement"))
 
 	// Without a role that reads reports: Graph's refusal, shown as it is.
+	// A report-only policy asks this user for a second factor, and logs it.
 	u := c.s.CreateUser(t, "no-reports", "Reports-Reader-1")
+	if st := c.s.Graph(t, c.s.GraphToken(t), http.MethodPost, "/identity/conditionalAccess/policies", map[string]any{
+		"displayName": "Report MFA for no-reports", "state": "enabledForReportingButNotEnforced",
+		"conditions": map[string]any{"users": map[string]any{"includeUsers": []string{u.ID}},
+			"applications": map[string]any{"includeApplications": []string{"All"}}, "clientAppTypes": []string{"all"}},
+		"grantControls": map[string]any{"operator": "OR", "builtInControls": []string{"mfa"}},
+	}, nil); st != http.StatusCreated {
+		t.Fatalf("create policy: %d", st)
+	}
 	c.signInAs(t, u.UPN, u.Password)
 	for _, p := range []string{"signins", "audits"} {
 		c.goTo(t, "#/"+p, "/"+p)
 		browser.Run(t, c.ctx, browser.WaitText("main .error", "Insufficient privileges to complete the operation."))
 	}
+
+	c.signInAs(t, c.s.Bootstrap.Admin.UserPrincipalName, c.s.Bootstrap.Admin.Password)
+	c.goTo(t, "#/signins", "/signins")
+	browser.Run(t, c.ctx, setSelect("#signin-ca", "reportOnly"), browser.Submit("#signin-who"),
+		browser.WaitText("main table tbody", u.UPN))
+	if got := browser.Text(t, c.ctx, "main table tbody"); strings.Contains(got, c.s.Bootstrap.Admin.UserPrincipalName) {
+		t.Fatalf("the report-only filter shows sign-ins no report-only policy applied to: %s", got)
+	}
+	browser.Run(t, c.ctx, browser.Click("main table tbody a"), browser.WaitVisible(`main[data-ready="/signins/:id"]`),
+		browser.WaitText("main", "Report MFA for no-reports"), browser.WaitText("main", "reportOnlyInterrupted"))
 }
 
 // TestConsoleConditionalAccess: an administrator creates a named location

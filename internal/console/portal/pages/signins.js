@@ -6,6 +6,14 @@
 import { graph } from '../api.js';
 import { h, replace, section, table, field, input, select, errorBox, link, when, loading } from '../ui.js';
 
+// REPORT_ONLY selects the sign-ins a report-only policy would have blocked
+// or prompted for a second factor: a result of one of the sign-in's
+// appliedConditionalAccessPolicies, which $filter cannot reach, so the
+// page picks them from the newest 1,000 that match the other filters.
+const REPORT_ONLY = 'reportOnly';
+const reportOnlyHit = (e) => (e.appliedConditionalAccessPolicies || [])
+  .some((p) => p.result === 'reportOnlyFailure' || p.result === 'reportOnlyInterrupted');
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function quote(s) {
@@ -19,7 +27,7 @@ export function signInFilter({ status, who, ca, mfa }) {
   if (status === 'failure') terms.push('status/errorCode ne 0');
   const w = (who || '').trim();
   if (w) terms.push(GUID.test(w) ? `appId eq ${quote(w)}` : `startswith(userPrincipalName,${quote(w)})`);
-  if (ca) terms.push(`conditionalAccessStatus eq ${quote(ca)}`);
+  if (ca && ca !== REPORT_ONLY) terms.push(`conditionalAccessStatus eq ${quote(ca)}`);
   if (mfa) terms.push(`authenticationRequirement eq ${quote(mfa)}`);
   return terms.join(' and ');
 }
@@ -40,7 +48,7 @@ export async function listSignIns(view, params, query) {
   const status = select('status', [{ value: '', label: 'Any' }, { value: 'success', label: 'Success' }, { value: 'failure', label: 'Failure' }], { id: 'signin-status' });
   const whoEl = input('who', { id: 'signin-who', placeholder: 'ada@… or an application id' });
   const ca = select('ca', [{ value: '', label: 'Any' }, { value: 'success', label: 'Success' }, { value: 'failure', label: 'Failure' },
-    { value: 'notApplied', label: 'Not applied' }], { id: 'signin-ca' });
+    { value: 'notApplied', label: 'Not applied' }, { value: REPORT_ONLY, label: 'Report-only: would have blocked or prompted' }], { id: 'signin-ca' });
   const mfa = select('mfa', [{ value: '', label: 'Any' }, { value: 'multiFactorAuthentication', label: 'Multifactor' },
     { value: 'singleFactorAuthentication', label: 'Single factor' }], { id: 'signin-mfa' });
   for (const [el, k] of [[status, 'status'], [whoEl, 'who'], [ca, 'ca'], [mfa, 'mfa']]) el.value = query.get(k) || '';
@@ -48,8 +56,9 @@ export async function listSignIns(view, params, query) {
     replace(results, loading());
     const f = signInFilter({ status: status.value, who: whoEl.value, ca: ca.value, mfa: mfa.value });
     try {
-      const r = await graph(`/auditLogs/signIns?$top=100${f ? `&$filter=${encodeURIComponent(f)}` : ''}`);
-      const rows = r.value || [];
+      const reportOnly = ca.value === REPORT_ONLY;
+      const r = await graph(`/auditLogs/signIns?$top=${reportOnly ? 1000 : 100}${f ? `&$filter=${encodeURIComponent(f)}` : ''}`);
+      const rows = reportOnly ? (r.value || []).filter(reportOnlyHit).slice(0, 100) : (r.value || []);
       replace(results, table([
         { label: 'Time', render: (e) => link(`#/signins/${encodeURIComponent(e.id)}`, when(e.createdDateTime)) },
         { label: 'User or application', render: who },
