@@ -165,7 +165,8 @@ func TestConsoleConditionalAccess(t *testing.T) {
 	}
 	c.screenshot(t, "conditional-access")
 
-	browser.Run(t, c.ctx, setSelect(`select[aria-label="State of MFA outside the office"]`, "enabled"))
+	browser.Run(t, c.ctx, setSelect(`select[aria-label="State of MFA outside the office"]`, "enabled"),
+		browser.Click(`button[aria-label="Apply the state of MFA outside the office"]`))
 	waitFor(t, func() bool {
 		var got policy
 		c.s.Graph(t, bearer, http.MethodGet, "/identity/conditionalAccess/policies/"+p.ID, nil, &got)

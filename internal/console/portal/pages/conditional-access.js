@@ -126,12 +126,14 @@ export async function conditionalAccess(view, params, query, ctx) {
   }
 }
 
-// stateControl is a select that PATCHes the policy's state on change.
+// stateControl is a select with an Apply button that PATCHes the policy's
+// state (a select that saved on change would save at every arrow key).
 function stateControl(p, reason, ctx) {
   const s = select('state', STATES.map((o) => ({ ...o, selected: o.value === p.state })),
-    { 'aria-label': `State of ${p.displayName}`, class: 'compact', dataset: { policy: p.displayName } });
+    { 'aria-label': `State of ${p.displayName}`, class: 'compact' });
   const out = h('span');
-  s.addEventListener('change', async () => {
+  const apply = button('Apply', async () => {
+    if (s.value === p.state) return;
     try {
       await graph(`${BASE}/policies/${p.id}`, { method: 'PATCH', body: { state: s.value } });
       notice(`${p.displayName}: ${STATES.find((o) => o.value === s.value).label}.`);
@@ -139,8 +141,9 @@ function stateControl(p, reason, ctx) {
     } catch (err) {
       replace(out, errorBox(err));
     }
-  });
-  return h('span', {}, deny(s, reason), out);
+  }, { class: 'secondary', 'aria-label': `Apply the state of ${p.displayName}` });
+  if (reason) s.disabled = true;
+  return h('span', { class: 'inline-control' }, s, deny(apply, reason), out);
 }
 
 function locationOptions(locations, none) {
