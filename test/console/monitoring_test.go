@@ -58,7 +58,7 @@ func TestConsoleSignInAndAuditLogs(t *testing.T) {
 
 	c.signInAdmin(t)
 	c.goTo(t, "#/signins", "/signins")
-	browser.Run(t, c.ctx, setSelect("#signin-status", "failure"), browser.SetValue("#signin-who", app.AppID),
+	browser.Run(t, c.ctx, setSelect("#signin-status", "failure"), setSelect("#signin-who-kind", "appId"), browser.SetValue("#signin-who", app.AppID),
 		browser.Submit("#signin-who"), browser.WaitText("main table tbody", "Failure 7000215"))
 	if n := rowCount(t, c); n != 1 {
 		t.Fatalf("the console lists %d failed sign-ins of the app, want 1", n)
@@ -70,10 +70,19 @@ func TestConsoleSignInAndAuditLogs(t *testing.T) {
 		t.Fatalf("the details do not show the sign-in %s: %s", failed.Value[0].ID, got)
 	}
 
+	// The application's own successful sign-in, by its name.
+	c.s.AppToken(t, app.AppID, app.Secret, c.s.URL+"/graph/.default")
+	c.goTo(t, "#/signins", "/signins")
+	browser.Run(t, c.ctx, setSelect("#signin-status", "success"), setSelect("#signin-who-kind", "appName"), browser.SetValue("#signin-who", "log-"),
+		browser.Submit("#signin-who"), browser.WaitText("main table tbody", "log-probe"))
+	if n := rowCount(t, c); n != 1 {
+		t.Fatalf("the console lists %d successful sign-ins of log-probe, want 1", n)
+	}
+
 	// The administrator's own sign-in: a success with a password only.
 	admin := strings.Split(c.s.Bootstrap.Admin.UserPrincipalName, "@")[0]
 	c.goTo(t, "#/signins", "/signins")
-	browser.Run(t, c.ctx, setSelect("#signin-status", "success"), browser.SetValue("#signin-who", admin),
+	browser.Run(t, c.ctx, setSelect("#signin-status", "success"), setSelect("#signin-who-kind", "user"), browser.SetValue("#signin-who", admin),
 		setSelect("#signin-mfa", "singleFactorAuthentication"), browser.Submit("#signin-who"),
 		browser.WaitText("main table tbody", c.s.Bootstrap.Admin.UserPrincipalName))
 	browser.Run(t, c.ctx, setSelect("#signin-mfa", "multiFactorAuthentication"), browser.Submit("#signin-who"),

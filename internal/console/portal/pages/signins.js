@@ -21,12 +21,17 @@ function quote(s) {
 }
 
 // signInFilter turns the page's filters into a Graph $filter.
-export function signInFilter({ status, who, ca, mfa }) {
+// whoKind says which property the user-or-application text matches:
+// user (a prefix of userPrincipalName), appName (a prefix of
+// appDisplayName, an application's own sign-ins) or appId (the client id).
+export function signInFilter({ status, whoKind = 'user', who, ca, mfa }) {
   const terms = [];
   if (status === 'success') terms.push('status/errorCode eq 0');
   if (status === 'failure') terms.push('status/errorCode ne 0');
   const w = (who || '').trim();
-  if (w) terms.push(GUID.test(w) ? `appId eq ${quote(w)}` : `startswith(userPrincipalName,${quote(w)})`);
+  if (w && whoKind === 'appId') terms.push(`appId eq ${quote(w)}`);
+  else if (w && whoKind === 'appName') terms.push(`startswith(appDisplayName,${quote(w)})`);
+  else if (w) terms.push(`startswith(userPrincipalName,${quote(w)})`);
   if (ca && ca !== REPORT_ONLY) terms.push(`conditionalAccessStatus eq ${quote(ca)}`);
   if (mfa) terms.push(`authenticationRequirement eq ${quote(mfa)}`);
   return terms.join(' and ');
@@ -46,15 +51,18 @@ const MFA_LABELS = { multiFactorAuthentication: 'Multifactor', singleFactorAuthe
 export async function listSignIns(view, params, query) {
   const results = h('div');
   const status = select('status', [{ value: '', label: 'Any' }, { value: 'success', label: 'Success' }, { value: 'failure', label: 'Failure' }], { id: 'signin-status' });
-  const whoEl = input('who', { id: 'signin-who', placeholder: 'ada@… or an application id' });
+  const whoKind = select('whoKind', [{ value: 'user', label: 'User sign-in name starts with' },
+    { value: 'appName', label: 'Application name starts with' }, { value: 'appId', label: 'Application id is' }], { id: 'signin-who-kind' });
+  const whoEl = input('who', { id: 'signin-who' });
   const ca = select('ca', [{ value: '', label: 'Any' }, { value: 'success', label: 'Success' }, { value: 'failure', label: 'Failure' },
     { value: 'notApplied', label: 'Not applied' }, { value: REPORT_ONLY, label: 'Report-only: would have blocked or prompted' }], { id: 'signin-ca' });
   const mfa = select('mfa', [{ value: '', label: 'Any' }, { value: 'multiFactorAuthentication', label: 'Multifactor' },
     { value: 'singleFactorAuthentication', label: 'Single factor' }], { id: 'signin-mfa' });
   for (const [el, k] of [[status, 'status'], [whoEl, 'who'], [ca, 'ca'], [mfa, 'mfa']]) el.value = query.get(k) || '';
+  whoKind.value = query.get('whoKind') || (GUID.test(whoEl.value) ? 'appId' : 'user');
   const load = async () => {
     replace(results, loading());
-    const f = signInFilter({ status: status.value, who: whoEl.value, ca: ca.value, mfa: mfa.value });
+    const f = signInFilter({ status: status.value, whoKind: whoKind.value, who: whoEl.value, ca: ca.value, mfa: mfa.value });
     try {
       const reportOnly = ca.value === REPORT_ONLY;
       const r = await graph(`/auditLogs/signIns?$top=${reportOnly ? 1000 : 100}${f ? `&$filter=${encodeURIComponent(f)}` : ''}`);
@@ -73,7 +81,7 @@ export async function listSignIns(view, params, query) {
     }
   };
   const filters = h('form', { role: 'search', class: 'toolbar filters', id: 'signin-filters' },
-    field('Status', status), field('User (sign-in name prefix) or application id', whoEl),
+    field('Status', status), field('Match', whoKind), field('User or application', whoEl),
     field('Conditional Access', ca), field('Authentication', mfa), h('button', { type: 'submit' }, 'Apply filters'));
   filters.addEventListener('submit', (e) => {
     e.preventDefault();
