@@ -63,7 +63,6 @@ func TestConsoleSignInAndAuditLogs(t *testing.T) {
 	if n := rowCount(t, c); n != 1 {
 		t.Fatalf("the console lists %d failed sign-ins of the app, want 1", n)
 	}
-	c.screenshot(t, "signins")
 	browser.Run(t, c.ctx, browser.Click("main table tbody a"), browser.WaitVisible(`main[data-ready="/signins/:id"]`),
 		browser.WaitText("main", "Invalid client secret"))
 	if got := browser.Text(t, c.ctx, "main"); !strings.Contains(got, failed.Value[0].ID) {
@@ -121,6 +120,8 @@ func TestConsoleSignInAndAuditLogs(t *testing.T) {
 	}
 	browser.Run(t, c.ctx, browser.Click("main table tbody a"), browser.WaitVisible(`main[data-ready="/signins/:id"]`),
 		browser.WaitText("main", "Report MFA for no-reports"), browser.WaitText("main", "reportOnlyInterrupted"))
+	c.goTo(t, "#/signins", "/signins")
+	c.screenshot(t, "signins")
 }
 
 // TestConsoleConditionalAccess: an administrator creates a named location

@@ -3,7 +3,7 @@
 // factor was used; one sign-in's details. Reading the log needs a directory
 // role that reads reports, which Graph decides.
 
-import { graph } from '../api.js';
+import { graph, graphAll } from '../api.js';
 import { h, replace, section, table, field, input, select, errorBox, link, when, loading } from '../ui.js';
 
 // REPORT_ONLY selects the sign-ins a report-only policy would have blocked
@@ -42,6 +42,22 @@ function outcome(e) {
   return s.errorCode === 0 ? h('span', { class: 'ok' }, 'Success') : h('span', { class: 'bad' }, `Failure ${s.errorCode}`);
 }
 
+// appNames maps application ids to their service principals' names (what
+// the person may not read stays an id).
+async function appNames(ids) {
+  const names = new Map();
+  const list = [...new Set(ids.filter((id) => GUID.test(id || '')))].slice(0, 100);
+  if (!list.length) return names;
+  try {
+    const f = `appId in (${list.map(quote).join(',')})`;
+    const sps = await graphAll(`/servicePrincipals?$select=appId,displayName&$filter=${encodeURIComponent(f)}`);
+    for (const sp of sps) names.set(sp.appId, sp.displayName);
+  } catch {
+    // ids are shown as they are
+  }
+  return names;
+}
+
 function who(e) {
   return e.userPrincipalName || e.servicePrincipalName || e.appDisplayName || e.appId || '';
 }
@@ -67,10 +83,11 @@ export async function listSignIns(view, params, query) {
       const reportOnly = ca.value === REPORT_ONLY;
       const r = await graph(`/auditLogs/signIns?$top=${reportOnly ? 1000 : 100}${f ? `&$filter=${encodeURIComponent(f)}` : ''}`);
       const rows = reportOnly ? (r.value || []).filter(reportOnlyHit).slice(0, 100) : (r.value || []);
+      const names = await appNames(rows.map((e) => e.appId));
       replace(results, table([
         { label: 'Time', render: (e) => link(`#/signins/${encodeURIComponent(e.id)}`, when(e.createdDateTime)) },
         { label: 'User or application', render: who },
-        { label: 'Application id', render: (e) => e.appId },
+        { label: 'Application', render: (e) => h('span', { title: e.appId }, names.get(e.appId) || e.appId) },
         { label: 'Status', render: outcome },
         { label: 'Conditional Access', render: (e) => e.conditionalAccessStatus },
         { label: 'Authentication', render: (e) => MFA_LABELS[e.authenticationRequirement] || '' },
@@ -101,11 +118,12 @@ export async function showSignIn(view, params) {
   const e = await graph(`/auditLogs/signIns/${encodeURIComponent(params.id)}`);
   const s = e.status || {};
   const policies = e.appliedConditionalAccessPolicies || [];
+  const names = await appNames([e.appId]);
   replace(view,
     h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, link('#/signins', 'Sign-in logs'), h('span', {}, when(e.createdDateTime))),
     h('h1', {}, `Sign-in of ${who(e) || 'an unknown account'}`),
     props([['Time', when(e.createdDateTime)], ['Request id', e.id], ['Correlation id', e.correlationId],
-      ['User', e.userPrincipalName], ['User id', e.userId], ['Application id', e.appId], ['Application', e.appDisplayName],
+      ['User', e.userPrincipalName], ['User id', e.userId], ['Application id', e.appId], ['Application', names.get(e.appId) || e.appDisplayName],
       ['Service principal', e.servicePrincipalName], ['Resource', e.resourceDisplayName || e.resourceId],
       ['Client app', e.clientAppUsed], ['Interactive', e.isInteractive ? 'Yes' : 'No'], ['IP address', e.ipAddress],
       ['Status', s.errorCode === 0 ? 'Success' : `Failure (error ${s.errorCode})`], ['Failure reason', s.failureReason],
