@@ -319,18 +319,33 @@ func (s *Service) userAdminMayManage(ctx context.Context, tenantID, userID strin
 	return true, nil
 }
 
+// authAdminManageable are the roles whose holders an Authentication
+// Administrator may still manage (Entra's list, of the roles Tessera has).
+var authAdminManageable = map[string]bool{
+	RoleDirectoryReader: true, RoleReportsReader: true, RoleAuthenticationAdministrator: true,
+}
+
 // authAdminMayManage is Entra's rule for authentication methods: a
 // Privileged Authentication Administrator manages every user's, an
-// Authentication Administrator those of users who hold no role beyond the
-// limited ones (as a User Administrator's password resets).
+// Authentication Administrator those of users who hold no role beyond
+// Directory Readers, Reports Reader and Authentication Administrator.
 func (s *Service) authAdminMayManage(ctx context.Context, tenantID string, a Access, userID string) (bool, error) {
 	switch {
 	case a.HasRole(RolePrivilegedAuthenticationAdministrator):
 		return true, nil
-	case a.HasRole(RoleAuthenticationAdministrator):
-		return s.userAdminMayManage(ctx, tenantID, userID)
+	case !a.HasRole(RoleAuthenticationAdministrator):
+		return false, nil
 	}
-	return false, nil
+	target, err := s.AccessOf(ctx, tenantID, userID)
+	if err != nil {
+		return false, err
+	}
+	for r := range target.roles {
+		if !authAdminManageable[r] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // isApplicationsOwnPrincipal reports whether actor is the service principal
