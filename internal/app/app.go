@@ -160,6 +160,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	graphHandler := graph.New(dir, s.store, s.keys, base, s.audit, graph.Options{Logger: log})
 	graphHandler.Register(mux)
 	graph.NewConditionalAccess(graphHandler, ix.SignIns()).Register(mux)
+	graph.NewAuthenticationMethods(graphHandler, ix.SignIns()).Register(mux)
+	graph.NewSigningKeys(graphHandler, s.keys).Register(mux)
 	arm.NewMetadata(base, "Tessera").Register(mux)
 	consoleHandler, err := console.New(console.Info{TenantID: s.tenant.ID, TenantDomain: s.tenant.DefaultDomain(),
 		ClientID: directory.AppIDTesseraPortal, Ready: s.ready, BaseURL: base.For})

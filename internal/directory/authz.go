@@ -17,6 +17,16 @@ const (
 	RoleReportsReader   = "4a5d8f65-41da-4de4-8968-e035b65339cf"
 	RoleSecurityReader  = "5d6b6bb7-de71-4623-b4af-96380a352509"
 	RoleDirectoryReader = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+	// RoleAuthenticationAdministrator reads and resets the authentication
+	// methods of users who hold no administrator role.
+	RoleAuthenticationAdministrator = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
+	// RolePrivilegedAuthenticationAdministrator reads and resets the
+	// authentication methods of every user, administrators included.
+	RolePrivilegedAuthenticationAdministrator = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"
+	// RoleConditionalAccessAdministrator and RoleSecurityAdministrator
+	// manage Conditional Access policies and named locations.
+	RoleConditionalAccessAdministrator = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
+	RoleSecurityAdministrator          = "194ae4cb-b126-40b2-bd5b-6091b380977d"
 )
 
 // RoleInfo describes a directory role Tessera knows.
@@ -41,6 +51,10 @@ var DirectoryRoles = []RoleInfo{
 	{RoleReportsReader, "Reports Reader", "Can read sign-in and audit reports.", true},
 	{RoleSecurityReader, "Security Reader", "Can read security information and reports.", false},
 	{RoleDirectoryReader, "Directory Readers", "Can read basic directory information.", true},
+	{RoleAuthenticationAdministrator, "Authentication Administrator", "Can access to view, set and reset authentication method information for any non-admin user.", false},
+	{RolePrivilegedAuthenticationAdministrator, "Privileged Authentication Administrator", "Can access to view, set and reset authentication method information for any user (admin or non-admin).", false},
+	{RoleConditionalAccessAdministrator, "Conditional Access Administrator", "Can manage Conditional Access capabilities.", false},
+	{RoleSecurityAdministrator, "Security Administrator", "Can read security information and reports, and manage configuration in Microsoft Entra ID and Office 365.", false},
 }
 
 // LookupRole returns the role with template id id.
@@ -173,6 +187,19 @@ const (
 	// possession (target: the application's object id): besides the
 	// application's managers, the application itself may rotate its keys.
 	OpAddKey
+	// OpReadAuthenticationMethods lists a user's authentication methods
+	// (target: the user's object id): the user themself, or an
+	// authentication administrator who may manage the user.
+	OpReadAuthenticationMethods
+	// OpManageAuthenticationMethods deletes a user's authentication method,
+	// so that the user registers again at the next sign-in (target: the
+	// user's object id): an authentication administrator who may manage
+	// the user, never the user themself (a stolen password would then be
+	// enough to register a new authenticator).
+	OpManageAuthenticationMethods
+	// OpManageSigningKeys lists and rotates the token-signing keys (no
+	// target): Global Administrators only.
+	OpManageSigningKeys
 )
 
 // Administrator roles per area.
@@ -227,6 +254,15 @@ func (s *Service) Authorize(ctx context.Context, actor Actor, op Op, target stri
 		allowed = a.HasRole(appRoleGranters...)
 	case OpReadAuditLogs:
 		allowed = a.HasRole(auditRoles...)
+	case OpReadAuthenticationMethods, OpManageAuthenticationMethods:
+		if op == OpReadAuthenticationMethods && target != "" && target == normID(actor.ObjectID) {
+			allowed = true
+			break
+		}
+		allowed, err = s.authAdminMayManage(ctx, actor.TenantID, a, target)
+		if err != nil {
+			return err
+		}
 	case OpAddKey:
 		allowed = a.HasRole(appAdminRoles...) || a.Owns(target)
 		if !allowed {
@@ -277,6 +313,35 @@ func (s *Service) userAdminMayManage(ctx context.Context, tenantID, userID strin
 	for r := range target.roles {
 		info, ok := LookupRole(r)
 		if !ok || !info.UserAdminManageable {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// authAdminManageable are the roles whose holders an Authentication
+// Administrator may still manage (Entra's list, of the roles Tessera has).
+var authAdminManageable = map[string]bool{
+	RoleDirectoryReader: true, RoleReportsReader: true, RoleAuthenticationAdministrator: true,
+}
+
+// authAdminMayManage is Entra's rule for authentication methods: a
+// Privileged Authentication Administrator manages every user's, an
+// Authentication Administrator those of users who hold no role beyond
+// Directory Readers, Reports Reader and Authentication Administrator.
+func (s *Service) authAdminMayManage(ctx context.Context, tenantID string, a Access, userID string) (bool, error) {
+	switch {
+	case a.HasRole(RolePrivilegedAuthenticationAdministrator):
+		return true, nil
+	case !a.HasRole(RoleAuthenticationAdministrator):
+		return false, nil
+	}
+	target, err := s.AccessOf(ctx, tenantID, userID)
+	if err != nil {
+		return false, err
+	}
+	for r := range target.roles {
+		if !authAdminManageable[r] {
 			return false, nil
 		}
 	}

@@ -476,6 +476,8 @@ func TestAuthorize(t *testing.T) {
 	groupsAdmin := actor("groupsadmin", domain.RoleGroupsAdministrator)
 	pra := actor("pra", domain.RolePrivilegedRoleAdministrator)
 	reports := actor("reports", directory.RoleReportsReader)
+	authAdmin := actor("authadmin", directory.RoleAuthenticationAdministrator)
+	privAuthAdmin := actor("privauthadmin", directory.RolePrivilegedAuthenticationAdministrator)
 	plain := actor("plain")
 	owner := actor("owner")
 	app, sp := e.app(t, "owned")
@@ -539,6 +541,20 @@ func TestAuthorize(t *testing.T) {
 		{"app rotates its own key", appCaller, directory.OpAddKey, other.ID, true},
 		{"app rotates another's key", appCaller, directory.OpAddKey, app.ID, false},
 		{"GA deletes anything", ga, directory.OpManageServicePrincipal, otherSP.ID, true},
+		{"user reads own methods", plain, directory.OpReadAuthenticationMethods, plain.ObjectID, true},
+		{"user deletes own method", plain, directory.OpManageAuthenticationMethods, plain.ObjectID, false},
+		{"user reads another's methods", plain, directory.OpReadAuthenticationMethods, plainUser.ID, false},
+		{"user admin reads methods", userAdmin, directory.OpReadAuthenticationMethods, plainUser.ID, false},
+		{"auth admin resets plain user", authAdmin, directory.OpManageAuthenticationMethods, plainUser.ID, true},
+		{"auth admin resets user admin", authAdmin, directory.OpManageAuthenticationMethods, limitedAdmin.ID, false},
+		{"auth admin resets reports reader", authAdmin, directory.OpManageAuthenticationMethods, reports.ObjectID, true},
+		{"auth admin reads global admin", authAdmin, directory.OpReadAuthenticationMethods, globalUser.ID, false},
+		{"auth admin resets app admin", authAdmin, directory.OpManageAuthenticationMethods, appAdminUser.ID, false},
+		{"privileged auth admin resets global admin", privAuthAdmin, directory.OpManageAuthenticationMethods, globalUser.ID, true},
+		{"GA resets methods", ga, directory.OpManageAuthenticationMethods, globalUser.ID, true},
+		{"GA manages signing keys", ga, directory.OpManageSigningKeys, "", true},
+		{"privileged role admin manages signing keys", pra, directory.OpManageSigningKeys, "", false},
+		{"app without role manages signing keys", appCaller, directory.OpManageSigningKeys, "", false},
 	}
 	for _, c := range cases {
 		err := e.dir.Authorize(e.ctx, c.actor, c.op, c.target)

@@ -4,7 +4,8 @@ package graph
 // microsoft.graph.signIn and auditLogs/directoryAudits as
 // microsoft.graph.directoryAudit (v1.0), derived from domain.AuditEvent.
 //
-// Beyond v1.0's properties a sign-in carries, as Graph's beta
+// Beyond v1.0's properties a sign-in carries authenticationRequirement (from
+// Graph's beta signIn) and, as Graph's beta
 // service-principal and managed-identity sign-ins do, servicePrincipalId,
 // servicePrincipalName and managedServiceIdentity, and one Tessera
 // extension: additionalDetails, directoryAudit's [{key,value}] list of what
@@ -15,6 +16,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,7 +48,8 @@ var signInSchema = schema{
 	"clientappused": {"clientAppUsed", kindString}, "isinteractive": {"isInteractive", kindBool},
 	"resourceid": {"resourceId", kindString}, "resourcedisplayname": {"resourceDisplayName", kindString},
 	"serviceprincipalid": {"servicePrincipalId", kindString}, "serviceprincipalname": {"servicePrincipalName", kindString},
-	"status/errorcode": {"status/errorCode", kindNumber},
+	"status/errorcode":          {"status/errorCode", kindNumber},
+	"authenticationrequirement": {"authenticationRequirement", kindString},
 }
 
 var directoryAuditSchema = schema{
@@ -225,6 +228,13 @@ func signInJSON(e domain.AuditEvent) map[string]any {
 	if s := d["conditionalAccessStatus"]; s != "" {
 		obj["conditionalAccessStatus"] = s
 	}
+	// authenticationRequirement (Graph beta's signIn) is the strongest
+	// authentication the sign-in carried: multiFactorAuthentication once a
+	// second factor was verified (amr holds mfa), as the producers record.
+	obj["authenticationRequirement"] = "singleFactorAuthentication"
+	if slices.Contains(strings.Fields(d["amr"]), "mfa") {
+		obj["authenticationRequirement"] = "multiFactorAuthentication"
+	}
 	known := e.ActorID != "" && e.ActorID != clientID // the principal, not yet the client id
 	switch grant {
 	case "client_credentials", grantManagedIdentity, grantWorkloadIdentity:
@@ -327,6 +337,7 @@ var auditObjects = map[string]auditObject{
 	"conditionalAccessPolicy": {"Policy", "Policy", "conditional access policy"},
 	"namedLocation":           {"Policy", "Policy", "named location"},
 	"auditLogs":               {"DirectoryManagement", "Directory", "audit logs"},
+	"signingKey":              {"KeyManagement", "Other", "signing keys"},
 }
 
 // operationType is Graph's operationType for an Action's last segment.

@@ -29,7 +29,7 @@ func TestAuditLogsGraphShapes(t *testing.T) {
 	events := []domain.AuditEvent{
 		{ID: "si-page", Time: at(0), Kind: domain.AuditSignIn, ActorID: userID, ActorName: "alice@t.tessera.local",
 			Action: "authorize.interactive", Target: graph, Result: "success", ClientIP: "10.0.0.1", CorrelationID: "c1",
-			Details: map[string]string{"clientId": client, "flow": "authorize", "principalType": "User",
+			Details: map[string]string{"clientId": client, "flow": "authorize", "principalType": "User", "amr": "pwd mfa",
 				"conditionalAccessStatus": "success", "appliedConditionalAccessPolicies": ca}},
 		{ID: "si-ropc", Time: at(1), Kind: domain.AuditSignIn, ActorID: client, ActorName: "bob@t.tessera.local",
 			Action: "token.password", Result: "failure", Reason: "AADSTS50126: Error validating credentials due to invalid username or password.",
@@ -72,6 +72,9 @@ func TestAuditLogsGraphShapes(t *testing.T) {
 			{"signIns", "appId eq '" + client + "'", []string{"si-mi", "si-cc", "si-ropc", "si-page"}},
 			{"signIns", "status/errorCode eq 7000215", []string{"si-cc"}},
 			{"signIns", "status/errorCode eq 0", []string{"si-mi", "si-page"}},
+			{"signIns", "status/errorCode ne 0", []string{"si-mi-refused", "si-cc", "si-ropc"}},
+			{"signIns", "authenticationRequirement eq 'multiFactorAuthentication'", []string{"si-page"}},
+			{"signIns", "authenticationRequirement eq 'singleFactorAuthentication' and status/errorCode ne 0", []string{"si-mi-refused", "si-cc", "si-ropc"}},
 			{"signIns", "createdDateTime ge 2026-03-01T10:01:00Z and createdDateTime le 2026-03-01T10:03:00Z", []string{"si-mi", "si-cc", "si-ropc"}},
 			{"signIns", "createdDateTime gt 2026-03-01T11:03:00+01:00", []string{"si-mi-refused"}},
 			{"signIns", "isInteractive eq true", []string{"si-ropc", "si-page"}},
@@ -87,6 +90,9 @@ func TestAuditLogsGraphShapes(t *testing.T) {
 			{"directoryAudits", "initiatedBy/user/id eq '" + h.admin.ID + "'", []string{"da-arm", "da-role", "da-user"}},
 			{"directoryAudits", "activityDateTime ge 2026-03-01T10:06:00Z and activityDateTime le 2026-03-01T10:07:00Z", []string{"da-role", "da-app"}},
 			{"directoryAudits", "result eq 'failure'", []string{"da-app"}},
+			{"directoryAudits", "startswith(initiatedBy/user/userPrincipalName,'ADMIN@') and startswith(activityDisplayName,'Add')", []string{"da-role", "da-user"}},
+			{"signIns", "status/errorCode ne 'x'", nil},
+			{"signIns", "userId ne 0", nil},
 			{"directoryAudits", "initiatedBy/nosuch/id eq 'x'", nil},
 			// Parts the store selects on (narrowAuditRead); the rest still applies.
 			{"signIns", "id eq 'si-cc'", []string{"si-cc"}},

@@ -4,12 +4,14 @@ package graph
 // (AZURE_CLI.md §5): $filter with
 //
 //	P eq 'v'            P eq true|false|null
-//	startswith(P,'v')
+//	startswith(P,'v')   (P may be a path: startswith(initiatedBy/user/userPrincipalName,'a'))
 //	C/any(x:x eq 'v')   (C a collection of strings, e.g. servicePrincipalNames)
 //	P in ('a','b',...)
 //	P ge|le|gt|lt V     (only on the date and number properties of a declared
 //	                     schema: the audit logs' createdDateTime and
 //	                     activityDateTime; V an unquoted DateTimeOffset or integer)
+//	P ne N              (only on the number properties of a declared schema:
+//	                     status/errorCode ne 0, the failed sign-ins)
 //
 // where P may be a path into a complex property (status/errorCode,
 // initiatedBy/user/id), joined with `and` and grouped with parentheses; $select; $top; $count=true
@@ -357,6 +359,11 @@ func (p *parser) primary(depth int) (filterNode, *queryError) {
 		if err != nil {
 			return nil, err
 		}
+		// A path into a complex property (initiatedBy/user/userPrincipalName).
+		for p.peek().kind == tokSlash && p.toks[p.i+1].kind == tokIdent {
+			p.next()
+			prop.text += "/" + p.next().text
+		}
 		if _, err := p.expect(tokComma, "','"); err != nil {
 			return nil, err
 		}
@@ -390,6 +397,14 @@ func (p *parser) primary(depth int) (filterNode, *queryError) {
 			return nil, err
 		}
 		return cmpNode{prop: prop, op: strings.ToLower(op.text), lit: lit}, nil
+	case isWord(op, "ne") && p.peek().kind == tokIdent && isInteger(p.peek().text):
+		// Only against a number (the sign-in log's status/errorCode ne 0:
+		// the failures); bind refuses it on other properties.
+		lit, err := p.literal()
+		if err != nil {
+			return nil, err
+		}
+		return cmpNode{prop: prop, op: "ne", lit: lit}, nil
 	case isWord(op, "eq"):
 		lit, err := p.literal()
 		if err != nil {
@@ -778,6 +793,8 @@ func (n cmpNode) eval(obj map[string]any) bool {
 		return c <= 0
 	case "gt":
 		return c > 0
+	case "ne":
+		return c != 0
 	}
 	return c < 0
 }
@@ -809,7 +826,7 @@ func (n andNode) eval(obj map[string]any) bool {
 func (n eqNode) eval(obj map[string]any) bool { return matches(lookupPath(obj, n.prop), n.lit) }
 
 func (n startsWithNode) eval(obj map[string]any) bool {
-	s, ok := obj[n.prop].(string)
+	s, ok := lookupPath(obj, n.prop).(string)
 	return ok && len(s) >= len(n.prefix) && strings.EqualFold(s[:len(n.prefix)], n.prefix)
 }
 

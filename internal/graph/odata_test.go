@@ -39,6 +39,7 @@ func TestParseFilter(t *testing.T) {
 		{"createdDateTime gt 2020-01-01", "", codeBadRequest}, // a DateTimeOffset needs its time
 		{"createdDateTime ge 2020-01-01T00:00:00Z", "createdDateTime ge 2020-01-01T00:00:00Z", ""},
 		{"status/errorCode eq 50126", "status/errorCode eq 50126", ""},
+		{"status/errorCode ne 0", "status/errorCode ne 0", ""},
 		{"initiatedBy/user/id eq 'x'", "initiatedBy/user/id eq 'x'", ""},
 		// Refused: syntax.
 		{"", "", codeBadRequest},

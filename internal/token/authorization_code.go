@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
@@ -42,7 +43,8 @@ func (g AuthorizationCode) Exchange(ctx context.Context, s *Service, req *Reques
 	if err != nil {
 		return nil, nil, errStore(err)
 	}
-	ev := &Event{ActorID: ac.UserID, Target: ac.Resource, Details: map[string]string{"principalType": "User", "resource": ac.Resource}}
+	ev := &Event{ActorID: ac.UserID, Target: ac.Resource, Details: map[string]string{"principalType": "User", "resource": ac.Resource,
+		"amr": strings.Join(ac.AMR, " ")}}
 	if ac.TenantID != req.Tenant.ID {
 		return nil, ev, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the authorization code is not valid.")
 	}

@@ -363,3 +363,40 @@ func sha1Sum(b []byte) []byte {
 	s := sha1.Sum(b)
 	return s[:]
 }
+
+// KeyInfo is what may be shown of a signing key: never its private part.
+type KeyInfo struct {
+	ID string
+	// X5t is the base64url SHA-1 thumbprint of the key's certificate.
+	X5t         string
+	State       string
+	CreatedAt   time.Time
+	ActivatedAt time.Time
+	RetiredAt   time.Time
+	// RetireAfter is, for a previous key, the end of its retention: the
+	// first rotation after it removes the key from the JWKS (zero for next
+	// and current keys).
+	RetireAfter time.Time
+}
+
+// Keys lists the published keys (next, current, previous), newest first.
+func (m *KeyManager) Keys(ctx context.Context) ([]KeyInfo, error) {
+	keys, err := m.store.ListSigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].CreatedAt.After(keys[j].CreatedAt) })
+	out := make([]KeyInfo, 0, len(keys))
+	for _, k := range keys {
+		if k.State == domain.KeyStateRetired {
+			continue
+		}
+		ki := KeyInfo{ID: k.ID, X5t: base64.RawURLEncoding.EncodeToString(sha1Sum(k.Certificate)), State: k.State,
+			CreatedAt: k.CreatedAt, ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt}
+		if k.State == domain.KeyStatePrevious {
+			ki.RetireAfter = k.RetiredAt.Add(m.keep)
+		}
+		out = append(out, ki)
+	}
+	return out, nil
+}

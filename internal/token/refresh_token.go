@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
@@ -44,7 +45,8 @@ func (g RefreshToken) Exchange(ctx context.Context, s *Service, req *Request) (*
 	if err != nil {
 		return nil, nil, errStore(err)
 	}
-	ev := &Event{ActorID: fam.UserID, Details: map[string]string{"principalType": "User", "familyId": fam.ID}}
+	ev := &Event{ActorID: fam.UserID, Details: map[string]string{"principalType": "User", "familyId": fam.ID,
+		"amr": strings.Join(fam.AMR, " ")}}
 	now := s.now()
 	switch {
 	case fam.TenantID != req.Tenant.ID:

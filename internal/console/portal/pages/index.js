@@ -20,6 +20,12 @@ export const routes = [
   { path: '/identities', title: 'Managed identities', render: page('./identities.js', 'listIdentities') },
   { path: '/roles/new', title: 'New custom role', render: page('./roles.js', 'newRole') },
   { path: '/roles/:id', title: 'Role', render: page('./roles.js', 'showRole') },
+  { path: '/signins', title: 'Sign-in logs', render: page('./signins.js', 'listSignIns') },
+  { path: '/signins/:id', title: 'Sign-in', render: page('./signins.js', 'showSignIn') },
+  { path: '/audits', title: 'Audit logs', render: page('./audits.js', 'listAudits') },
+  { path: '/audits/:id', title: 'Audit entry', render: page('./audits.js', 'showAudit') },
+  { path: '/conditional-access', title: 'Conditional Access', render: page('./conditional-access.js', 'conditionalAccess') },
+  { path: '/keys', title: 'Signing keys', render: page('./keys.js', 'signingKeys') },
 ];
 
 export const navigation = [
@@ -31,5 +37,11 @@ export const navigation = [
     { path: '/resources', title: 'Subscriptions' },
     { path: '/roles', title: 'Roles' },
     { path: '/identities', title: 'Managed identities' },
+  ] },
+  { title: 'Monitoring & security', items: [
+    { path: '/signins', title: 'Sign-in logs' },
+    { path: '/audits', title: 'Audit logs' },
+    { path: '/conditional-access', title: 'Conditional Access' },
+    { path: '/keys', title: 'Signing keys' },
   ] },
 ];

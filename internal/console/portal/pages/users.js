@@ -3,6 +3,7 @@
 // Every change is a Graph call the person's own directory roles decide.
 
 import { graph, graphAll, directoryRoleReason } from '../api.js';
+import { authMethods } from './auth-methods.js';
 import { h, replace, section, table, field, input, form, button, deny, errorBox, notice, link, secretValue, when, loading } from '../ui.js';
 
 const USER_ADMINS = ['Global Administrator', 'Privileged Authentication Administrator', 'User Administrator'];
@@ -80,6 +81,7 @@ export async function showUser(view, params, query, ctx) {
   const actionsEl = h('div');
   const groupsEl = h('div');
   const appRolesEl = h('div');
+  const methodsEl = h('div', { id: 'auth-methods' });
   const toggle = button(u.accountEnabled === false ? 'Enable sign-in' : 'Disable sign-in', async () => {
     try {
       await graph(`/users/${u.id}`, { method: 'PATCH', body: { accountEnabled: u.accountEnabled === false } });
@@ -110,9 +112,11 @@ export async function showUser(view, params, query, ctx) {
       h('dt', {}, 'Created'), h('dd', {}, when(u.createdDateTime))),
     h('div', { class: 'actions' }, deny(toggle, reason), deny(reset, reason), deny(del, reason)),
     actionsEl,
+    section('Authentication methods', methodsEl),
     section('Groups and directory roles', groupsEl),
     section('App role assignments', appRolesEl));
   await Promise.all([
+    authMethods(methodsEl, u, ctx),
     (async () => {
       try {
         const items = await graphAll(`/users/${u.id}/memberOf`);
