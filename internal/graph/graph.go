@@ -163,6 +163,9 @@ func (h *Handler) routes() {
 	add("POST", "/groups/{id}/members/$ref", h.addMember)
 	add("DELETE", "/groups/{id}/members/{member}/$ref", h.removeMember)
 	add("GET", "/groups/{id}/appRoleAssignments", h.listAppRoleAssignments(kindGroup))
+	add("GET", "/groups/{id}/owners", h.listOwners(kindGroup))
+	add("POST", "/groups/{id}/owners/$ref", h.addOwner(kindGroup))
+	add("DELETE", "/groups/{id}/owners/{owner}/$ref", h.removeOwner(kindGroup))
 
 	// Membership queries on every kind of principal.
 	for _, c := range []string{"/users", "/servicePrincipals", "/groups", "/directoryObjects"} {

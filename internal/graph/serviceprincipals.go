@@ -348,20 +348,27 @@ func (h *Handler) decodeRef(w http.ResponseWriter, r *http.Request) (string, boo
 	return id, true
 }
 
-// manageOwned resolves an application or service principal and checks the
-// caller may manage it, returning its object id.
+// manageOwned resolves an application, service principal or group and
+// checks the caller may manage it, returning its object id.
 func (h *Handler) manageOwned(w http.ResponseWriter, r *http.Request, c caller, kind principalKind, action string) (string, bool) {
-	if kind == kindApp {
+	switch kind {
+	case kindApp:
 		app, ok := h.manageApplication(w, r, c, action)
 		return app.ID, ok
+	case kindGroup:
+		g, ok := h.manageGroup(w, r, c, action)
+		return g.ID, ok
 	}
 	sp, ok := h.manageServicePrincipal(w, r, c, action)
 	return sp.ID, ok
 }
 
 func ownerAction(kind principalKind, verb string) string {
-	if kind == kindApp {
+	switch kind {
+	case kindApp:
 		return "application.owner." + verb
+	case kindGroup:
+		return "group.owner." + verb
 	}
 	return "servicePrincipal.owner." + verb
 }
