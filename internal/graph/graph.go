@@ -140,6 +140,8 @@ func (h *Handler) routes() {
 	add("POST", "/servicePrincipals/{id}/appRoleAssignments", h.assignAppRole)
 	add("DELETE", "/servicePrincipals/{id}/appRoleAssignments/{assignment}", h.removeAppRoleAssignment)
 	add("GET", "/servicePrincipals/{id}/appRoleAssignedTo", h.listAppRoleAssignedTo)
+	add("POST", "/servicePrincipals/{id}/appRoleAssignedTo", h.assignAppRoleTo)
+	add("DELETE", "/servicePrincipals/{id}/appRoleAssignedTo/{assignment}", h.removeAppRoleAssignedTo)
 	add("GET", "/servicePrincipals/{id}/owners", h.listOwners(kindSP))
 	add("POST", "/servicePrincipals/{id}/owners/$ref", h.addOwner(kindSP))
 	add("DELETE", "/servicePrincipals/{id}/owners/{owner}/$ref", h.removeOwner(kindSP))

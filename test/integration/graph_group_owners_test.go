@@ -81,3 +81,55 @@ func TestGraphGroupOwners(t *testing.T) {
 		t.Errorf("owners of a deleted group: %d %s", r.Status, r.Raw)
 	}
 }
+
+// TestGraphAppRoleAssignedTo: the resource's side of app role assignments,
+// as the portal's enterprise applications page uses it: grant a role to a
+// user or group, list it, revoke it.
+func TestGraphAppRoleAssignedTo(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	gt := s.GraphToken(t)
+	roleID := "5c1f4f6a-6b7e-4c55-8f5c-2a4d3b7e9a10"
+	res := s.CreateApp(t, "assigned-resource", map[string]any{"appRoles": []map[string]any{{
+		"id": roleID, "allowedMemberTypes": []string{"User", "Application"}, "displayName": "Readers",
+		"description": "Read", "isEnabled": true, "value": "Data.Read"}}})
+	user := s.CreateUser(t, "assignee", "Ass1gnee!pass-word")
+	group := s.CreateGroup(t, "assignees")
+	ut := userGraphToken(t, s, user.ID, user.UPN)
+
+	wantDenied(t, "a user grants itself a role", graphCall(t, s, ut, "POST", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo",
+		map[string]any{"principalId": user.ID, "resourceId": res.SPID, "appRoleId": roleID}))
+	r := graphCall(t, s, gt, "POST", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo",
+		map[string]any{"principalId": user.ID, "resourceId": res.SPID, "appRoleId": roleID})
+	if r.Status != 201 || r.str("principalType") != "User" || r.str("principalId") != user.ID || r.str("resourceId") != res.SPID {
+		t.Fatalf("assign to a user: %d %s", r.Status, r.Raw)
+	}
+	assignment := r.str("id")
+	if r := graphCall(t, s, gt, "POST", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo",
+		map[string]any{"principalId": group, "appRoleId": roleID}); r.Status != 201 || r.str("principalType") != "Group" {
+		t.Errorf("assign to a group: %d %s", r.Status, r.Raw)
+	}
+	if r := graphCall(t, s, gt, "POST", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo",
+		map[string]any{"principalId": user.ID, "resourceId": res.SPID, "appRoleId": roleID}); r.Status != 400 {
+		t.Errorf("assign twice: %d %s", r.Status, r.Raw)
+	}
+	if r := graphCall(t, s, gt, "POST", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo",
+		map[string]any{"principalId": user.ID, "resourceId": user.ID, "appRoleId": roleID}); r.Status != 400 {
+		t.Errorf("another resourceId than the URL's: %d %s", r.Status, r.Raw)
+	}
+	if got := graphCall(t, s, gt, "GET", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo", nil).values(); len(got) != 2 {
+		t.Errorf("appRoleAssignedTo: %v", got)
+	}
+	if got := graphCall(t, s, ut, "GET", "/me/appRoleAssignments", nil).values(); len(got) != 1 || got[0]["id"] != assignment {
+		t.Errorf("the user's assignments: %v", got)
+	}
+	wantDenied(t, "a user revokes its role", graphCall(t, s, ut, "DELETE", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo/"+assignment, nil))
+	if r := graphCall(t, s, gt, "DELETE", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo/"+assignment, nil); r.Status != 204 {
+		t.Fatalf("revoke: %d %s", r.Status, r.Raw)
+	}
+	if r := graphCall(t, s, gt, "DELETE", "/servicePrincipals/"+res.SPID+"/appRoleAssignedTo/"+assignment, nil); r.Status != 404 {
+		t.Errorf("revoke twice: %d %s", r.Status, r.Raw)
+	}
+	if got := graphCall(t, s, ut, "GET", "/me/appRoleAssignments", nil).values(); len(got) != 0 {
+		t.Errorf("the user's assignments after the revoke: %v", got)
+	}
+}
