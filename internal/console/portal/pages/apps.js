@@ -142,11 +142,15 @@ async function tabAuthentication(el, app, reason, reload) {
     const add = form([field('Redirect URI', input('uri', { required: true, id: `redirect-${p.key}`, type: 'url', placeholder: 'https://' }))], 'Add URI', async (v, f) => {
       const fresh = await reload();
       const uris = (fresh[p.key] && fresh[p.key].redirectUris) || [];
-      await graph(`/applications/${app.id}`, { method: 'PATCH', body: { [p.key]: { redirectUris: [...uris, v.uri.trim()] } } });
-      notice(`Added ${v.uri}.`);
-      f.reset();
+      const uri = v.uri.trim();
+      await graph(`/applications/${app.id}`, { method: 'PATCH', body: { [p.key]: { redirectUris: [...uris, uri] } } });
       const after = await reload();
-      draw((after[p.key] && after[p.key].redirectUris) || []);
+      const kept = (after[p.key] && after[p.key].redirectUris) || [];
+      draw(kept);
+      // A server that does not know the platform ignores it.
+      if (!kept.includes(uri)) throw new Error(`The server accepted the change but does not list ${uri} among the ${p.title} redirect URIs: it may not support this platform.`);
+      notice(`Added ${uri}.`);
+      f.reset();
     });
     if (reason) for (const c of add.querySelectorAll('input, button')) c.disabled = true;
     draw((app[p.key] && app[p.key].redirectUris) || []);
