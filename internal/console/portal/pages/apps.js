@@ -15,6 +15,11 @@ const AUDIENCES = [
   { value: 'AzureADandPersonalMicrosoftAccount', label: 'Organizational and personal accounts' },
 ];
 
+function audienceLabel(value) {
+  const a = AUDIENCES.find((x) => x.value === value);
+  return a ? `${a.label} (${value})` : value;
+}
+
 export async function listApps(view, params, query, ctx) {
   const results = h('div');
   const createEl = h('div');
@@ -27,7 +32,7 @@ export async function listApps(view, params, query, ctx) {
       replace(results, table([
         { label: 'Display name', render: (a) => link(`#/apps/${a.id}`, a.displayName) },
         { label: 'Application (client) ID', render: (a) => a.appId },
-        { label: 'Sign-in audience', render: (a) => a.signInAudience },
+        { label: 'Sign-in audience', render: (a) => audienceLabel(a.signInAudience) },
         { label: 'Created', render: (a) => when(a.createdDateTime) },
       ], apps, { caption: `${apps.length} registration${apps.length === 1 ? '' : 's'}`, empty: 'No application matches.' }));
     } catch (err) {
@@ -90,7 +95,7 @@ async function tabOverview(el, app, reason) {
     properties([
       ['Application (client) ID', app.appId, 'app-appid'],
       ['Object ID', app.id, 'app-id'],
-      ['Sign-in audience', app.signInAudience, 'app-audience'],
+      ['Sign-in audience', audienceLabel(app.signInAudience), 'app-audience'],
       ['Identifier URIs', (app.identifierUris || []).join(', ') || '—'],
       ['Created', when(app.createdDateTime)],
     ]),
