@@ -173,7 +173,8 @@ const (
 	OpManageUser
 	// OpCreateGroup creates a group (no target).
 	OpCreateGroup
-	// OpManageGroup changes or deletes a group or its members (target: its id).
+	// OpManageGroup changes or deletes a group, its members or its owners
+	// (target: its id); the group's owners may too.
 	OpManageGroup
 	// OpAssignDirectoryRole grants or revokes a directory role (target: the
 	// role template id).
@@ -246,8 +247,10 @@ func (s *Service) Authorize(ctx context.Context, actor Actor, op Op, target stri
 				return err
 			}
 		}
-	case OpCreateGroup, OpManageGroup:
+	case OpCreateGroup:
 		allowed = a.HasRole(groupAdminRoles...)
+	case OpManageGroup:
+		allowed = a.HasRole(groupAdminRoles...) || (target != "" && a.Owns(target))
 	case OpAssignDirectoryRole:
 		allowed = a.HasRole(roleAdminRoles...)
 	case OpAssignAppRole:

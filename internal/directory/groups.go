@@ -128,7 +128,7 @@ func (s *Service) UpdateGroup(ctx context.Context, tenantID, id string, p GroupP
 }
 
 // DeleteGroup deletes a group with its membership edges (both ways), the
-// app role assignments and RBAC role assignments it holds.
+// app role assignments and RBAC role assignments it holds, and its ownerships.
 func (s *Service) DeleteGroup(ctx context.Context, tenantID, id string) (Removed, error) {
 	id = normID(id)
 	var rm Removed
@@ -147,6 +147,10 @@ func (s *Service) DeleteGroup(ctx context.Context, tenantID, id string) (Removed
 			}
 		}
 		if err := s.removeGrantsTx(ctx, tx, tenantID, id, &rm); err != nil {
+			return err
+		}
+		// Its ownerships go with it.
+		if err := s.removeReferencesTx(ctx, tx, tenantID, "", []string{id}, &rm); err != nil {
 			return err
 		}
 		// The store removes the group's edges with it.

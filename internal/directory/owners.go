@@ -9,10 +9,21 @@ import (
 	"github.com/tessera-id/tessera/internal/store"
 )
 
-// ownable resolves objectID to an application or a service principal, the
-// objects that have owners.
+// ownable resolves objectID to an application, a service principal or a
+// group, the objects that have owners.
 func ownable(ctx context.Context, st objectReader, tenantID, objectID string) (Object, error) {
-	return lookupObject(ctx, st, tenantID, objectID, KindApplication, KindServicePrincipal)
+	return lookupObject(ctx, st, tenantID, objectID, KindApplication, KindServicePrincipal, KindGroup)
+}
+
+// ownableName is how Graph's messages name the kind of an owned object.
+func ownableName(o Object) string {
+	switch o.Kind {
+	case KindGroup:
+		return "a group"
+	case KindServicePrincipal:
+		return "a service principal"
+	}
+	return "an application"
 }
 
 func (s *Service) addOwnerTx(ctx context.Context, tx store.DirectoryRoles, tenantID, objectID, principalID string) error {
@@ -27,17 +38,18 @@ func (s *Service) addOwnerTx(ctx context.Context, tx store.DirectoryRoles, tenan
 }
 
 // AddOwner makes principalID (a user or service principal) an owner of the
-// application or service principal objectID.
+// application, service principal or group objectID.
 func (s *Service) AddOwner(ctx context.Context, tenantID, objectID, principalID string) error {
 	objectID, principalID = normID(objectID), normID(principalID)
 	err := s.inTx(ctx, func(tx Tx) error {
-		if _, err := ownable(ctx, tx, tenantID, objectID); err != nil {
+		obj, err := ownable(ctx, tx, tenantID, objectID)
+		if err != nil {
 			return err
 		}
 		if _, err := lookupObject(ctx, tx, tenantID, principalID, KindUser, KindServicePrincipal); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				if _, gerr := tx.GetGroup(ctx, tenantID, principalID); gerr == nil {
-					return invalidf("Owners of an application must be users or service principals.")
+					return invalidf("Owners of %s must be users or service principals.", ownableName(obj))
 				}
 			}
 			return err
@@ -65,7 +77,7 @@ func (s *Service) RemoveOwner(ctx context.Context, tenantID, objectID, principal
 	return nil
 }
 
-// Owners returns the owners of an application or service principal. Owners
+// Owners returns the owners of an application, service principal or group. Owners
 // of an application also manage its service principal, and are listed for it.
 func (s *Service) Owners(ctx context.Context, tenantID, objectID string) ([]Object, error) {
 	objectID = normID(objectID)
@@ -102,7 +114,7 @@ func (s *Service) Owners(ctx context.Context, tenantID, objectID string) ([]Obje
 	return s.resolve(ctx, tenantID, uniq, KindUser, KindServicePrincipal)
 }
 
-// OwnedObjects returns the applications and service principals principalID owns.
+// OwnedObjects returns the applications, service principals and groups principalID owns.
 func (s *Service) OwnedObjects(ctx context.Context, tenantID, principalID string) ([]Object, error) {
 	a, err := s.AccessOf(ctx, tenantID, principalID)
 	if err != nil {
@@ -112,5 +124,5 @@ func (s *Service) OwnedObjects(ctx context.Context, tenantID, principalID string
 	for id := range a.owns {
 		ids = append(ids, id)
 	}
-	return s.resolve(ctx, tenantID, ids, KindApplication, KindServicePrincipal)
+	return s.resolve(ctx, tenantID, ids, KindApplication, KindServicePrincipal, KindGroup)
 }

@@ -158,9 +158,33 @@ func (h *Handler) manageApplication(w http.ResponseWriter, r *http.Request, c ca
 }
 
 func (h *Handler) getApplication(w http.ResponseWriter, r *http.Request, c caller) {
-	if app, ok := h.loadApplication(w, r, c); ok {
-		h.writeEntity(w, r, http.StatusOK, applicationsSet, toMap(toApplicationJSON(app)))
+	app, ok := h.loadApplication(w, r, c)
+	if !ok {
+		return
 	}
+	j := toApplicationJSON(app)
+	// As Graph does, a certificate's key is returned only when one object's
+	// keyCredentials are $selected: a client that PATCHes keyCredentials
+	// (which replaces the list) reads the current keys this way.
+	if selectsKeyCredentials(r) {
+		for i, k := range app.KeyCredentials {
+			key := base64.StdEncoding.EncodeToString(k.Key)
+			j.KeyCredentials[i].Key = &key
+		}
+	}
+	h.writeEntity(w, r, http.StatusOK, applicationsSet, toMap(j))
+}
+
+// selectsKeyCredentials reports whether $select names keyCredentials.
+func selectsKeyCredentials(r *http.Request) bool {
+	for _, v := range r.URL.Query()["$select"] {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "keyCredentials") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (h *Handler) patchApplication(w http.ResponseWriter, r *http.Request, c caller) {

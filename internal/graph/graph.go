@@ -143,6 +143,8 @@ func (h *Handler) routes() {
 	add("POST", "/servicePrincipals/{id}/appRoleAssignments", h.assignAppRole)
 	add("DELETE", "/servicePrincipals/{id}/appRoleAssignments/{assignment}", h.removeAppRoleAssignment)
 	add("GET", "/servicePrincipals/{id}/appRoleAssignedTo", h.listAppRoleAssignedTo)
+	add("POST", "/servicePrincipals/{id}/appRoleAssignedTo", h.assignAppRoleTo)
+	add("DELETE", "/servicePrincipals/{id}/appRoleAssignedTo/{assignment}", h.removeAppRoleAssignedTo)
 	add("GET", "/servicePrincipals/{id}/owners", h.listOwners(kindSP))
 	add("POST", "/servicePrincipals/{id}/owners/$ref", h.addOwner(kindSP))
 	add("DELETE", "/servicePrincipals/{id}/owners/{owner}/$ref", h.removeOwner(kindSP))
@@ -166,6 +168,9 @@ func (h *Handler) routes() {
 	add("POST", "/groups/{id}/members/$ref", h.addMember)
 	add("DELETE", "/groups/{id}/members/{member}/$ref", h.removeMember)
 	add("GET", "/groups/{id}/appRoleAssignments", h.listAppRoleAssignments(kindGroup))
+	add("GET", "/groups/{id}/owners", h.listOwners(kindGroup))
+	add("POST", "/groups/{id}/owners/$ref", h.addOwner(kindGroup))
+	add("DELETE", "/groups/{id}/owners/{owner}/$ref", h.removeOwner(kindGroup))
 
 	// Membership queries on every kind of principal.
 	for _, c := range []string{"/users", "/servicePrincipals", "/groups", "/directoryObjects"} {

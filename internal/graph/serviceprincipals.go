@@ -288,6 +288,78 @@ func (h *Handler) assignAppRole(w http.ResponseWriter, r *http.Request, c caller
 		appRoleAssignmentsSet.typeName, appRoleAssignmentsSet.schema}, items[0].obj)
 }
 
+// assignAppRoleTo grants one of the resource service principal's app roles
+// to a user, group or service principal (POST
+// /servicePrincipals/{resource}/appRoleAssignedTo).
+func (h *Handler) assignAppRoleTo(w http.ResponseWriter, r *http.Request, c caller) {
+	res, ok := h.loadServicePrincipal(w, r, c)
+	if !ok {
+		return
+	}
+	var b struct {
+		PrincipalID string `json:"principalId"`
+		ResourceID  string `json:"resourceId"`
+		AppRoleID   string `json:"appRoleId"`
+	}
+	if !h.decode(w, r, &b) {
+		return
+	}
+	if b.ResourceID != "" && !strings.EqualFold(b.ResourceID, res.ID) {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "resourceId must be the service principal in the URL.")
+		return
+	}
+	if !directory.IsGUID(b.PrincipalID) || !directory.IsGUID(b.AppRoleID) {
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Properties 'principalId' and 'appRoleId' are required and must be GUIDs.")
+		return
+	}
+	if !h.authorize(w, r, c, directory.OpAssignAppRole, res.ID, "servicePrincipal.appRoleAssignedTo.create") {
+		return
+	}
+	a, err := h.dir.AssignAppRole(r.Context(), c.TenantID, b.PrincipalID, res.ID, b.AppRoleID)
+	h.recordChange(r, c, "servicePrincipal.appRoleAssignedTo.create", res.ID, err, "principalId", b.PrincipalID, "appRoleId", b.AppRoleID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	items := h.appRoleAssignmentItems(r.Context(), c.TenantID, []domain.AppRoleAssignment{a})
+	h.writeEntity(w, r, http.StatusCreated, entitySet{"servicePrincipals('" + res.ID + "')/appRoleAssignedTo",
+		appRoleAssignmentsSet.typeName, appRoleAssignmentsSet.schema}, items[0].obj)
+}
+
+// removeAppRoleAssignedTo revokes an assignment of one of the resource's app
+// roles, whoever holds it.
+func (h *Handler) removeAppRoleAssignedTo(w http.ResponseWriter, r *http.Request, c caller) {
+	res, ok := h.loadServicePrincipal(w, r, c)
+	if !ok {
+		return
+	}
+	granted, err := h.dir.AppRoleAssignedTo(r.Context(), c.TenantID, res.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	principal := ""
+	for _, a := range granted {
+		if strings.EqualFold(a.ID, r.PathValue("assignment")) {
+			principal = a.PrincipalID
+		}
+	}
+	if principal == "" {
+		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(r.PathValue("assignment")))
+		return
+	}
+	if !h.authorize(w, r, c, directory.OpAssignAppRole, res.ID, "servicePrincipal.appRoleAssignedTo.delete") {
+		return
+	}
+	_, err = h.dir.RemoveAppRoleAssignment(r.Context(), c.TenantID, principal, r.PathValue("assignment"))
+	h.recordChange(r, c, "servicePrincipal.appRoleAssignedTo.delete", res.ID, err, "assignment", r.PathValue("assignment"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (h *Handler) removeAppRoleAssignment(w http.ResponseWriter, r *http.Request, c caller) {
 	sp, ok := h.loadServicePrincipal(w, r, c)
 	if !ok {
@@ -348,20 +420,27 @@ func (h *Handler) decodeRef(w http.ResponseWriter, r *http.Request) (string, boo
 	return id, true
 }
 
-// manageOwned resolves an application or service principal and checks the
-// caller may manage it, returning its object id.
+// manageOwned resolves an application, service principal or group and
+// checks the caller may manage it, returning its object id.
 func (h *Handler) manageOwned(w http.ResponseWriter, r *http.Request, c caller, kind principalKind, action string) (string, bool) {
-	if kind == kindApp {
+	switch kind {
+	case kindApp:
 		app, ok := h.manageApplication(w, r, c, action)
 		return app.ID, ok
+	case kindGroup:
+		g, ok := h.manageGroup(w, r, c, action)
+		return g.ID, ok
 	}
 	sp, ok := h.manageServicePrincipal(w, r, c, action)
 	return sp.ID, ok
 }
 
 func ownerAction(kind principalKind, verb string) string {
-	if kind == kindApp {
+	switch kind {
+	case kindApp:
 		return "application.owner." + verb
+	case kindGroup:
+		return "group.owner." + verb
 	}
 	return "servicePrincipal.owner." + verb
 }

@@ -299,6 +299,8 @@ func TestNoRouterAnswers(t *testing.T) {
 		{".. after the tenant", "", "POST", "/" + tid + "/oauth2/../oauth2/v2.0/token", formType, form, 400, "aadsts", "90100"},
 		{"unknown path", "", "GET", "/nosuch", "", "", 404, "aadsts", "90100"},
 		{"root, not GET (GET / is the landing page)", "", "POST", "/", "", "", 405, "aadsts", "90100"},
+		// GET / is the landing page; an unknown file of the console is not.
+		{"unknown console file", "", "GET", "/portal/nosuch.js", "", "", 404, "aadsts", "90100"},
 		{"wrong method on an ops route", "", "POST", "/healthz", "", "", 405, "aadsts", "90100"},
 		{"graph without a version", gt, "GET", "/graph", "", "", 404, "error.code", "Request_ResourceNotFound"},
 		{"graph version without a slash", gt, "GET", "/graph/v1.0", "", "", 404, "error.code", "Request_ResourceNotFound"},

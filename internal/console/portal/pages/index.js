@@ -26,12 +26,21 @@ export const routes = [
   { path: '/audits/:id', title: 'Audit entry', render: page('./audits.js', 'showAudit') },
   { path: '/conditional-access', title: 'Conditional Access', render: page('./conditional-access.js', 'conditionalAccess') },
   { path: '/keys', title: 'Signing keys', render: page('./keys.js', 'signingKeys') },
+  { path: '/groups', title: 'Groups', render: page('./groups.js', 'listGroups') },
+  { path: '/groups/:id', title: 'Group', render: page('./groups.js', 'showGroup') },
+  { path: '/apps', title: 'App registrations', render: page('./apps.js', 'listApps') },
+  { path: '/apps/:id', title: 'App registration', render: page('./apps.js', 'showApp') },
+  { path: '/enterprise', title: 'Enterprise applications', render: page('./enterprise.js', 'listEnterprise') },
+  { path: '/enterprise/:id', title: 'Enterprise application', render: page('./enterprise.js', 'showEnterprise') },
 ];
 
 export const navigation = [
   { title: 'Directory', items: [
     { path: '/', title: 'Overview' },
     { path: '/users', title: 'Users' },
+    { path: '/groups', title: 'Groups' },
+    { path: '/apps', title: 'App registrations' },
+    { path: '/enterprise', title: 'Enterprise applications' },
   ] },
   { title: 'Resources', items: [
     { path: '/resources', title: 'Subscriptions' },
