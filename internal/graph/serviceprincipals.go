@@ -274,18 +274,32 @@ func (h *Handler) assignAppRole(w http.ResponseWriter, r *http.Request, c caller
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "principalId must be the service principal in the URL.")
 		return
 	}
-	if !h.authorize(w, r, c, directory.OpAssignAppRole, b.ResourceID, "servicePrincipal.appRoleAssignment.create") {
+	h.grantAppRole(w, r, c, appRoleGrant{principal: sp.ID, resource: b.ResourceID, role: b.AppRoleID,
+		action: "servicePrincipal.appRoleAssignment.create", target: sp.ID, set: "servicePrincipals('" + sp.ID + "')/appRoleAssignments"})
+}
+
+// appRoleGrant is one app role granted to a principal, as either side
+// asks for it (the principal's appRoleAssignments or the resource's
+// appRoleAssignedTo).
+type appRoleGrant struct {
+	principal, resource, role string
+	// action and target are the audit record's; set is the answer's entity set.
+	action, target, set string
+}
+
+// grantAppRole decides, assigns, audits and answers an app role grant.
+func (h *Handler) grantAppRole(w http.ResponseWriter, r *http.Request, c caller, g appRoleGrant) {
+	if !h.authorize(w, r, c, directory.OpAssignAppRole, g.resource, g.action) {
 		return
 	}
-	a, err := h.dir.AssignAppRole(r.Context(), c.TenantID, sp.ID, b.ResourceID, b.AppRoleID)
-	h.recordChange(r, c, "servicePrincipal.appRoleAssignment.create", sp.ID, err, "resourceId", b.ResourceID, "appRoleId", b.AppRoleID)
+	a, err := h.dir.AssignAppRole(r.Context(), c.TenantID, g.principal, g.resource, g.role)
+	h.recordChange(r, c, g.action, g.target, err, "principalId", g.principal, "resourceId", g.resource, "appRoleId", g.role)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	items := h.appRoleAssignmentItems(r.Context(), c.TenantID, []domain.AppRoleAssignment{a})
-	h.writeEntity(w, r, http.StatusCreated, entitySet{"servicePrincipals('" + sp.ID + "')/appRoleAssignments",
-		appRoleAssignmentsSet.typeName, appRoleAssignmentsSet.schema}, items[0].obj)
+	h.writeEntity(w, r, http.StatusCreated, entitySet{g.set, appRoleAssignmentsSet.typeName, appRoleAssignmentsSet.schema}, items[0].obj)
 }
 
 // assignAppRoleTo grants one of the resource service principal's app roles
@@ -312,18 +326,8 @@ func (h *Handler) assignAppRoleTo(w http.ResponseWriter, r *http.Request, c call
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Properties 'principalId' and 'appRoleId' are required and must be GUIDs.")
 		return
 	}
-	if !h.authorize(w, r, c, directory.OpAssignAppRole, res.ID, "servicePrincipal.appRoleAssignedTo.create") {
-		return
-	}
-	a, err := h.dir.AssignAppRole(r.Context(), c.TenantID, b.PrincipalID, res.ID, b.AppRoleID)
-	h.recordChange(r, c, "servicePrincipal.appRoleAssignedTo.create", res.ID, err, "principalId", b.PrincipalID, "appRoleId", b.AppRoleID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	items := h.appRoleAssignmentItems(r.Context(), c.TenantID, []domain.AppRoleAssignment{a})
-	h.writeEntity(w, r, http.StatusCreated, entitySet{"servicePrincipals('" + res.ID + "')/appRoleAssignedTo",
-		appRoleAssignmentsSet.typeName, appRoleAssignmentsSet.schema}, items[0].obj)
+	h.grantAppRole(w, r, c, appRoleGrant{principal: b.PrincipalID, resource: res.ID, role: b.AppRoleID,
+		action: "servicePrincipal.appRoleAssignedTo.create", target: res.ID, set: "servicePrincipals('" + res.ID + "')/appRoleAssignedTo"})
 }
 
 // removeAppRoleAssignedTo revokes an assignment of one of the resource's app
