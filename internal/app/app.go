@@ -163,8 +163,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	graph.NewAuthenticationMethods(graphHandler, ix.SignIns()).Register(mux)
 	graph.NewSigningKeys(graphHandler, s.keys).Register(mux)
 	arm.NewMetadata(base, "Tessera").Register(mux)
+	var caPEM []byte
+	if s.caFile != "" {
+		if caPEM, err = os.ReadFile(s.caFile); err != nil {
+			return nil, fmt.Errorf("read the CA certificate: %w", err)
+		}
+	}
 	consoleHandler, err := console.New(console.Info{TenantID: s.tenant.ID, TenantDomain: s.tenant.DefaultDomain(),
-		ClientID: directory.AppIDTesseraPortal, Ready: s.ready, BaseURL: base.For})
+		ClientID: directory.AppIDTesseraPortal, Ready: s.ready, BaseURL: base.For, CACertPEM: caPEM})
 	if err != nil {
 		return nil, fmt.Errorf("load the console: %w", err)
 	}

@@ -16,6 +16,8 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/pem"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"mime"
@@ -49,13 +51,17 @@ type Info struct {
 	// BaseURL is the server's base URL as a request addressed it (one of
 	// its own names, never an arbitrary Host header).
 	BaseURL func(*http.Request) string
+	// CACertPEM is the local CA's certificate, which clients must trust; nil
+	// when the operator serves a certificate of their own.
+	CACertPEM []byte
 }
 
 // Handler serves the landing page and the console's files.
 type Handler struct {
-	info    Info
-	landing *template.Template
-	files   map[string]file
+	info          Info
+	caFingerprint string
+	landing       *template.Template
+	files         map[string]file
 }
 
 type file struct {
@@ -67,6 +73,14 @@ type file struct {
 // New reads the embedded files once.
 func New(info Info) (*Handler, error) {
 	h := &Handler{info: info, files: map[string]file{}}
+	if block, _ := pem.Decode(info.CACertPEM); block != nil {
+		sum := sha256.Sum256(block.Bytes)
+		hexes := make([]string, len(sum))
+		for i, b := range sum {
+			hexes[i] = fmt.Sprintf("%02X", b)
+		}
+		h.caFingerprint = strings.Join(hexes, ":")
+	}
 	var err error
 	if h.landing, err = template.New("landing").Parse(landingTemplate); err != nil {
 		return nil, err
@@ -99,6 +113,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET "+Path+"{$}", h.serveIndex)
 	mux.HandleFunc("GET "+Path+"config.json", h.serveConfig)
+	if len(h.info.CACertPEM) > 0 {
+		mux.HandleFunc("GET /ca.pem", h.serveCA)
+	}
 	// One route per file: a pattern like /portal/{file...} would overlap
 	// the token service's /{tenant}/... routes.
 	for name := range h.files {
@@ -129,13 +146,16 @@ type landingPage struct {
 	DiscoveryURL string
 	Status       string
 	Healthy      bool
+	// CAFingerprint is the SHA-256 fingerprint of the local CA, as openssl
+	// prints it, for checking a downloaded copy; "" without a local CA.
+	CAFingerprint string
 }
 
 func (h *Handler) serveLanding(w http.ResponseWriter, r *http.Request) {
 	origin := h.info.BaseURL(r)
 	p := landingPage{Info: h.info, Origin: origin,
 		DiscoveryURL: origin + "/" + h.info.TenantID + "/v2.0/.well-known/openid-configuration",
-		Status:       "ready", Healthy: true}
+		Status:       "ready", Healthy: true, CAFingerprint: h.caFingerprint}
 	if h.info.Ready != nil {
 		if err := h.info.Ready(r.Context()); err != nil {
 			p.Status, p.Healthy = err.Error(), false
@@ -159,6 +179,16 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	// The redirect back from sign-in carries the code in this URL.
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(f.body)
+}
+
+// serveCA serves the local CA's certificate: public, and what a client on
+// another machine needs (`tessera env --ca-file`). The landing page shows
+// its fingerprint to check the download against.
+func (h *Handler) serveCA(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", `attachment; filename="tessera-ca.pem"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(h.info.CACertPEM)
 }
 
 // consoleConfig is what the console needs to sign in; it holds nothing

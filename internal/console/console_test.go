@@ -2,13 +2,23 @@ package console
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 const tenantID = "3f1c4a57-6d1b-4b8e-9f52-0c5d2b7a9e10"
@@ -170,5 +180,43 @@ func TestPortalFilesHaveNoInlineScript(t *testing.T) {
 	}
 	if strings.Count(body, "<script") != 1 || strings.Contains(body, " style=") || strings.Contains(body, " onclick=") {
 		t.Errorf("index.html has inline script or style: %s", body)
+	}
+}
+
+// TestCACertificate: with a local CA, /ca.pem serves its certificate and
+// the landing page shows its fingerprint and the --ca-file command; without
+// one (an operator's certificate), neither.
+func TestCACertificate(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Tessera local CA"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	h, err := New(Info{TenantID: tenantID, BaseURL: func(*http.Request) string { return "https://id.example.test" }, CACertPEM: caPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	s := httptest.NewServer(mux)
+	defer s.Close()
+	resp, body := get(t, s, "/ca.pem")
+	if resp.StatusCode != 200 || body != string(caPEM) {
+		t.Fatalf("GET /ca.pem: %d %q", resp.StatusCode, body)
+	}
+	sum := sha256.Sum256(der)
+	fp := strings.ToUpper(hex.EncodeToString(sum[:2])) // the first two bytes, as "AB:CD"
+	_, landing := get(t, s, "/")
+	if !strings.Contains(landing, `id="ca-fingerprint">`+fp[:2]+":"+fp[2:]) || !strings.Contains(landing, "--ca-file tessera-ca.pem") {
+		t.Errorf("the landing page lacks the CA's fingerprint %s… or the --ca-file command", fp)
+	}
+	if resp, _ := get(t, newServer(t, nil), "/ca.pem"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /ca.pem without a local CA: %d", resp.StatusCode)
 	}
 }
