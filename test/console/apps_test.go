@@ -32,6 +32,9 @@ type application struct {
 	PublicClient struct {
 		RedirectURIs []string `json:"redirectUris"`
 	} `json:"publicClient"`
+	Spa struct {
+		RedirectURIs []string `json:"redirectUris"`
+	} `json:"spa"`
 	PasswordCredentials []struct {
 		KeyID string `json:"keyId"`
 	} `json:"passwordCredentials"`
@@ -101,9 +104,12 @@ func TestConsoleApps(t *testing.T) {
 		browser.Type("#redirect-web", "https://ledger.example.com/signin-oidc"), browser.Submit("#redirect-web"),
 		browser.WaitText("#redirects-web", "https://ledger.example.com/signin-oidc"),
 		browser.Type("#redirect-publicClient", "http://localhost"), browser.Submit("#redirect-publicClient"),
-		browser.WaitText("#redirects-publicClient", "http://localhost"))
+		browser.WaitText("#redirects-publicClient", "http://localhost"),
+		browser.Type("#redirect-spa", "https://ledger.example.com/app/"), browser.Submit("#redirect-spa"),
+		browser.WaitText("#redirects-spa", "https://ledger.example.com/app/"))
 	app = getApp(id)
-	if !slices.Equal(app.Web.RedirectURIs, []string{"https://ledger.example.com/signin-oidc"}) || !slices.Equal(app.PublicClient.RedirectURIs, []string{"http://localhost"}) {
+	if !slices.Equal(app.Web.RedirectURIs, []string{"https://ledger.example.com/signin-oidc"}) || !slices.Equal(app.PublicClient.RedirectURIs, []string{"http://localhost"}) ||
+		!slices.Equal(app.Spa.RedirectURIs, []string{"https://ledger.example.com/app/"}) {
 		t.Fatalf("redirect URIs after adding in the console: web %v, public client %v", app.Web.RedirectURIs, app.PublicClient.RedirectURIs)
 	}
 	browser.Run(t, c.ctx, browser.Click(`#redirects-publicClient button[data-remove-uri="http://localhost"]`),
