@@ -30,7 +30,12 @@ type deviceAuthorizationResponse struct {
 // deviceCode serves POST /{tenant}/oauth2[/v2.0]/devicecode.
 func (in *Interactive) deviceCode(version int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := in.h.parseTokenRequest(w, r, version)
+		form, err := readTokenForm(w, r)
+		if err != nil {
+			in.h.writeError(w, r, err)
+			return
+		}
+		req, err := in.h.parseTokenRequest(r, form, version)
 		if err != nil {
 			in.h.writeError(w, r, err)
 			return

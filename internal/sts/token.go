@@ -21,12 +21,18 @@ func (h *Handler) tokenV2(w http.ResponseWriter, r *http.Request) { h.token(w, r
 func (h *Handler) tokenV1(w http.ResponseWriter, r *http.Request) { h.token(w, r, 1) }
 
 func (h *Handler) token(w http.ResponseWriter, r *http.Request, version int) {
-	req, err := h.parseTokenRequest(w, r, version)
+	form, err := readTokenForm(w, r)
+	if err != nil {
+		h.observeToken("", "invalid_request") // the body is consumed: its grant is unknown
+		h.writeError(w, r, err)
+		return
+	}
+	req, err := h.parseTokenRequest(r, form, version)
 	if req != nil && req.Origin != "" {
 		h.tokenCORS.Allow(w, r, h.tokens.SPAOriginAllowed(r.Context(), req.Tenant, req.ClientID, req.Origin))
 	}
 	if err != nil {
-		h.observeToken(r.PostFormValue("grant_type"), "invalid_request")
+		h.observeToken(form["grant_type"], "invalid_request")
 		h.writeError(w, r, err)
 		return
 	}
@@ -93,12 +99,8 @@ type v1Response struct {
 	userFields
 }
 
-// parseTokenRequest reads the form once into a token.Request.
-func (h *Handler) parseTokenRequest(w http.ResponseWriter, r *http.Request, version int) (*token.Request, error) {
-	form, err := readTokenForm(w, r)
-	if err != nil {
-		return nil, err
-	}
+// parseTokenRequest turns the form, read once, into a token.Request.
+func (h *Handler) parseTokenRequest(r *http.Request, form map[string]string, version int) (*token.Request, error) {
 	t, seg, err := h.resolveForToken(r)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,10 @@ func TestOperationsEndpoints(t *testing.T) {
 	s.AppToken(t, app.AppID, app.Secret, armScope)
 	s.PostForm(t, "/"+s.Bootstrap.TenantID+"/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
 		"client_id": {app.AppID}, "client_secret": {"wrong"}, "scope": {armScope}})
+	// A request refused before its grant runs (an unknown tenant) still
+	// counts under its grant type.
+	s.PostForm(t, "/no-such-tenant.example/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {app.AppID}, "client_secret": {app.Secret}, "scope": {armScope}})
 
 	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ready"`} {
 		resp, err := s.Client.Get(s.URL + path)
@@ -33,6 +37,7 @@ func TestOperationsEndpoints(t *testing.T) {
 	for _, want := range []string{
 		`tessera_tokens_issued_total{grant="client_credentials",result="success"}`,
 		`tessera_tokens_issued_total{grant="client_credentials",result="invalid_client"} 1`,
+		`tessera_tokens_issued_total{grant="client_credentials",result="invalid_request"} 1`,
 		`tessera_http_requests_total{method="POST",route="POST /{tenant}/oauth2/v2.0/token",status="200"}`,
 		`tessera_http_request_duration_seconds_bucket{route="POST /{tenant}/oauth2/v2.0/token"`,
 	} {
