@@ -429,7 +429,7 @@ func (in *Interactive) internalError(pc *pageCtx, err error) {
 	in.h.log.ErrorContext(pc.r.Context(), "sign-in page", "err", err, "request_id", httpx.RequestID(pc.r.Context()))
 	// 503 as the token endpoint answers a storage failure: retryable.
 	in.errorPage(pc, http.StatusServiceUnavailable, "Something went wrong",
-		"A transient error occurred. Please try again.", "AADSTS90033")
+		token.TransientMessage, "AADSTS90033")
 }
 
 // record writes an interactive sign-in to the sign-in log.

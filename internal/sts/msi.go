@@ -311,7 +311,7 @@ func (h *ManagedIdentityHandler) authenticate(w http.ResponseWriter, r *http.Req
 // unavailable answers a storage failure as retryable, never with its detail.
 func (h *ManagedIdentityHandler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.ErrorContext(r.Context(), "managed identity request failed", "err", err, "request_id", httpx.RequestID(r.Context()))
-	writeMSIError(w, http.StatusServiceUnavailable, token.ErrTemporarilyUnavailable, "A transient error has occurred. Please try again.")
+	writeMSIError(w, http.StatusServiceUnavailable, token.ErrTemporarilyUnavailable, token.TransientMessage)
 }
 
 func (h *ManagedIdentityHandler) token(w http.ResponseWriter, r *http.Request) {
@@ -362,7 +362,7 @@ func (h *ManagedIdentityHandler) token(w http.ResponseWriter, r *http.Request) {
 func (h *ManagedIdentityHandler) tokenError(w http.ResponseWriter, r *http.Request, err error) {
 	te, ok := token.AsError(err)
 	if !ok {
-		te = &token.Error{OAuth: token.ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		te = token.Transient(err)
 	}
 	switch {
 	case te.OAuth == token.ErrServerError || te.OAuth == token.ErrTemporarilyUnavailable:

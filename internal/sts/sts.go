@@ -106,7 +106,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	te, ok := token.AsError(err)
 	if !ok {
-		te = &token.Error{OAuth: token.ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		te = token.Transient(err)
 	}
 	switch {
 	case te.RetryAfter > 0:
@@ -132,7 +132,7 @@ func (h *Handler) tenant(w http.ResponseWriter, r *http.Request) (domain.Tenant,
 	if err != nil {
 		te, ok := token.AsError(err)
 		if !ok {
-			te = &token.Error{OAuth: token.ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+			te = token.Transient(err)
 		}
 		h.writeError(w, r, te)
 		return domain.Tenant{}, "", false

@@ -49,7 +49,7 @@ func (ClientCredentials) Exchange(ctx context.Context, s *Service, req *Request)
 	s.announceSuccess(ctx, req, ev)
 	tok, exp, nbf, err := s.Mint(c)
 	if err != nil {
-		return nil, ev, &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		return nil, ev, Transient(err)
 	}
 	return &Issued{
 		AccessToken: tok, ExpiresIn: int64(s.lifetime.Seconds()) - 1, ExpiresOn: exp, NotBefore: nbf,

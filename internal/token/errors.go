@@ -43,6 +43,16 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
+// TransientMessage is the one thing a caller is told when Tessera cannot
+// answer now (Entra's AADSTS90033); the cause goes to the log, never to
+// the caller.
+const TransientMessage = "A transient error has occurred. Please try again."
+
+// Transient wraps an internal failure as the server_error a client may retry.
+func Transient(err error) *Error {
+	return &Error{OAuth: ErrServerError, AADSTS: 90033, Description: TransientMessage, Cause: err}
+}
+
 // Errorf builds an *Error with a formatted description.
 func Errorf(oauth string, aadsts int, format string, args ...any) *Error {
 	return &Error{OAuth: oauth, AADSTS: aadsts, Description: fmt.Sprintf(format, args...)}

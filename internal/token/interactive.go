@@ -230,7 +230,7 @@ func (ix *Interactive) issueUser(ctx context.Context, s *Service, req *Request, 
 	}
 	at, exp, nbf, err := s.Mint(c)
 	if err != nil {
-		return nil, &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		return nil, Transient(err)
 	}
 	out := &Issued{
 		AccessToken: at, ExpiresIn: int64(s.lifetime.Seconds()) - 1, ExpiresOn: exp, NotBefore: nbf,
@@ -275,11 +275,11 @@ func (ix *Interactive) idToken(s *Service, req *Request, client userClient, auth
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {
-		return "", &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		return "", Transient(err)
 	}
 	tok, err := s.keys.Sign(payload)
 	if err != nil {
-		return "", &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		return "", Transient(err)
 	}
 	return tok, nil
 }

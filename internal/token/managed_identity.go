@@ -134,7 +134,7 @@ func (s *Service) issueManagedIdentity(ctx context.Context, req *ManagedIdentity
 	s.announceSuccess(ctx, signIn, ev)
 	tok, exp, nbf, err := s.Mint(c)
 	if err != nil {
-		return nil, &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		return nil, Transient(err)
 	}
 	return &Issued{AccessToken: tok, ExpiresIn: int64(s.lifetime.Seconds()) - 1, ExpiresOn: exp, NotBefore: nbf,
 		Resource: req.Resource}, nil
@@ -218,7 +218,7 @@ func (s *Service) IssueWorkloadToken(ctx context.Context, req WorkloadTokenReque
 	}
 	var terr error
 	if err != nil {
-		terr = &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+		terr = Transient(err)
 	}
 	s.record(ctx, &Request{Version: 1, Tenant: req.Tenant, GrantType: GrantWorkloadIdentity, ClientID: req.NodeID,
 		ClientIP: req.ClientIP, CorrelationID: req.CorrelationID},

@@ -319,7 +319,7 @@ func (s *Service) ResolveResource(ctx context.Context, tenant domain.Tenant, nam
 		}
 		byName, err := s.dir.ResourceIndex(ctx, tenant.ID)
 		if err != nil {
-			return Resource{}, &Error{OAuth: ErrServerError, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+			return Resource{}, Transient(err)
 		}
 		s.resMu.Lock()
 		s.resources[tenant.ID] = &resourceIndex{byName: byName, loadedAt: s.now()}
@@ -454,5 +454,5 @@ func (s *Service) accessClaimsFor(req *Request, res Resource) *AccessClaims {
 
 // errStore wraps a storage failure as a retryable server error.
 func errStore(err error) error {
-	return &Error{OAuth: ErrTemporarilyUnavailable, AADSTS: 90033, Description: "A transient error has occurred. Please try again.", Cause: err}
+	return &Error{OAuth: ErrTemporarilyUnavailable, AADSTS: 90033, Description: TransientMessage, Cause: err}
 }
