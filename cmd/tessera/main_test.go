@@ -30,7 +30,7 @@ func TestExitStatus(t *testing.T) {
 		{args: []string{"foo"}, code: 2, stderr: "tessera: 'foo' is misspelled or not recognized by the system."},
 		{args: []string{"tenant", "show"}, code: 2, stderr: "'show' is misspelled or not recognized by the system.\nCommands of 'tessera tenant': update."},
 		{args: []string{"tenant", "show", "--data-dir", "d"}, code: 2, stderr: "'show' is misspelled"},
-		{args: []string{"account", "list"}, code: 2, stderr: "Commands of 'tessera account': get-access-token, show."},
+		{args: []string{"account", "lsit"}, code: 2, stderr: "Did you mean 'tessera account list'?\nCommands of 'tessera account': get-access-token, list, set, show."},
 		{args: []string{"ad", "sp", "shwo"}, code: 2, stderr: "Did you mean 'tessera ad sp show'?"},
 		{args: []string{"help", "tenant", "show"}, code: 2, stderr: "'show' is misspelled"},
 		{args: []string{"tenant"}, code: 2, stderr: "'tessera tenant' needs a command: update."},
