@@ -3,7 +3,7 @@
 // server's own code and message (Graph's and ARM's error bodies share the
 // {"error":{"code","message"}} shape), which pages show as they are.
 
-import { token } from './auth.js';
+import { token, forget } from './auth.js';
 
 export const GRAPH = '/graph/v1.0';
 export const API_VERSIONS = {
@@ -27,12 +27,18 @@ export class ApiError extends Error {
 // includes it whichever replica answers.
 let revision = 0;
 
-async function call(resource, url, { method = 'GET', body, headers = {} } = {}) {
+async function call(resource, url, opts = {}, retried = false) {
+  const { method = 'GET', body, headers = {} } = opts;
   const bearer = await token(resource);
   const h = { Authorization: `Bearer ${bearer}`, ...headers };
   if (revision) h['x-ms-tessera-min-revision'] = String(revision);
   if (body !== undefined) h['Content-Type'] = 'application/json';
   const resp = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  if (resp.status === 401 && !retried) {
+    // The token was refused (expired early, revoked): renew it once.
+    forget(resource);
+    return call(resource, url, opts, true);
+  }
   const rev = Number(resp.headers.get('x-ms-tessera-revision') || 0);
   if (rev > revision) revision = rev;
   const text = await resp.text();

@@ -195,6 +195,12 @@ export function token(resource) {
   return next;
 }
 
+// forget drops the access token for a resource, so the next call renews it
+// (after the resource refused it: revoked, or its signing key rotated).
+export function forget(resource) {
+  accessTokens.delete(resource);
+}
+
 // signOut forgets the tokens and ends the session at the token service,
 // which sends the browser back here.
 export function signOut() {
