@@ -74,7 +74,7 @@ func (g *graph) tenant(ctx context.Context) (string, error) {
 // printRaw prints Graph objects as Graph returned them, indented.
 func printRaw(w io.Writer, raw json.RawMessage) error { return printJSON(w, raw) }
 
-func rawList[T interface{ JSON() json.RawMessage }](items []T) []json.RawMessage {
+func rawList[T graphObject](items []T) []json.RawMessage {
 	out := make([]json.RawMessage, len(items))
 	for i, it := range items {
 		out[i] = it.JSON()
@@ -86,17 +86,13 @@ func rawList[T interface{ JSON() json.RawMessage }](items []T) []json.RawMessage
 // (e.g. (*directory.Client).ResolveGroup) and runs run on it.
 func resolved[T any](ref *string, resolve func(*directory.Client, context.Context, string) (T, error),
 	run func(ctx context.Context, cmd *cobra.Command, g *graph, obj T) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, _ []string) error {
-		g, err := newGraph()
+	return withGraph(func(ctx context.Context, cmd *cobra.Command, g *graph) error {
+		obj, err := resolve(g.dir, ctx, *ref)
 		if err != nil {
 			return err
 		}
-		obj, err := resolve(g.dir, cmd.Context(), *ref)
-		if err != nil {
-			return err
-		}
-		return run(cmd.Context(), cmd, g, obj)
-	}
+		return run(ctx, cmd, g, obj)
+	})
 }
 
 // ---- service principals ----
@@ -132,90 +128,33 @@ with --sdk-auth the credentials file of the Azure SDKs' auth-file format.`,
 	create.Flags().IntVar(&years, "years", 1, "years the secret is valid")
 	create.Flags().BoolVar(&sdkAuth, "sdk-auth", false, "print the Azure SDK auth file (clientId, clientSecret, subscriptionId, tenantId, endpoints)")
 
-	var id string
-	show := &cobra.Command{
-		Use:   "show",
-		Short: "Show a service principal by app id, identifier URI or object id",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			sp, err := g.dir.ResolveServicePrincipal(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, sp.JSON())
-		},
-	}
-	show.Flags().StringVar(&id, "id", "", "app id, service principal name or object id")
-	_ = show.MarkFlagRequired("id")
-
-	var displayName, spn string
 	var all bool
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List service principals (the first 100 unless --all or a filter is given)",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			var filter []string
-			if displayName != "" {
-				filter = append(filter, directory.StartsWith("displayName", displayName))
-			}
-			if spn != "" {
-				filter = append(filter, directory.AnyEq("servicePrincipalNames", spn))
-			}
+	show, list, del := noun[directory.ServicePrincipal]{
+		ref:     objectFlag{name: "id", usage: "app id, service principal name or object id"},
+		resolve: (*directory.Client).ResolveServicePrincipal,
+		list: func(d *directory.Client, ctx context.Context, filter string) ([]directory.ServicePrincipal, error) {
 			max := 100
-			if all || len(filter) > 0 {
+			if all || filter != "" {
 				max = 0
 			}
-			sps, err := g.dir.ListServicePrincipals(cmd.Context(), strings.Join(filter, " and "), max)
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, rawList(sps))
+			return d.ListServicePrincipals(ctx, filter, max)
 		},
-	}
-	list.Flags().StringVar(&displayName, "display-name", "", "display names starting with this")
-	list.Flags().StringVar(&spn, "spn", "", "service principal name (app id or identifier URI)")
+		filters: []listFilter{
+			displayNamePrefix,
+			{"spn", "service principal name (app id or identifier URI)", "servicePrincipalNames", directory.AnyEq},
+		},
+		remove:      (*directory.Client).DeleteServicePrincipal,
+		idOf:        func(sp directory.ServicePrincipal) string { return sp.ID },
+		showShort:   "Show a service principal by app id, identifier URI or object id",
+		listShort:   "List service principals (the first 100 unless --all or a filter is given)",
+		deleteShort: "Delete a service principal",
+	}.verbs()
 	list.Flags().BoolVar(&all, "all", false, "list all, not only the first 100")
 
-	del := &cobra.Command{
-		Use:   "delete",
-		Short: "Delete a service principal",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			sp, err := g.dir.ResolveServicePrincipal(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			return g.dir.DeleteServicePrincipal(cmd.Context(), sp.ID)
-		},
-	}
-	del.Flags().StringVar(&id, "id", "", "app id, service principal name or object id")
-	_ = del.MarkFlagRequired("id")
-
-	sp.AddCommand(create, show, list, del, credentialCommand("service principal", func(ctx context.Context, g *graph, id string) (credentialTarget, error) {
-		sp, err := g.dir.ResolveServicePrincipal(ctx, id)
-		if err != nil {
-			return credentialTarget{}, err
-		}
-		return credentialTarget{
-			appID: sp.AppID, passwords: sp.PasswordCredentials,
-			add: func(ctx context.Context, body map[string]any) (directory.PasswordCredential, error) {
-				return g.dir.AddServicePrincipalPassword(ctx, sp.ID, body)
-			},
-			remove: func(ctx context.Context, keyID string) error {
-				return g.dir.RemoveServicePrincipalPassword(ctx, sp.ID, keyID)
-			},
-		}, nil
-	}))
+	sp.AddCommand(create, show, list, del, credentialCommand("service principal", (*directory.Client).ResolveServicePrincipal,
+		func(sp directory.ServicePrincipal) credentialTarget {
+			return credentialTarget{objectID: sp.ID, appID: sp.AppID, passwords: sp.PasswordCredentials}
+		}, (*directory.Client).AddServicePrincipalPassword, (*directory.Client).RemoveServicePrincipalPassword))
 	return sp
 }
 
@@ -379,14 +318,17 @@ func (g *graph) defaultSubscription(ctx context.Context) (string, error) {
 // credentialTarget is an application or service principal whose secrets
 // `credential reset` replaces.
 type credentialTarget struct {
-	appID     string
-	passwords []directory.PasswordCredential
-	add       func(context.Context, map[string]any) (directory.PasswordCredential, error)
-	remove    func(context.Context, string) error
+	objectID, appID string
+	passwords       []directory.PasswordCredential
 }
 
-// credentialCommand is `credential reset` for applications and service principals.
-func credentialCommand(what string, resolve func(context.Context, *graph, string) (credentialTarget, error)) *cobra.Command {
+// credentialCommand is `credential reset` for applications and service
+// principals: resolve finds the object --id names, target reads its secrets,
+// add and remove change them by object id.
+func credentialCommand[T any](what string, resolve func(*directory.Client, context.Context, string) (T, error),
+	target func(T) credentialTarget,
+	add func(*directory.Client, context.Context, string, map[string]any) (directory.PasswordCredential, error),
+	remove func(*directory.Client, context.Context, string, string) error) *cobra.Command {
 	cred := &cobra.Command{Use: "credential", Short: "Manage the " + what + "'s secrets"}
 	var id, displayName string
 	var years int
@@ -403,18 +345,19 @@ func credentialCommand(what string, resolve func(context.Context, *graph, string
 			if err != nil {
 				return err
 			}
-			target, err := resolve(ctx, g, id)
+			obj, err := resolve(g.dir, ctx, id)
 			if err != nil {
 				return err
 			}
+			t := target(obj)
 			if !appendSecret {
-				for _, p := range target.passwords {
-					if err := target.remove(ctx, p.KeyID); err != nil {
+				for _, p := range t.passwords {
+					if err := remove(g.dir, ctx, t.objectID, p.KeyID); err != nil {
 						return err
 					}
 				}
 			}
-			pw, err := target.add(ctx, directory.NewPassword(displayName, time.Duration(years)*365*24*time.Hour))
+			pw, err := add(g.dir, ctx, t.objectID, directory.NewPassword(displayName, time.Duration(years)*365*24*time.Hour))
 			if err != nil {
 				return err
 			}
@@ -423,7 +366,7 @@ func credentialCommand(what string, resolve func(context.Context, *graph, string
 				return err
 			}
 			fmt.Fprintln(cmd.ErrOrStderr(), "The output includes credentials that you must protect.")
-			return printResult(cmd, rbacCredentials{AppID: target.appID, Password: pw.SecretText, Tenant: tenant})
+			return printResult(cmd, rbacCredentials{AppID: t.appID, Password: pw.SecretText, Tenant: tenant})
 		},
 	}
 	reset.Flags().StringVar(&id, "id", "", "app id, identifier URI or object id")
@@ -446,12 +389,7 @@ func adAppCommand() *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Register an application (an existing one with the same display name is updated)",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
+		RunE: withGraph(func(ctx context.Context, cmd *cobra.Command, g *graph) error {
 			body := map[string]any{"displayName": displayName}
 			if len(identifierURIs) > 0 {
 				body["identifierUris"] = identifierURIs
@@ -488,7 +426,7 @@ func adAppCommand() *cobra.Command {
 				return err
 			}
 			return printResult(cmd, a.JSON())
-		},
+		}),
 	}
 	create.Flags().StringVar(&displayName, "display-name", "", "display name")
 	create.Flags().StringSliceVar(&identifierURIs, "identifier-uris", nil, "identifier URIs (application id URIs)")
@@ -498,88 +436,27 @@ func adAppCommand() *cobra.Command {
 	create.Flags().StringVar(&signInAudience, "sign-in-audience", "", "AzureADMyOrg (default), AzureADMultipleOrgs, ...")
 	_ = create.MarkFlagRequired("display-name")
 
-	var listName, listAppID, listURI string
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List applications",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			var filter []string
-			if listName != "" {
-				filter = append(filter, directory.StartsWith("displayName", listName))
-			}
-			if listAppID != "" {
-				filter = append(filter, directory.Eq("appId", listAppID))
-			}
-			if listURI != "" {
-				filter = append(filter, directory.AnyEq("identifierUris", listURI))
-			}
-			apps, err := g.dir.ListApplications(cmd.Context(), strings.Join(filter, " and "))
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, rawList(apps))
+	show, list, del := noun[directory.Application]{
+		ref:     objectFlag{name: "id", usage: "app id, identifier URI or object id"},
+		resolve: (*directory.Client).ResolveApplication,
+		list:    (*directory.Client).ListApplications,
+		filters: []listFilter{
+			displayNamePrefix,
+			{"app-id", "application (client) id", "appId", directory.Eq},
+			{"identifier-uri", "identifier URI", "identifierUris", directory.AnyEq},
 		},
-	}
-	list.Flags().StringVar(&listName, "display-name", "", "display names starting with this")
-	list.Flags().StringVar(&listAppID, "app-id", "", "application (client) id")
-	list.Flags().StringVar(&listURI, "identifier-uri", "", "identifier URI")
+		remove:      (*directory.Client).DeleteApplication,
+		idOf:        func(a directory.Application) string { return a.ID },
+		showShort:   "Show an application by app id, identifier URI or object id",
+		listShort:   "List applications",
+		deleteShort: "Delete an application with its service principal, secrets and role assignments",
+	}.verbs()
 
-	var id string
-	show := &cobra.Command{
-		Use:   "show",
-		Short: "Show an application by app id, identifier URI or object id",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			a, err := g.dir.ResolveApplication(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, a.JSON())
-		},
-	}
-	show.Flags().StringVar(&id, "id", "", "app id, identifier URI or object id")
-	_ = show.MarkFlagRequired("id")
-
-	del := &cobra.Command{
-		Use:   "delete",
-		Short: "Delete an application with its service principal, secrets and role assignments",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			a, err := g.dir.ResolveApplication(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			return g.dir.DeleteApplication(cmd.Context(), a.ID)
-		},
-	}
-	del.Flags().StringVar(&id, "id", "", "app id, identifier URI or object id")
-	_ = del.MarkFlagRequired("id")
-
-	app.AddCommand(create, list, show, del, credentialCommand("application", func(ctx context.Context, g *graph, id string) (credentialTarget, error) {
-		a, err := g.dir.ResolveApplication(ctx, id)
-		if err != nil {
-			return credentialTarget{}, err
-		}
-		return credentialTarget{
-			appID: a.AppID, passwords: a.PasswordCredentials,
-			add: func(ctx context.Context, body map[string]any) (directory.PasswordCredential, error) {
-				return g.dir.AddApplicationPassword(ctx, a.ID, body)
-			},
-			remove: func(ctx context.Context, keyID string) error {
-				return g.dir.RemoveApplicationPassword(ctx, a.ID, keyID)
-			},
-		}, nil
-	}), federatedCredentialCommand())
+	app.AddCommand(create, list, show, del, credentialCommand("application", (*directory.Client).ResolveApplication,
+		func(a directory.Application) credentialTarget {
+			return credentialTarget{objectID: a.ID, appID: a.AppID, passwords: a.PasswordCredentials}
+		}, (*directory.Client).AddApplicationPassword, (*directory.Client).RemoveApplicationPassword),
+		federatedCredentialCommand())
 	return app
 }
 
@@ -649,15 +526,11 @@ func adUserCommand() *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a user",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
+		RunE: withGraph(func(ctx context.Context, cmd *cobra.Command, g *graph) error {
 			if mailNickname == "" {
 				mailNickname, _, _ = strings.Cut(upn, "@")
 			}
-			u, err := g.dir.CreateUser(cmd.Context(), map[string]any{
+			u, err := g.dir.CreateUser(ctx, map[string]any{
 				"userPrincipalName": upn, "displayName": displayName, "mailNickname": mailNickname, "accountEnabled": true,
 				"passwordProfile": map[string]any{"password": password, "forceChangePasswordNextSignIn": forceChange},
 			})
@@ -665,7 +538,7 @@ func adUserCommand() *cobra.Command {
 				return err
 			}
 			return printResult(cmd, u.JSON())
-		},
+		}),
 	}
 	create.Flags().StringVar(&displayName, "display-name", "", "display name")
 	create.Flags().StringVar(&upn, "user-principal-name", "", "user principal name, e.g. someone@contoso.tessera.local")
@@ -676,65 +549,21 @@ func adUserCommand() *cobra.Command {
 		_ = create.MarkFlagRequired(f)
 	}
 
+	show, list, del := noun[directory.User]{
+		ref:     objectFlag{name: "id", usage: "object id or user principal name"},
+		resolve: (*directory.Client).GetUser,
+		list:    (*directory.Client).ListUsers,
+		filters: []listFilter{
+			{"upn", "user principal name", "userPrincipalName", directory.Eq},
+			displayNamePrefix,
+		},
+		remove:      (*directory.Client).DeleteUser,
+		showShort:   "Show a user by object id or user principal name",
+		listShort:   "List users",
+		deleteShort: "Delete a user",
+	}.verbs()
+
 	var id string
-	show := &cobra.Command{
-		Use:   "show",
-		Short: "Show a user by object id or user principal name",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			u, err := g.dir.GetUser(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, u.JSON())
-		},
-	}
-	show.Flags().StringVar(&id, "id", "", "object id or user principal name")
-	_ = show.MarkFlagRequired("id")
-
-	var listUPN, listName string
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List users",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			var filter []string
-			if listUPN != "" {
-				filter = append(filter, directory.Eq("userPrincipalName", listUPN))
-			}
-			if listName != "" {
-				filter = append(filter, directory.StartsWith("displayName", listName))
-			}
-			users, err := g.dir.ListUsers(cmd.Context(), strings.Join(filter, " and "))
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, rawList(users))
-		},
-	}
-	list.Flags().StringVar(&listUPN, "upn", "", "user principal name")
-	list.Flags().StringVar(&listName, "display-name", "", "display names starting with this")
-
-	del := &cobra.Command{
-		Use:   "delete",
-		Short: "Delete a user",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			return g.dir.DeleteUser(cmd.Context(), id)
-		},
-	}
-	del.Flags().StringVar(&id, "id", "", "object id or user principal name")
-	_ = del.MarkFlagRequired("id")
-
 	var enabled, forceNext string
 	update := &cobra.Command{
 		Use:   "update",
@@ -816,12 +645,7 @@ func adGroupCommand() *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a security group (an existing one with the same name and nickname is shown)",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
+		RunE: withGraph(func(ctx context.Context, cmd *cobra.Command, g *graph) error {
 			existing, err := g.dir.ListGroups(ctx, directory.Eq("displayName", displayName)+" and "+directory.Eq("mailNickname", mailNickname))
 			if err != nil {
 				return err
@@ -834,7 +658,7 @@ func adGroupCommand() *cobra.Command {
 				return err
 			}
 			return printResult(cmd, grp.JSON())
-		},
+		}),
 	}
 	create.Flags().StringVar(&displayName, "display-name", "", "display name")
 	create.Flags().StringVar(&mailNickname, "mail-nickname", "", "mail nickname")
@@ -842,60 +666,20 @@ func adGroupCommand() *cobra.Command {
 	_ = create.MarkFlagRequired("display-name")
 	_ = create.MarkFlagRequired("mail-nickname")
 
-	var groupID string
-	show := &cobra.Command{
-		Use:   "show",
-		Short: "Show a group by object id or display name",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			grp, err := g.dir.ResolveGroup(cmd.Context(), groupID)
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, grp.JSON())
+	show, list, del := noun[directory.Group]{
+		ref:     objectFlag{name: "group", shorthand: "g", usage: "object id or display name"},
+		resolve: (*directory.Client).ResolveGroup,
+		list:    (*directory.Client).ListGroups,
+		filters: []listFilter{
+			{"filter", "OData filter, e.g. \"mailNickname eq 'ml-team'\"", "", rawFilter},
+			displayNamePrefix,
 		},
-	}
-	show.Flags().StringVarP(&groupID, "group", "g", "", "object id or display name")
-	_ = show.MarkFlagRequired("group")
-
-	var listName, listFilter string
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List groups",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := newGraph()
-			if err != nil {
-				return err
-			}
-			var filter []string
-			if listFilter != "" {
-				filter = append(filter, listFilter)
-			}
-			if listName != "" {
-				filter = append(filter, directory.StartsWith("displayName", listName))
-			}
-			groups, err := g.dir.ListGroups(cmd.Context(), strings.Join(filter, " and "))
-			if err != nil {
-				return err
-			}
-			return printResult(cmd, rawList(groups))
-		},
-	}
-	list.Flags().StringVar(&listName, "display-name", "", "display names starting with this")
-	list.Flags().StringVar(&listFilter, "filter", "", "OData filter, e.g. \"mailNickname eq 'ml-team'\"")
-
-	del := &cobra.Command{
-		Use:   "delete",
-		Short: "Delete a group by object id or display name",
-		RunE: resolved(&groupID, (*directory.Client).ResolveGroup, func(ctx context.Context, _ *cobra.Command, g *graph, grp directory.Group) error {
-			return g.dir.DeleteGroup(ctx, grp.ID)
-		}),
-	}
-	del.Flags().StringVarP(&groupID, "group", "g", "", "object id or display name")
-	_ = del.MarkFlagRequired("group")
+		remove:      (*directory.Client).DeleteGroup,
+		idOf:        func(grp directory.Group) string { return grp.ID },
+		showShort:   "Show a group by object id or display name",
+		listShort:   "List groups",
+		deleteShort: "Delete a group by object id or display name",
+	}.verbs()
 
 	group.AddCommand(create, show, list, del, adGroupMemberCommand())
 	return group

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
@@ -58,14 +59,14 @@ func (b applicationBody) keyInputs() (*[]directory.KeyCredentialInput, string) {
 	return &out, ""
 }
 
-func (h *Handler) applicationItems(r *http.Request, c caller) ([]item, error) {
+func (h *Handler) applicationItems(r *http.Request, c caller) ([]odata.Item, error) {
 	apps, err := h.dir.ListApplications(r.Context(), c.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	items := make([]item, 0, len(apps))
+	items := make([]odata.Item, 0, len(apps))
 	for _, a := range apps {
-		items = append(items, item{created: a.CreatedAt, id: a.ID, obj: toMap(toApplicationJSON(a))})
+		items = append(items, odata.Item{Created: a.CreatedAt, ID: a.ID, Object: toMap(toApplicationJSON(a))})
 	}
 	return items, nil
 }
@@ -404,10 +405,10 @@ func (h *Handler) listFederatedCredentials(w http.ResponseWriter, r *http.Reques
 	if !ok {
 		return
 	}
-	items := make([]item, 0, len(app.FederatedCredentials))
+	items := make([]odata.Item, 0, len(app.FederatedCredentials))
 	for i, f := range app.FederatedCredentials {
 		// Kept in the order they were added.
-		items = append(items, item{created: app.CreatedAt.Add(time.Duration(i) * time.Microsecond), id: f.ID, obj: toMap(toFederatedJSON(f))})
+		items = append(items, odata.Item{Created: app.CreatedAt.Add(time.Duration(i) * time.Microsecond), ID: f.ID, Object: toMap(toFederatedJSON(f))})
 	}
 	h.writeList(w, r, h.ficContext(app), q, items)
 }

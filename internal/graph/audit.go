@@ -24,6 +24,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -39,35 +40,46 @@ const (
 )
 
 // Filterable properties, as Graph documents them for these logs.
-var signInSchema = schema{
-	"id": {"id", kindString}, "createddatetime": {"createdDateTime", kindDateTime},
-	"userid": {"userId", kindString}, "userprincipalname": {"userPrincipalName", kindString},
-	"userdisplayname": {"userDisplayName", kindString}, "appid": {"appId", kindString},
-	"appdisplayname": {"appDisplayName", kindString}, "ipaddress": {"ipAddress", kindString},
-	"correlationid": {"correlationId", kindString}, "conditionalaccessstatus": {"conditionalAccessStatus", kindString},
-	"clientappused": {"clientAppUsed", kindString}, "isinteractive": {"isInteractive", kindBool},
-	"resourceid": {"resourceId", kindString}, "resourcedisplayname": {"resourceDisplayName", kindString},
-	"serviceprincipalid": {"servicePrincipalId", kindString}, "serviceprincipalname": {"servicePrincipalName", kindString},
-	"status/errorcode":          {"status/errorCode", kindNumber},
-	"authenticationrequirement": {"authenticationRequirement", kindString},
+var signInSchema = odata.Declare(map[string]odata.Kind{
+	"id": odata.KindString, "createdDateTime": odata.KindDateTime,
+	"userId": odata.KindString, "userPrincipalName": odata.KindString,
+	"userDisplayName": odata.KindString, "appId": odata.KindString,
+	"appDisplayName": odata.KindString, "ipAddress": odata.KindString,
+	"correlationId": odata.KindString, "conditionalAccessStatus": odata.KindString,
+	"clientAppUsed": odata.KindString, "isInteractive": odata.KindBool,
+	"resourceId": odata.KindString, "resourceDisplayName": odata.KindString,
+	"servicePrincipalId": odata.KindString, "servicePrincipalName": odata.KindString,
+	"status/errorCode": odata.KindNumber, "authenticationRequirement": odata.KindString,
+})
+
+var directoryAuditSchema = odata.Declare(map[string]odata.Kind{
+	"id": odata.KindString, "activityDateTime": odata.KindDateTime,
+	"activityDisplayName": odata.KindString, "category": odata.KindString,
+	"correlationId": odata.KindString, "loggedByService": odata.KindString,
+	"operationType": odata.KindString, "result": odata.KindString,
+	"initiatedBy/user/id": odata.KindString, "initiatedBy/user/userPrincipalName": odata.KindString,
+	"initiatedBy/app/appId": odata.KindString, "initiatedBy/app/displayName": odata.KindString,
+})
+
+// auditLogType is one of the two logs: the schema its filters bind to, the
+// time property the store can bound, and the JSON form of an event.
+type auditLogType struct {
+	schema       odata.Schema
+	typeName     string
+	timeProperty string // the event's time, which the store can bound
+	shape        func(domain.AuditEvent) map[string]any
 }
 
-var directoryAuditSchema = schema{
-	"id": {"id", kindString}, "activitydatetime": {"activityDateTime", kindDateTime},
-	"activitydisplayname": {"activityDisplayName", kindString}, "category": {"category", kindString},
-	"correlationid": {"correlationId", kindString}, "loggedbyservice": {"loggedByService", kindString},
-	"operationtype": {"operationType", kindString}, "result": {"result", kindString},
-	"initiatedby/user/id":                {"initiatedBy/user/id", kindString},
-	"initiatedby/user/userprincipalname": {"initiatedBy/user/userPrincipalName", kindString},
-	"initiatedby/app/appid":              {"initiatedBy/app/appId", kindString},
-	"initiatedby/app/displayname":        {"initiatedBy/app/displayName", kindString},
-}
+var (
+	signInLog         = auditLogType{signInSchema, signInType, "createdDateTime", signInJSON}
+	directoryAuditLog = auditLogType{directoryAuditSchema, directoryAuditType, "activityDateTime", directoryAuditJSON}
+)
 
-func auditShape(kind string) (schema, string, func(domain.AuditEvent) map[string]any) {
+func auditLogOf(kind string) auditLogType {
 	if kind == domain.AuditSignIn {
-		return signInSchema, signInType, signInJSON
+		return signInLog
 	}
-	return directoryAuditSchema, directoryAuditType, directoryAuditJSON
+	return directoryAuditLog
 }
 
 // auditList serves auditLogs/signIns and auditLogs/directoryAudits, newest
@@ -77,7 +89,7 @@ func (h *Handler) auditList(kind string) authedHandler {
 		if !h.authorize(w, r, c, directory.OpReadAuditLogs, "", "auditLogs.read") {
 			return
 		}
-		sc, typeName, shape := auditShape(kind)
+		logType := auditLogOf(kind)
 		q := r.URL.Query()
 		limit := 100
 		if v := q.Get("$top"); v != "" {
@@ -88,22 +100,18 @@ func (h *Handler) auditList(kind string) authedHandler {
 			}
 			limit = n
 		}
-		var filter filterNode
+		var filter *odata.Filter
 		if f, ok := q["$filter"]; ok {
-			n, qerr := parseFilter(f[0])
-			if qerr == nil {
-				n, qerr = n.bind(sc, typeName)
-			}
-			if qerr != nil {
-				h.writeError(w, r, http.StatusBadRequest, qerr.code, qerr.msg)
+			var qerr *odata.Error
+			if filter, qerr = odata.ParseFilter(f[0], logType.schema, logType.typeName); qerr != nil {
+				h.writeError(w, r, http.StatusBadRequest, qerr.Code, qerr.Message)
 				return
 			}
-			filter = n
 		}
 		sel := store.AuditFilter{TenantID: c.TenantID, Kind: kind, Limit: limit}
 		if filter != nil {
 			sel.Limit = auditScan
-			narrowAuditRead(&sel, filter)
+			narrowAuditRead(&sel, filter, logType.timeProperty)
 		}
 		events, err := h.store.ListAudit(r.Context(), sel)
 		if err != nil {
@@ -112,8 +120,8 @@ func (h *Handler) auditList(kind string) authedHandler {
 		}
 		out := make([]map[string]any, 0, min(len(events), limit))
 		for _, e := range events {
-			obj := shape(e)
-			if filter != nil && !filter.eval(obj) {
+			obj := logType.shape(e)
+			if !filter.Match(obj) {
 				continue
 			}
 			if out = append(out, obj); len(out) == limit {
@@ -129,32 +137,11 @@ func (h *Handler) auditList(kind string) authedHandler {
 // (createdDateTime or activityDateTime ge|gt|le|lt …), when every result must
 // satisfy them, i.e. at the top level or in a top-level "and". The whole
 // filter is still applied to what the store returns.
-func narrowAuditRead(sel *store.AuditFilter, n filterNode) {
-	switch n := n.(type) {
-	case andNode:
-		for _, t := range n.terms {
-			narrowAuditRead(sel, t)
-		}
-	case eqNode:
-		if n.prop == "id" && n.lit.kind == litString {
-			sel.ID = n.lit.s
-		}
-	case cmpNode:
-		if (n.prop != "createdDateTime" && n.prop != "activityDateTime") || n.lit.kind != litDateTime {
-			return
-		}
-		// The store's bounds are inclusive; gt and lt are then exact here.
-		switch t := n.lit.t; n.op {
-		case "ge", "gt":
-			if t.After(sel.Since) {
-				sel.Since = t
-			}
-		case "le", "lt":
-			if sel.Until.IsZero() || t.Before(sel.Until) {
-				sel.Until = t
-			}
-		}
+func narrowAuditRead(sel *store.AuditFilter, f *odata.Filter, timeProperty string) {
+	if id, ok := f.RequiredEqual("id"); ok {
+		sel.ID = id
 	}
+	sel.Since, sel.Until = f.RequiredTimeRange(timeProperty)
 }
 
 // auditGet serves auditLogs/signIns/{id} and auditLogs/directoryAudits/{id}:
@@ -165,7 +152,6 @@ func (h *Handler) auditGet(kind string) authedHandler {
 		if !h.authorize(w, r, c, directory.OpReadAuditLogs, "", "auditLogs.read") {
 			return
 		}
-		_, _, shape := auditShape(kind)
 		id := r.PathValue("id")
 		events, err := h.store.ListAudit(r.Context(), store.AuditFilter{TenantID: c.TenantID, Kind: kind, ID: id, Limit: 1})
 		if err != nil {
@@ -176,7 +162,7 @@ func (h *Handler) auditGet(kind string) authedHandler {
 			h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(displayRef(id)))
 			return
 		}
-		obj := shape(events[0])
+		obj := auditLogOf(kind).shape(events[0])
 		obj["@odata.context"] = h.metadata(r) + "auditLogs/" + auditSet(kind) + "/$entity"
 		wire.WriteJSON(w, http.StatusOK, obj)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/token"
@@ -373,10 +374,10 @@ func notFoundMessage(id string) string {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *directory.InvalidError
 	var nf *directory.NotFoundError
-	var qe *queryError
+	var qe *odata.Error
 	switch {
 	case errors.As(err, &qe):
-		h.writeError(w, r, http.StatusBadRequest, qe.code, qe.msg)
+		h.writeError(w, r, http.StatusBadRequest, qe.Code, qe.Message)
 	case errors.As(err, &inv):
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, inv.Message)
 	case errors.Is(err, directory.ErrForbidden):
@@ -556,10 +557,10 @@ func (h *Handler) metadata(r *http.Request) string { return h.base.For(r) + Pref
 
 // query parses the query options of a collection request, answering 400 on
 // a bad one.
-func (h *Handler) query(w http.ResponseWriter, r *http.Request, set entitySet) (listQuery, bool) {
-	q, err := parseListQuery(r.URL.Query(), set.schema, set.typeName, r.Header.Get("ConsistencyLevel"))
+func (h *Handler) query(w http.ResponseWriter, r *http.Request, set entitySet) (odata.Query, bool) {
+	q, err := odata.ParseQuery(r.URL.Query(), set.schema, set.typeName, r.Header.Get("ConsistencyLevel"))
 	if err != nil {
-		h.writeError(w, r, http.StatusBadRequest, err.code, err.msg)
+		h.writeError(w, r, http.StatusBadRequest, err.Code, err.Message)
 		return q, false
 	}
 	return q, true
@@ -574,23 +575,23 @@ type listBody struct {
 
 // writeList answers a collection request: filtered, paged, projected, as
 // {"@odata.context","@odata.count"?,"value","@odata.nextLink"?}.
-func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, context string, q listQuery, items []item) {
-	page, total, next := q.page(items)
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, context string, q odata.Query, items []odata.Item) {
+	page, total, next := q.Page(items)
 	body := listBody{Context: h.metadata(r) + context, Value: make([]map[string]any, 0, len(page))}
-	if q.selekt != nil {
-		body.Context += "(" + strings.Join(q.selekt, ",") + ")"
+	if q.Select != nil {
+		body.Context += "(" + strings.Join(q.Select, ",") + ")"
 	}
 	for _, it := range page {
-		body.Value = append(body.Value, project(it.obj, q.selekt))
+		body.Value = append(body.Value, odata.Project(it.Object, q.Select))
 	}
-	if q.count {
+	if q.Count {
 		body.Count = &total
 	}
-	if next != nil {
+	if next != "" {
 		v := r.URL.Query()
-		v.Set("$skiptoken", next.encode())
-		if q.top != defaultPageSize {
-			v.Set("$top", itoa(q.top))
+		v.Set("$skiptoken", next)
+		if q.Top != odata.DefaultPageSize {
+			v.Set("$top", itoa(q.Top))
 		}
 		body.NextLink = h.base.For(r) + r.URL.Path + "?" + encodeQuery(v)
 	}
@@ -604,12 +605,12 @@ func encodeQuery(v url.Values) string {
 
 // writeEntity answers with one object, honouring $select.
 func (h *Handler) writeEntity(w http.ResponseWriter, r *http.Request, status int, set entitySet, obj map[string]any) {
-	sel, err := parseSelect(r.URL.Query(), set.schema, set.typeName)
+	sel, err := odata.ParseSelect(r.URL.Query(), set.schema, set.typeName)
 	if err != nil {
-		h.writeError(w, r, http.StatusBadRequest, err.code, err.msg)
+		h.writeError(w, r, http.StatusBadRequest, err.Code, err.Message)
 		return
 	}
-	out := project(obj, sel)
+	out := odata.Project(obj, sel)
 	ctx := h.metadata(r) + set.context
 	if sel != nil {
 		ctx += "(" + strings.Join(sel, ",") + ")"
@@ -619,7 +620,7 @@ func (h *Handler) writeEntity(w http.ResponseWriter, r *http.Request, status int
 }
 
 // countOf serves {collection}/$count: the number of objects, as text.
-func (h *Handler) countOf(set entitySet, load func(r *http.Request, c caller) ([]item, error)) authedHandler {
+func (h *Handler) countOf(set entitySet, load func(r *http.Request, c caller) ([]odata.Item, error)) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c caller) {
 		if !strings.EqualFold(strings.TrimSpace(r.Header.Get("ConsistencyLevel")), "eventual") {
 			h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "$count is not currently supported.")
@@ -634,8 +635,7 @@ func (h *Handler) countOf(set entitySet, load func(r *http.Request, c caller) ([
 			h.fail(w, r, err)
 			return
 		}
-		q.top = len(items) + 1
-		_, total, _ := q.page(items)
+		total := q.CountMatches(items)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, itoa(total))

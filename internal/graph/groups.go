@@ -5,6 +5,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 )
 
 type groupBody struct {
@@ -14,14 +15,14 @@ type groupBody struct {
 	MailEnabled     *bool   `json:"mailEnabled"`
 }
 
-func (h *Handler) groupItems(r *http.Request, c caller) ([]item, error) {
+func (h *Handler) groupItems(r *http.Request, c caller) ([]odata.Item, error) {
 	groups, err := h.dir.ListGroups(r.Context(), c.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	items := make([]item, 0, len(groups))
+	items := make([]odata.Item, 0, len(groups))
 	for _, g := range groups {
-		items = append(items, item{created: g.CreatedAt, id: g.ID, obj: toMap(toGroupJSON(g))})
+		items = append(items, odata.Item{Created: g.CreatedAt, ID: g.ID, Object: toMap(toGroupJSON(g))})
 	}
 	return items, nil
 }

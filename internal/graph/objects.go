@@ -5,13 +5,14 @@ import (
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/directory"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
 // writeObjects answers a list of mixed directory objects (members, owners,
 // memberOf); each carries its "@odata.type".
-func (h *Handler) writeObjects(w http.ResponseWriter, r *http.Request, q listQuery, objs []directory.Object) {
-	items := make([]item, 0, len(objs))
+func (h *Handler) writeObjects(w http.ResponseWriter, r *http.Request, q odata.Query, objs []directory.Object) {
+	items := make([]odata.Item, 0, len(objs))
 	for _, o := range objs {
 		items = append(items, objectItem(o))
 	}

@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/tessera-id/tessera/internal/directory"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
-func roleDefinitionItems() []item {
-	items := make([]item, 0, len(directory.DirectoryRoles))
+func roleDefinitionItems() []odata.Item {
+	items := make([]odata.Item, 0, len(directory.DirectoryRoles))
 	for i, d := range directory.DirectoryRoles {
-		items = append(items, item{created: time.Unix(0, 0).Add(time.Duration(i) * time.Microsecond), id: d.ID, obj: toMap(roleDefinitionJSON{
+		items = append(items, odata.Item{Created: time.Unix(0, 0).Add(time.Duration(i) * time.Microsecond), ID: d.ID, Object: toMap(roleDefinitionJSON{
 			ID: d.ID, DisplayName: d.DisplayName, Description: d.Description, IsBuiltIn: true, IsEnabled: true, TemplateID: d.ID,
 		})})
 	}
@@ -36,9 +37,9 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 		h.fail(w, r, err)
 		return
 	}
-	items := make([]item, 0, len(as))
+	items := make([]odata.Item, 0, len(as))
 	for _, a := range as {
-		items = append(items, item{created: a.CreatedAt, id: a.ID, obj: toMap(toRoleAssignmentJSON(a))})
+		items = append(items, odata.Item{Created: a.CreatedAt, ID: a.ID, Object: toMap(toRoleAssignmentJSON(a))})
 	}
 	h.writeList(w, r, roleAssignmentsSet.context, q, items)
 }

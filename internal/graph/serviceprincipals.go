@@ -7,17 +7,18 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
-func (h *Handler) servicePrincipalItems(r *http.Request, c caller) ([]item, error) {
+func (h *Handler) servicePrincipalItems(r *http.Request, c caller) ([]odata.Item, error) {
 	sps, err := h.dir.ListServicePrincipals(r.Context(), c.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	items := make([]item, 0, len(sps))
+	items := make([]odata.Item, 0, len(sps))
 	for _, sp := range sps {
-		items = append(items, item{created: sp.CreatedAt, id: sp.ID, obj: toMap(toServicePrincipalJSON(sp))})
+		items = append(items, odata.Item{Created: sp.CreatedAt, ID: sp.ID, Object: toMap(toServicePrincipalJSON(sp))})
 	}
 	return items, nil
 }
@@ -188,7 +189,7 @@ var principalTypes = map[string]string{
 
 // appRoleAssignmentItems shapes assignments with their principal's and
 // resource's names.
-func (h *Handler) appRoleAssignmentItems(ctx context.Context, tenantID string, as []domain.AppRoleAssignment) []item {
+func (h *Handler) appRoleAssignmentItems(ctx context.Context, tenantID string, as []domain.AppRoleAssignment) []odata.Item {
 	names := map[string]directory.Object{}
 	get := func(id string) directory.Object {
 		if o, ok := names[id]; ok {
@@ -209,10 +210,10 @@ func (h *Handler) appRoleAssignmentItems(ctx context.Context, tenantID string, a
 		}
 		return ""
 	}
-	items := make([]item, 0, len(as))
+	items := make([]odata.Item, 0, len(as))
 	for _, a := range as {
 		p, res := get(a.PrincipalID), get(a.ResourceID)
-		items = append(items, item{created: a.CreatedAt, id: a.ID, obj: toMap(appRoleAssignmentJSON{
+		items = append(items, odata.Item{Created: a.CreatedAt, ID: a.ID, Object: toMap(appRoleAssignmentJSON{
 			ID: a.ID, AppRoleID: a.AppRoleID, CreatedDateTime: graphTime(a.CreatedAt), PrincipalID: a.PrincipalID,
 			PrincipalType: principalTypes[p.Kind], PrincipalDisplayName: name(p), ResourceID: a.ResourceID, ResourceDisplayName: name(res),
 		})})
@@ -299,7 +300,7 @@ func (h *Handler) grantAppRole(w http.ResponseWriter, r *http.Request, c caller,
 		return
 	}
 	items := h.appRoleAssignmentItems(r.Context(), c.TenantID, []domain.AppRoleAssignment{a})
-	h.writeEntity(w, r, http.StatusCreated, entitySet{g.set, appRoleAssignmentsSet.typeName, appRoleAssignmentsSet.schema}, items[0].obj)
+	h.writeEntity(w, r, http.StatusCreated, entitySet{g.set, appRoleAssignmentsSet.typeName, appRoleAssignmentsSet.schema}, items[0].Object)
 }
 
 // assignAppRoleTo grants one of the resource service principal's app roles

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 )
 
 // Graph's JSON shapes of directory objects (AZURE_CLI.md §5). Secrets never
@@ -269,8 +270,8 @@ func objectMap(o directory.Object) map[string]any {
 	return map[string]any{}
 }
 
-func objectItem(o directory.Object) item {
-	return item{created: o.CreatedAt(), id: o.ID(), obj: objectMap(o)}
+func objectItem(o directory.Object) odata.Item {
+	return odata.Item{Created: o.CreatedAt(), ID: o.ID(), Object: objectMap(o)}
 }
 
 // Entity sets: the context name, the type name in messages, and the schema
@@ -278,29 +279,29 @@ func objectItem(o directory.Object) item {
 type entitySet struct {
 	context  string
 	typeName string
-	schema   schema
+	schema   odata.Schema
 }
 
 var (
-	usersSet        = entitySet{"users", "microsoft.graph.user", schemaOf(toMap(toUserJSON(domain.User{})))}
-	groupsSet       = entitySet{"groups", "microsoft.graph.group", schemaOf(toMap(toGroupJSON(domain.Group{})))}
+	usersSet        = entitySet{"users", "microsoft.graph.user", odata.SchemaOf(toMap(toUserJSON(domain.User{})))}
+	groupsSet       = entitySet{"groups", "microsoft.graph.group", odata.SchemaOf(toMap(toGroupJSON(domain.Group{})))}
 	applicationsSet = entitySet{"applications", "microsoft.graph.application",
-		schemaOf(toMap(toApplicationJSON(domain.Application{})))}
+		odata.SchemaOf(toMap(toApplicationJSON(domain.Application{})))}
 	servicePrincipalsSet = entitySet{"servicePrincipals", "microsoft.graph.servicePrincipal",
-		schemaOf(toMap(toServicePrincipalJSON(domain.ServicePrincipal{})))}
+		odata.SchemaOf(toMap(toServicePrincipalJSON(domain.ServicePrincipal{})))}
 	// directoryObjectsSet holds users, groups and service principals (members,
 	// owners, getByIds): any of their properties may be filtered on.
-	directoryObjectsSet = entitySet{"directoryObjects", "microsoft.graph.directoryObject", schemaOf(
+	directoryObjectsSet = entitySet{"directoryObjects", "microsoft.graph.directoryObject", odata.SchemaOf(
 		toMap(toUserJSON(domain.User{})), toMap(toGroupJSON(domain.Group{})),
 		toMap(toServicePrincipalJSON(domain.ServicePrincipal{})), toMap(toApplicationJSON(domain.Application{})))}
 	federatedSet = entitySet{"federatedIdentityCredentials", "microsoft.graph.federatedIdentityCredential",
-		schemaOf(toMap(toFederatedJSON(domain.FederatedIdentityCredential{})))}
+		odata.SchemaOf(toMap(toFederatedJSON(domain.FederatedIdentityCredential{})))}
 	appRoleAssignmentsSet = entitySet{"appRoleAssignments", "microsoft.graph.appRoleAssignment",
-		schemaOf(toMap(appRoleAssignmentJSON{}))}
+		odata.SchemaOf(toMap(appRoleAssignmentJSON{}))}
 	roleAssignmentsSet = entitySet{"roleManagement/directory/roleAssignments", "microsoft.graph.unifiedRoleAssignment",
-		schemaOf(toMap(roleAssignmentJSON{}))}
+		odata.SchemaOf(toMap(roleAssignmentJSON{}))}
 	roleDefinitionsSet = entitySet{"roleManagement/directory/roleDefinitions", "microsoft.graph.unifiedRoleDefinition",
-		schemaOf(toMap(roleDefinitionJSON{}))}
+		odata.SchemaOf(toMap(roleDefinitionJSON{}))}
 )
 
 type federatedJSON struct {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
@@ -21,14 +22,14 @@ type userBody struct {
 	PasswordProfile   *passwordProfileJSON `json:"passwordProfile"`
 }
 
-func (h *Handler) userItems(r *http.Request, c caller) ([]item, error) {
+func (h *Handler) userItems(r *http.Request, c caller) ([]odata.Item, error) {
 	users, err := h.dir.ListUsers(r.Context(), c.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	items := make([]item, 0, len(users))
+	items := make([]odata.Item, 0, len(users))
 	for _, u := range users {
-		items = append(items, item{created: u.CreatedAt, id: u.ID, obj: toMap(toUserJSON(u))})
+		items = append(items, odata.Item{Created: u.CreatedAt, ID: u.ID, Object: toMap(toUserJSON(u))})
 	}
 	return items, nil
 }
