@@ -8,9 +8,9 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/issuer"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
-	"github.com/tessera-id/tessera/internal/wire"
 )
 
 // JWTBearerAssertionType is the only client_assertion_type Entra accepts.
@@ -223,6 +223,6 @@ func (s *Service) audienceChecker(req *Request) func(string) bool {
 				}
 			}
 		}
-		return a == strings.ToLower(wire.V2Issuer(req.BaseURL, req.Tenant.ID))
+		return a == strings.ToLower(issuer.V2(req.BaseURL, req.Tenant.ID))
 	}
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/issuer"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
-	"github.com/tessera-id/tessera/internal/wire"
 )
 
 // Interactive holds what the user grants share: the sign-in state store,
@@ -269,9 +269,9 @@ func (ix *Interactive) idToken(s *Service, req *Request, client userClient, auth
 		c.AuthTime = auth.AuthTime.Unix()
 	}
 	if req.Version == 1 {
-		c.Iss, c.Ver, c.Upn, c.UniqueName = wire.V1Issuer(req.Tenant.ID), "1.0", u.UserPrincipalName, u.UserPrincipalName
+		c.Iss, c.Ver, c.Upn, c.UniqueName = issuer.V1(req.Tenant.ID), "1.0", u.UserPrincipalName, u.UserPrincipalName
 	} else {
-		c.Iss, c.Ver = wire.V2Issuer(req.BaseURL, req.Tenant.ID), "2.0"
+		c.Iss, c.Ver = issuer.V2(req.BaseURL, req.Tenant.ID), "2.0"
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {

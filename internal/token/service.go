@@ -15,8 +15,8 @@ import (
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/feed"
+	"github.com/tessera-id/tessera/internal/issuer"
 	"github.com/tessera-id/tessera/internal/store"
-	"github.com/tessera-id/tessera/internal/wire"
 )
 
 // Request is a token request parsed once at the edge. Grants read what they
@@ -440,13 +440,13 @@ func (s *Service) Directory() *directory.Service { return s.dir }
 func (s *Service) accessClaimsFor(req *Request, res Resource) *AccessClaims {
 	c := &AccessClaims{Aud: res.Audience, Tid: req.Tenant.ID}
 	if res.ServicePrincipal.AccessTokenAcceptedVersion == 2 {
-		c.Iss = wire.V2Issuer(req.BaseURL, req.Tenant.ID)
+		c.Iss = issuer.V2(req.BaseURL, req.Tenant.ID)
 		c.Ver = "2.0"
 		if strings.EqualFold(res.Audience, res.ServicePrincipal.AppID) {
 			c.Aud = res.ServicePrincipal.AppID
 		}
 	} else {
-		c.Iss = wire.V1Issuer(req.Tenant.ID)
+		c.Iss = issuer.V1(req.Tenant.ID)
 		c.Ver = "1.0"
 	}
 	return c

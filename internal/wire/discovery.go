@@ -1,5 +1,7 @@
 package wire
 
+import "github.com/tessera-id/tessera/internal/issuer"
+
 // OpenIDConfiguration is the OpenID Connect discovery document in the field
 // order and shape Entra ID publishes.
 type OpenIDConfiguration struct {
@@ -51,12 +53,6 @@ func hostOf(base string) string {
 	return base
 }
 
-// V2Issuer is the issuer of v2 tokens and id_tokens for a tenant.
-func V2Issuer(base, tenantID string) string { return base + "/" + tenantID + "/v2.0" }
-
-// V1Issuer is the issuer of v1 access tokens, as Entra names it.
-func V1Issuer(tenantID string) string { return "https://sts.windows.net/" + tenantID + "/" }
-
 // DiscoveryV2 builds /{tenant}/v2.0/.well-known/openid-configuration.
 func DiscoveryV2(p DiscoveryParams) OpenIDConfiguration {
 	t := p.BaseURL + "/" + p.Segment
@@ -70,7 +66,7 @@ func DiscoveryV2(p DiscoveryParams) OpenIDConfiguration {
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		ResponseTypesSupported:            []string{"code", "id_token", "code id_token", "id_token token"},
 		ScopesSupported:                   []string{"openid", "profile", "email", "offline_access"},
-		Issuer:                            V2Issuer(p.BaseURL, p.TenantID),
+		Issuer:                            issuer.V2(p.BaseURL, p.TenantID),
 		RequestURIParameterSupported:      false,
 		UserInfoEndpoint:                  p.BaseURL + "/oidc/userinfo",
 		AuthorizationEndpoint:             t + "/oauth2/v2.0/authorize",
@@ -101,7 +97,7 @@ func DiscoveryV1(p DiscoveryParams) OpenIDConfiguration {
 		SubjectTypesSupported:             []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		ResponseTypesSupported:            []string{"code", "id_token", "code id_token", "token id_token", "token"},
-		Issuer:                            V1Issuer(p.TenantID),
+		Issuer:                            issuer.V1(p.TenantID),
 		MicrosoftMultiRefreshToken:        true,
 		UserInfoEndpoint:                  p.BaseURL + "/" + p.Segment + "/openid/userinfo",
 		AuthorizationEndpoint:             t + "/oauth2/authorize",
