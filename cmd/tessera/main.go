@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -74,6 +75,8 @@ func buildVersion() string {
 type serverFlags struct {
 	configFile, dataDir, listen, publicURL, store, tlsCert, tlsKey, logLevel, signingBackend, sqliteSynchronous string
 	hostnames                                                                                                   []string
+	// publicCloudNames is serve's alone.
+	publicCloudNames bool
 }
 
 func (f *serverFlags) bind(cmd *cobra.Command) {
@@ -109,6 +112,9 @@ func (f *serverFlags) load(cmd *cobra.Command) (config.Config, error) {
 		set("sqlite-synchronous", &c.SQLiteSynchronous, f.sqliteSynchronous)
 		if cmd.Flags().Changed("hostname") {
 			c.Hostnames = f.hostnames
+		}
+		if cmd.Flags().Changed("public-cloud-names") {
+			c.PublicCloudNames = f.publicCloudNames
 		}
 	})
 }
@@ -202,11 +208,20 @@ func serveCommand() *cobra.Command {
 					fmt.Fprintf(out, "On another machine, with a copy of the CA file (it holds no secret): eval \"$(tessera env --url %s --ca-file ca.pem)\"\n", cfg.PublicURL)
 				}
 			}
+			if cfg.PublicCloudNames {
+				fmt.Fprintf(out, "Also answering for the public cloud's names (%s).\n", strings.Join(app.PublicCloudHosts(), ", "))
+				if _, port, _ := net.SplitHostPort(cfg.Listen); port != "443" {
+					fmt.Fprintf(out, "Clients reach those names on port 443, and this server listens on %s: use --listen <address>:443.\n", cfg.Listen)
+				}
+				fmt.Fprintln(out, "Send the names here with `tessera hosts --apply`; see docs/verbatim.md.")
+			}
 			fmt.Fprintf(out, "Serving %s\n", cfg.PublicURL)
 			return srv.Run(ctx)
 		},
 	}
 	f.bind(cmd)
+	cmd.Flags().BoolVar(&f.publicCloudNames, "public-cloud-names", false,
+		"also answer for the public cloud's host names (login.microsoftonline.com, management.azure.com, graph.microsoft.com, ...) and put them in the generated certificate; see `tessera hosts`")
 	return cmd
 }
 

@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			return nil, fmt.Errorf("load TLS certificate: %w", err)
 		}
 	} else {
-		s.tls, s.caFile, err = ensureLocalTLS(cfg.DataDir, cfg.Hostnames, time.Now())
+		s.tls, s.caFile, err = ensureLocalTLS(cfg.DataDir, cfg.Hostnames, cfg.PublicCloudNames, time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +131,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	log.Info("tokens are signed", "kid", s.keys.CurrentKeyID(), "rsa", s.keys.SigningBackend())
 	s.audit = audit.New(s.store, log)
 	m := metrics.New()
-	base := httpx.NewBaseURLs(cfg.PublicURL, s.hostNames())
+	var cloudNames []string
+	if cfg.PublicCloudNames {
+		cloudNames = PublicCloudHosts()
+		log.Info("answering for the public cloud's host names", "names", cloudNames)
+	}
+	base := httpx.NewBaseURLsWith(cfg.PublicURL, s.hostNames(), cloudNames)
 	// Managed identities are service principals: the directory creates and
 	// deletes them, with its cascades, inside the resource manager's writes.
 	res := resources.NewService(s.store, dir, time.Now)
@@ -180,7 +185,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	mux.Handle("GET /metrics", m.Handler())
 
 	armHandler := arm.New(s.keys, s.rbac, res, base, s.audit, arm.Options{Logger: log})
-	root := &root{arm: armHandler, mux: mux, graph: graphHandler, sts: stsHandler}
+	root := &root{arm: armHandler, mux: mux, graph: graphHandler, sts: stsHandler,
+		hosts: hostSurfaces(cfg.PublicCloudNames), cloudMetadata: arm.NewPublicCloudMetadata()}
 	handler := httpx.WithRequestIDs(httpx.Observe(httpx.WithRevisions(root, s.feed, maxRevisionWait), log, m.ObserveRequest))
 	s.http = &http.Server{
 		Addr:              cfg.Listen,
