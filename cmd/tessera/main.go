@@ -31,7 +31,7 @@ func main() {
 
 func newRoot() *cobra.Command {
 	root := cli.Root()
-	root.AddCommand(serveCommand(), keysCommand(), tenantCommand())
+	root.AddCommand(serveCommand(), keysCommand(), tenantCommand(), hostsCommand())
 	root.Version = buildVersion()
 	return root
 }
