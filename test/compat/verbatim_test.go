@@ -170,6 +170,23 @@ func TestPublicCloudNames(t *testing.T) {
 		}
 	})
 
+	t.Run("Node DefaultAzureCredential", func(t *testing.T) {
+		c := nodeIdentity(t)
+		env := append(append(baseEnv(t), v.trustEnv()...), spEnv...)
+		stdout, stderr, err := runClient(t, nodeTimeout, "identity.js default", env, v.wrap[0], append(v.wrap[1:], c.node, c.script, "default")...)
+		res := decodeNode(t, "default", stdout, stderr, err)
+		if res.Error != "" {
+			t.Fatalf("%s: %s\n%s", res.Error, res.Message, stderr)
+		}
+		if res.Credential != "EnvironmentCredential" {
+			t.Errorf("token came from %q, want EnvironmentCredential", res.Credential)
+		}
+		claims := claimsOf(t, res.Token)
+		if claims["iss"] != "https://sts.windows.net/"+tid+"/" || claims["appid"] != sp.AppID {
+			t.Errorf("token iss %v appid %v", claims["iss"], claims["appid"])
+		}
+	})
+
 	t.Run("az login --service-principal in AzureCloud", func(t *testing.T) {
 		az := findAz(t)
 		a := emptyAzSession(t, az, s)
