@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"crypto/tls"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,6 +65,27 @@ func startVerbatim(t *testing.T) verbatim {
 	ln.Close()
 	s := testserver.Start(t, testserver.Options{Listen: "127.0.0.1:443", Config: func(c *config.Config) { c.PublicCloudNames = true }})
 	return verbatim{s: s, wrap: wrap}
+}
+
+// browser is a test browser on this machine's side of the namespace: it
+// reaches the public cloud's login name at Tessera's address, as a person's
+// browser would through the hosts file.
+func (v verbatim) browser(t *testing.T) *testserver.Browser {
+	b := v.s.NewBrowser(t)
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	b.Client.Transport = &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: v.s.CAPool},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, "127.0.0.1:443")
+		},
+	}
+	b.Client.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Host != "login.microsoftonline.com" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return b
 }
 
 // trustEnv is what `tessera env --public-cloud-names` exports: the CA
@@ -205,5 +229,42 @@ func TestPublicCloudNames(t *testing.T) {
 		if !slices.ContainsFunc(groups, func(g struct{ Name string }) bool { return g.Name == rg }) {
 			t.Errorf("az group list: %+v lacks %s", groups, rg)
 		}
+	})
+
+	t.Run("az login --use-device-code in AzureCloud", func(t *testing.T) {
+		az := findAz(t)
+		u, ws := signinUser(t, s, "verbatimuser")
+		a := emptyAzSession(t, az, s)
+		a.wrap = v.wrap
+		lines, wait := a.start(t, nil, "login", "--use-device-code")
+		re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) `)
+		deadline := time.After(azTimeout)
+	read:
+		for {
+			select {
+			case line := <-lines:
+				if m := re.FindStringSubmatch(line); m != nil {
+					if !strings.HasPrefix(m[1], "https://login.microsoftonline.com/") {
+						t.Errorf("az sends the person to %s", m[1])
+					}
+					if err := v.browser(t).ApproveDeviceCode(m[1], m[2], u.UPN, u.Password); err != nil {
+						t.Fatal(err)
+					}
+					break read
+				}
+			case <-deadline:
+				t.Fatal("az printed no device code message")
+			}
+		}
+		res := wait()
+		if res.code != 0 {
+			t.Fatalf("%s", res)
+		}
+		var subs []azSubscription
+		if err := json.Unmarshal(res.stdout, &subs); err != nil || len(subs) != 1 || subs[0].User.Name != u.UPN ||
+			subs[0].CloudName != "AzureCloud" || subs[0].TenantID != tid {
+			t.Fatalf("az login printed %s (%v)", res.stdout, err)
+		}
+		a.userChecks(t, ws)
 	})
 }
