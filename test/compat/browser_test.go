@@ -49,8 +49,9 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newChrome starts a headless Chromium and returns a tab's context.
-func newChrome(t *testing.T) context.Context {
+// newChrome starts a headless Chromium, with extra options if any, and
+// returns a tab's context.
+func newChrome(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
@@ -62,6 +63,7 @@ func newChrome(t *testing.T) context.Context {
 		chromedp.Flag("ignore-certificate-errors", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })

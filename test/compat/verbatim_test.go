@@ -2,19 +2,23 @@ package compat
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
-	"crypto/tls"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/tessera-id/tessera/internal/app"
 	"github.com/tessera-id/tessera/internal/config"
@@ -228,6 +232,54 @@ func TestPublicCloudNames(t *testing.T) {
 		a.json(t, &groups, "group", "list")
 		if !slices.ContainsFunc(groups, func(g struct{ Name string }) bool { return g.Name == rg }) {
 			t.Errorf("az group list: %+v lacks %s", groups, rg)
+		}
+	})
+
+	t.Run("the guide's snippet: DefaultAzureCredential, then InteractiveBrowserCredential in Chromium", func(t *testing.T) {
+		py := pythonInterpreter(t)
+		// Chromium runs outside the namespace: a resolver rule sends the
+		// login name to Tessera, as the hosts file does for the client.
+		ctx := newChrome(t, chromedp.Flag("host-resolver-rules", "MAP login.microsoftonline.com 127.0.0.1"))
+		u, _ := signinUser(t, s, "guideuser")
+		opener, urls := testserver.OpenerScript(t, "browser")
+		errc := make(chan error, 1)
+		go func() {
+			select {
+			case authURL := <-urls:
+				if !strings.HasPrefix(authURL, "https://login.microsoftonline.com/") {
+					errc <- fmt.Errorf("the credential opened %s", authURL)
+					return
+				}
+				bctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+				defer cancel()
+				errc <- chromedp.Do(bctx, chromedp.Navigate(authURL), login(u.UPN, u.Password))
+			case <-time.After(2 * time.Minute):
+				errc <- errors.New("the credential opened no browser")
+			}
+		}()
+		script, err := filepath.Abs(filepath.Join("python", "guide_fallback.py"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := append(append(baseEnv(t), v.trustEnv()...), "BROWSER="+opener)
+		stdout, stderr, runErr := runClient(t, 3*time.Minute, "guide_fallback.py", env, v.wrap[0], append(v.wrap[1:], py, script)...)
+		var res struct {
+			pythonResult
+			Fallback string `json:"fallback"`
+		}
+		decodeResultLine(t, "guide_fallback.py", stdout, stderr, runErr, &res)
+		if runErr != nil || res.Error != "" {
+			t.Fatalf("guide_fallback.py: %v: %s: %s\n%s", runErr, res.Error, res.Message, stderr)
+		}
+		if err := <-errc; err != nil {
+			t.Fatalf("browser: %v", err)
+		}
+		if res.Fallback == "" || res.Credential != "InteractiveBrowserCredential" || len(res.Tokens) == 0 {
+			t.Fatalf("fallback %q, credential %q, %d tokens", res.Fallback, res.Credential, len(res.Tokens))
+		}
+		c := claimsOf(t, res.Tokens[0].AccessToken)
+		if c["upn"] != u.UPN || c["aud"] != "https://management.azure.com" || c["tid"] != tid {
+			t.Errorf("token claims upn %v aud %v tid %v", c["upn"], c["aud"], c["tid"])
 		}
 	})
 
