@@ -144,6 +144,9 @@ func TestPublicCloudNames(t *testing.T) {
 					if a.body["token_endpoint"] != wantToken || a.body["issuer"] != wantIss {
 						t.Errorf("%s%s%s: token_endpoint %v issuer %v, want %s and %s", host, port, path, a.body["token_endpoint"], a.body["issuer"], wantToken, wantIss)
 					}
+					if a.body["msgraph_host"] != "graph.microsoft.com" || a.body["cloud_instance_name"] != "microsoftonline.com" {
+						t.Errorf("%s%s: msgraph_host %v cloud_instance_name %v, want the public cloud's", host, path, a.body["msgraph_host"], a.body["cloud_instance_name"])
+					}
 					if jwks, _ := a.body["jwks_uri"].(string); !strings.HasPrefix(jwks, "https://"+host+"/") {
 						t.Errorf("%s%s: jwks_uri %q", host, path, jwks)
 					}
@@ -234,7 +237,7 @@ func TestPublicCloudNames(t *testing.T) {
 
 	t.Run("Tessera's own name still serves everything", func(t *testing.T) {
 		a := hostDo(t, s.Client, "GET", s.URL+"/"+tid+"/v2.0/.well-known/openid-configuration", "", nil)
-		if a.status != 200 || a.body["issuer"] != s.URL+"/"+tid+"/v2.0" {
+		if a.status != 200 || a.body["issuer"] != s.URL+"/"+tid+"/v2.0" || a.body["msgraph_host"] != strings.TrimPrefix(s.URL, "https://")+"/graph" {
 			t.Errorf("own discovery: %d %s", a.status, a.raw)
 		}
 	})
