@@ -203,7 +203,11 @@ func TestPublicCloudNames(t *testing.T) {
 				}
 			}
 		}
-		a := hostDo(t, c, "GET", "https://management.azure.com/metadata/endpoints?api-version=2022-09-01", "", nil)
+		a := hostDo(t, c, "GET", "https://management.azure.com/subscriptions?api-version=2020-01-01", "", nil)
+		if wa := a.header.Get("WWW-Authenticate"); a.status != 401 || !strings.Contains(wa, `authorization_uri="https://login.microsoftonline.com/common"`) {
+			t.Errorf("no token: %d WWW-Authenticate %q", a.status, wa)
+		}
+		a = hostDo(t, c, "GET", "https://management.azure.com/metadata/endpoints?api-version=2022-09-01", "", nil)
 		if a.status != 200 || len(a.list) != 1 || a.list[0]["name"] != "AzureCloud" || a.list[0]["resourceManager"] != "https://management.azure.com/" {
 			t.Fatalf("cloud metadata: %d %s", a.status, a.raw)
 		}
@@ -217,6 +221,21 @@ func TestPublicCloudNames(t *testing.T) {
 		a := hostDo(t, c, "GET", "https://graph.microsoft.com/v1.0/servicePrincipals?$filter="+url.QueryEscape("appId eq '"+sp.AppID+"'"), tok, nil)
 		if v, _ := a.body["value"].([]any); a.status != 200 || len(v) != 1 {
 			t.Fatalf("list: %d %s", a.status, a.raw)
+		}
+		if ctx, _ := a.body["@odata.context"].(string); !strings.HasPrefix(ctx, "https://graph.microsoft.com/v1.0/$metadata#") {
+			t.Errorf("@odata.context %q", ctx)
+		}
+		a = hostDo(t, c, "GET", "https://graph.microsoft.com/v1.0/servicePrincipals?$top=1", tok, nil)
+		next, _ := a.body["@odata.nextLink"].(string)
+		if a.status != 200 || !strings.HasPrefix(next, "https://graph.microsoft.com/v1.0/servicePrincipals?") {
+			t.Fatalf("page 1: %d nextLink %q", a.status, next)
+		}
+		if a = hostDo(t, c, "GET", next, tok, nil); a.status != 200 {
+			t.Errorf("nextLink: %d %s", a.status, a.raw)
+		}
+		a = hostDo(t, c, "GET", "https://graph.microsoft.com/v1.0/users", "", nil)
+		if wa := a.header.Get("WWW-Authenticate"); a.status != 401 || !strings.Contains(wa, `authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"`) {
+			t.Errorf("no token: %d WWW-Authenticate %q", a.status, wa)
 		}
 		for _, p := range []string{"/beta/users", "/subscriptions?api-version=2020-01-01", "/" + tid + "/v2.0/.well-known/openid-configuration"} {
 			a = hostDo(t, c, "GET", "https://graph.microsoft.com"+p, tok, nil)
