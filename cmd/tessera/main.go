@@ -199,7 +199,11 @@ func serveCommand() *cobra.Command {
 			if ca := srv.CAFile(); ca != "" {
 				fmt.Fprintf(out, "Clients must trust %s. Point a shell here with:\n", ca)
 				tessera, hint := tesseraCommand()
-				fmt.Fprintf(out, "  eval \"$(%s env --data-dir %s)\"\n", tessera, shellWord(cfg.DataDir))
+				envFlags := ""
+				if cfg.PublicCloudNames {
+					envFlags = " --public-cloud-names"
+				}
+				fmt.Fprintf(out, "  eval \"$(%s env%s --data-dir %s)\"\n", tessera, envFlags, shellWord(cfg.DataDir))
 				if hint != "" {
 					fmt.Fprintln(out, hint)
 				}
@@ -213,7 +217,11 @@ func serveCommand() *cobra.Command {
 				if _, port, _ := net.SplitHostPort(cfg.Listen); port != "443" {
 					fmt.Fprintf(out, "Clients reach those names on port 443, and this server listens on %s: use --listen <address>:443.\n", cfg.Listen)
 				}
-				fmt.Fprintln(out, "Send the names here with `tessera hosts --apply`; see docs/verbatim.md.")
+				host, _, _ := net.SplitHostPort(cfg.Listen)
+				if host == "" || host == "0.0.0.0" || host == "::" {
+					host = "<this machine's address>"
+				}
+				fmt.Fprintf(out, "Send the names here with `tessera hosts --apply --address %s` (as root); see docs/verbatim.md.\n", host)
 			}
 			fmt.Fprintf(out, "Serving %s\n", cfg.PublicURL)
 			return srv.Run(ctx)
