@@ -132,14 +132,23 @@ func (b *BaseURLs) Public() string { return b.public }
 
 // For returns the base URL a request addressed.
 func (b *BaseURLs) For(r *http.Request) string {
-	host := strings.ToLower(r.Host)
+	if base, ok := b.ForHost(r.Host); ok {
+		return base
+	}
+	return b.public
+}
+
+// ForHost returns the base URL of a host (and port) the server answers
+// to, and false for any other host.
+func (b *BaseURLs) ForHost(hostport string) (string, bool) {
+	host := strings.ToLower(hostport)
 	if name, ok := strings.CutSuffix(host, ":443"); ok && b.defaultPort[name] {
 		host = name
 	}
 	if host != "" && (b.allowed[host] || b.allowed[hostOnly(host)] || b.defaultPort[host]) {
-		return "https://" + host
+		return "https://" + host, true
 	}
-	return b.public
+	return "", false
 }
 
 func hostOnly(hostport string) string {

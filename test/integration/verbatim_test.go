@@ -116,10 +116,24 @@ func TestPublicCloudNames(t *testing.T) {
 			if a.status != 200 {
 				t.Fatalf("%s: %d %s", host, a.status, a.raw)
 			}
-			want := "https://login.microsoftonline.com/" + tid + "/v2.0/.well-known/openid-configuration"
+			// The authority is validated as itself, as Entra does.
+			want := "https://" + host + "/" + tid + "/v2.0/.well-known/openid-configuration"
 			if a.body["tenant_discovery_endpoint"] != want {
 				t.Errorf("tenant_discovery_endpoint = %v, want %s", a.body["tenant_discovery_endpoint"], want)
 			}
+		}
+	})
+
+	t.Run("instance discovery of Tessera's own name validates that name", func(t *testing.T) {
+		own := strings.TrimPrefix(s.URL, "https://")
+		q := url.Values{"api-version": {"1.1"}, "authorization_endpoint": {s.URL + "/" + tid + "/oauth2/v2.0/authorize"}}
+		a := hostDo(t, c, "GET", "https://login.microsoftonline.com/common/discovery/instance?"+q.Encode(), "", nil)
+		want := s.URL + "/" + tid + "/v2.0/.well-known/openid-configuration"
+		if a.status != 200 || a.body["tenant_discovery_endpoint"] != want {
+			t.Fatalf("%d %s, want tenant_discovery_endpoint %s", a.status, a.raw, want)
+		}
+		if md, _ := a.body["metadata"].([]any); len(md) != 1 || md[0].(map[string]any)["preferred_network"] != own {
+			t.Errorf("metadata %v, want %s", a.body["metadata"], own)
 		}
 	})
 
