@@ -135,6 +135,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if cfg.PublicCloudNames {
 		cloudNames = PublicCloudHosts()
 		log.Info("answering for the public cloud's host names", "names", cloudNames)
+		if missing := namesNotCovered(s.tls, cloudNames); len(missing) > 0 {
+			log.Warn("the TLS certificate does not name some of the public cloud's host names: clients refuse them", "names", missing)
+		}
 	}
 	base := httpx.NewBaseURLsWith(cfg.PublicURL, s.hostNames(), cloudNames)
 	// Managed identities are service principals: the directory creates and
@@ -207,6 +210,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	ok = true
 	return s, nil
+}
+
+// namesNotCovered lists the names cert is not valid for.
+func namesNotCovered(cert tls.Certificate, names []string) []string {
+	if len(cert.Certificate) == 0 {
+		return names
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return names
+	}
+	var out []string
+	for _, n := range names {
+		if leaf.VerifyHostname(n) != nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // ready reports why the server cannot serve requests, or nil: the store

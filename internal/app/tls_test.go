@@ -42,7 +42,15 @@ func TestLocalTLSPublicCloudNames(t *testing.T) {
 	if again, _ := names(true); again.SerialNumber.Cmp(on.SerialNumber) != 0 {
 		t.Error("an unchanged setting reissued the certificate")
 	}
+	pair, _, _ := ensureLocalTLS(dir, nil, true, now)
+	if missing := namesNotCovered(pair, PublicCloudHosts()); len(missing) != 0 {
+		t.Errorf("namesNotCovered: %v", missing)
+	}
 	back, _ := names(false)
+	pairOff, _, _ := ensureLocalTLS(dir, nil, false, now)
+	if missing := namesNotCovered(pairOff, PublicCloudHosts()); len(missing) != len(PublicCloudHosts()) {
+		t.Errorf("namesNotCovered without the names: %v", missing)
+	}
 	if back.SerialNumber.Cmp(on.SerialNumber) == 0 || back.VerifyHostname("login.microsoftonline.com") == nil {
 		t.Error("turning the mode off kept the public cloud's names")
 	}
