@@ -100,23 +100,26 @@ func hostsBlock(address string) string {
 	return b.String()
 }
 
-// withoutHostsBlock removes every marked block from a hosts file's text.
+// withoutHostsBlock removes every marked block from a hosts file's text. A
+// begin marker with no end marker after it is left alone, with what
+// follows it: that is not a block this command wrote whole.
 func withoutHostsBlock(text string) string {
-	var out []string
+	var out, block []string
 	inBlock := false
-	lines := strings.SplitAfter(text, "\n")
-	for _, line := range lines {
+	for _, line := range strings.SplitAfter(text, "\n") {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case !inBlock && trimmed == hostsBegin:
-			inBlock = true
+			inBlock, block = true, []string{line}
 		case inBlock && trimmed == hostsEnd:
-			inBlock = false
-		case !inBlock:
+			inBlock, block = false, nil
+		case inBlock:
+			block = append(block, line)
+		default:
 			out = append(out, line)
 		}
 	}
-	return strings.Join(out, "")
+	return strings.Join(append(out, block...), "")
 }
 
 // conflictingHostsLines are the lines outside the block that already name

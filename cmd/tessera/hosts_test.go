@@ -76,6 +76,12 @@ func TestHosts(t *testing.T) {
 		t.Errorf("no warning about an existing line: %s", stderr)
 	}
 
+	// A begin marker without its end is not a block to remove.
+	broken := hostsBegin + "\n127.0.0.1 login.microsoftonline.com\n10.0.0.5 build-cache\n"
+	if got := withoutHostsBlock("127.0.0.1 localhost\n" + broken); got != "127.0.0.1 localhost\n"+broken {
+		t.Errorf("an unterminated block was cut:\n%s", got)
+	}
+
 	for _, args := range [][]string{{"hosts", "--address", "not-an-ip"}, {"hosts", "--apply", "--remove", "--file", file}} {
 		if _, _, code := runTessera(t, args...); code != 1 {
 			t.Errorf("%v: exit %d, want 1", args, code)
