@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -30,7 +31,7 @@ func main() {
 
 func newRoot() *cobra.Command {
 	root := cli.Root()
-	root.AddCommand(serveCommand(), keysCommand(), tenantCommand())
+	root.AddCommand(serveCommand(), keysCommand(), tenantCommand(), hostsCommand())
 	root.Version = buildVersion()
 	return root
 }
@@ -74,6 +75,8 @@ func buildVersion() string {
 type serverFlags struct {
 	configFile, dataDir, listen, publicURL, store, tlsCert, tlsKey, logLevel, signingBackend, sqliteSynchronous string
 	hostnames                                                                                                   []string
+	// publicCloudNames is serve's alone.
+	publicCloudNames bool
 }
 
 func (f *serverFlags) bind(cmd *cobra.Command) {
@@ -109,6 +112,9 @@ func (f *serverFlags) load(cmd *cobra.Command) (config.Config, error) {
 		set("sqlite-synchronous", &c.SQLiteSynchronous, f.sqliteSynchronous)
 		if cmd.Flags().Changed("hostname") {
 			c.Hostnames = f.hostnames
+		}
+		if cmd.Flags().Changed("public-cloud-names") {
+			c.PublicCloudNames = f.publicCloudNames
 		}
 	})
 }
@@ -193,7 +199,11 @@ func serveCommand() *cobra.Command {
 			if ca := srv.CAFile(); ca != "" {
 				fmt.Fprintf(out, "Clients must trust %s. Point a shell here with:\n", ca)
 				tessera, hint := tesseraCommand()
-				fmt.Fprintf(out, "  eval \"$(%s env --data-dir %s)\"\n", tessera, shellWord(cfg.DataDir))
+				envFlags := ""
+				if cfg.PublicCloudNames {
+					envFlags = " --public-cloud-names"
+				}
+				fmt.Fprintf(out, "  eval \"$(%s env%s --data-dir %s)\"\n", tessera, envFlags, shellWord(cfg.DataDir))
 				if hint != "" {
 					fmt.Fprintln(out, hint)
 				}
@@ -202,11 +212,24 @@ func serveCommand() *cobra.Command {
 					fmt.Fprintf(out, "On another machine, with a copy of the CA file (it holds no secret): eval \"$(tessera env --url %s --ca-file ca.pem)\"\n", cfg.PublicURL)
 				}
 			}
+			if cfg.PublicCloudNames {
+				fmt.Fprintf(out, "Also answering for the public cloud's names (%s).\n", strings.Join(app.PublicCloudHosts(), ", "))
+				if _, port, _ := net.SplitHostPort(cfg.Listen); port != "443" {
+					fmt.Fprintf(out, "Clients reach those names on port 443, and this server listens on %s: use --listen <address>:443.\n", cfg.Listen)
+				}
+				host, _, _ := net.SplitHostPort(cfg.Listen)
+				if host == "" || host == "0.0.0.0" || host == "::" {
+					host = "<this machine's address>"
+				}
+				fmt.Fprintf(out, "Send the names here with `tessera hosts --apply --address %s` (as root); see docs/verbatim.md.\n", host)
+			}
 			fmt.Fprintf(out, "Serving %s\n", cfg.PublicURL)
 			return srv.Run(ctx)
 		},
 	}
 	f.bind(cmd)
+	cmd.Flags().BoolVar(&f.publicCloudNames, "public-cloud-names", false,
+		"also answer for the public cloud's host names (login.microsoftonline.com, management.azure.com, graph.microsoft.com, ...) and put them in the generated certificate; see `tessera hosts`")
 	return cmd
 }
 

@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			return nil, fmt.Errorf("load TLS certificate: %w", err)
 		}
 	} else {
-		s.tls, s.caFile, err = ensureLocalTLS(cfg.DataDir, cfg.Hostnames, time.Now())
+		s.tls, s.caFile, err = ensureLocalTLS(cfg.DataDir, cfg.Hostnames, cfg.PublicCloudNames, time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +131,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	log.Info("tokens are signed", "kid", s.keys.CurrentKeyID(), "rsa", s.keys.SigningBackend())
 	s.audit = audit.New(s.store, log)
 	m := metrics.New()
-	base := httpx.NewBaseURLs(cfg.PublicURL, s.hostNames())
+	var cloudNames []string
+	if cfg.PublicCloudNames {
+		cloudNames = PublicCloudHosts()
+		log.Info("answering for the public cloud's host names", "names", cloudNames)
+		if missing := namesNotCovered(s.tls, cloudNames); len(missing) > 0 {
+			log.Warn("the TLS certificate does not name some of the public cloud's host names: clients refuse them", "names", missing)
+		}
+	}
+	base := httpx.NewBaseURLsWith(cfg.PublicURL, s.hostNames(), cloudNames)
 	// Managed identities are service principals: the directory creates and
 	// deletes them, with its cascades, inside the resource manager's writes.
 	res := resources.NewService(s.store, dir, time.Now)
@@ -188,7 +196,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	mux.Handle("GET /metrics", m.Handler())
 
 	armHandler := arm.New(s.keys, s.rbac, res, base, s.audit, arm.Options{Logger: log})
-	root := &root{arm: armHandler, mux: mux, graph: graphHandler, sts: stsHandler}
+	root := &root{arm: armHandler, mux: mux, graph: graphHandler, sts: stsHandler,
+		hosts: hostSurfaces(cfg.PublicCloudNames), cloudMetadata: arm.NewPublicCloudMetadata()}
 	handler := httpx.WithRequestIDs(httpx.Observe(httpx.WithRevisions(root, s.feed, maxRevisionWait), log, m.ObserveRequest))
 	s.http = &http.Server{
 		Addr:              cfg.Listen,
@@ -209,6 +218,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	ok = true
 	return s, nil
+}
+
+// namesNotCovered lists the names cert is not valid for.
+func namesNotCovered(cert tls.Certificate, names []string) []string {
+	if len(cert.Certificate) == 0 {
+		return names
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return names
+	}
+	var out []string
+	for _, n := range names {
+		if leaf.VerifyHostname(n) != nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // ready reports why the server cannot serve requests, or nil: the store

@@ -22,14 +22,49 @@ import (
 // /adfs/{tenant}/.well-known/openid-configuration, where no route serves
 // it, is routed here too (see sts.TenantUnderADFS): ServeMux cannot hold
 // its pattern beside the others.
+//
+// With --public-cloud-names the request's host name picks the surface
+// first (the table is publicCloudHosts in cloudnames.go):
+//
+//	login.microsoftonline.com, login.windows.net, sts.windows.net
+//	    → the token service and its pages, as on Tessera's own names
+//	management.azure.com, management.core.windows.net
+//	    → the resource manager at the root path; /metadata/endpoints
+//	      describes the public cloud (arm.NewPublicCloudMetadata)
+//	graph.microsoft.com
+//	    → Graph: /v1.0/... is served as /graph/v1.0/...
+//
+// Any other name (localhost, the public URL's) reaches every surface.
 type root struct {
-	arm   http.Handler
+	arm   *arm.Handler
 	mux   *http.ServeMux
 	graph *graph.Handler
 	sts   *sts.Handler
+	// hosts is the surface of each public cloud host name (nil unless
+	// --public-cloud-names).
+	hosts map[string]surface
+	// cloudMetadata answers /metadata/endpoints on the public cloud's
+	// resource manager names.
+	cloudMetadata http.Handler
 }
 
 func (h *root) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch h.hosts[requestHost(r.Host)] {
+	case surfaceARM:
+		h.serveARMHost(w, r)
+		return
+	case surfaceGraph:
+		var ok bool
+		if r, ok = graphAtRoot(r); !ok {
+			h.graph.NoRoute(w, r)
+			return
+		}
+	case surfaceLogin:
+		if arm.Owns(r.URL.Path) || isGraphPath(r.URL.Path) {
+			h.sts.NoRoute(w, r, false)
+			return
+		}
+	}
 	if arm.Owns(r.URL.Path) {
 		h.arm.ServeHTTP(w, r)
 		return
@@ -63,6 +98,51 @@ func (h *root) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// serveARMHost serves a request to the public cloud's resource manager
+// name: only the resource manager and its cloud metadata live there.
+func (h *root) serveARMHost(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case arm.Owns(r.URL.Path):
+		h.arm.ServeHTTP(w, r)
+	case strings.EqualFold(strings.TrimRight(collapseSlashes(r.URL.Path), "/"), "/metadata/endpoints"):
+		h.cloudMetadata.ServeHTTP(w, r)
+	default:
+		h.arm.NoRoute(w, r)
+	}
+}
+
+// graphAtRoot maps a request to graph.microsoft.com onto Tessera's Graph
+// paths: /v1.0/... is /graph/v1.0/...; /graph/... stays (the links Graph
+// writes name it). Any other path, /beta/... included, is not served.
+func graphAtRoot(r *http.Request) (*http.Request, bool) {
+	first, _, _ := strings.Cut(strings.TrimLeft(r.URL.Path, "/"), "/")
+	switch {
+	case strings.EqualFold(first, "graph"):
+		return r, true
+	case !strings.EqualFold(first, "v1.0"):
+		return r, false
+	}
+	u := *r.URL
+	u.Path = graphVersionPath(u.Path)
+	if u.RawPath != "" {
+		u.RawPath = graphVersionPath(u.RawPath)
+	}
+	r2 := *r
+	r2.URL = &u
+	return &r2, true
+}
+
+// graphVersionPath is p, whose first segment is "v1.0" in any case, under
+// Graph's prefix.
+func graphVersionPath(p string) string {
+	rest := strings.TrimLeft(p, "/")
+	_, rest, _ = strings.Cut(rest, "/")
+	if rest == "" && !strings.HasSuffix(p, "/") {
+		return graph.Prefix
+	}
+	return graph.Prefix + "/" + rest
 }
 
 // collapseSlashes drops a path's empty segments, keeping a trailing slash.

@@ -30,16 +30,25 @@ const (
 // ensureLocalTLS creates, once, a local CA and a server certificate for
 // localhost, 127.0.0.1, ::1 and the extra names, and renews the server
 // certificate when its names change or it nears expiry. Clients trust the CA
-// file; the CA key never leaves the data directory.
-func ensureLocalTLS(dir string, extraNames []string, now time.Time) (tls.Certificate, string, error) {
+// file; the CA key never leaves the data directory. With publicCloud the
+// certificate also names the public cloud's hosts (PublicCloudHosts);
+// without it, a certificate that names them is replaced, so that turning
+// the mode off takes them out of what the server presents.
+func ensureLocalTLS(dir string, extraNames []string, publicCloud bool, now time.Time) (tls.Certificate, string, error) {
 	caPath := filepath.Join(dir, caCertFile)
 	caCert, caKey, err := loadOrCreateCA(dir, now)
 	if err != nil {
 		return tls.Certificate{}, "", err
 	}
 	names := append([]string{"localhost", "127.0.0.1", "::1"}, extraNames...)
+	var refused []string
+	if publicCloud {
+		names = append(names, PublicCloudHosts()...)
+	} else {
+		refused = PublicCloudHosts()
+	}
 	certPath, keyPath := filepath.Join(dir, serverCertFile), filepath.Join(dir, serverKeyFile)
-	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && serverCertCurrent(pair, caCert, names, now) {
+	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && serverCertCurrent(pair, caCert, names, refused, now) {
 		return pair, caPath, nil
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -82,10 +91,15 @@ func ensureLocalTLS(dir string, extraNames []string, now time.Time) (tls.Certifi
 	return pair, caPath, nil
 }
 
-func serverCertCurrent(pair tls.Certificate, ca *x509.Certificate, names []string, now time.Time) bool {
+func serverCertCurrent(pair tls.Certificate, ca *x509.Certificate, names, refused []string, now time.Time) bool {
 	leaf, err := x509.ParseCertificate(pair.Certificate[0])
 	if err != nil || now.Add(30*24*time.Hour).After(leaf.NotAfter) || leaf.CheckSignatureFrom(ca) != nil {
 		return false
+	}
+	for _, n := range refused {
+		if slices.Contains(leaf.DNSNames, n) {
+			return false
+		}
 	}
 	for _, n := range names {
 		if ip := net.ParseIP(n); ip != nil {

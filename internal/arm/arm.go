@@ -154,8 +154,18 @@ func cutBearer(h string) (string, bool) {
 	return t, t != ""
 }
 
+// publicCloudNames are the public cloud's resource manager names, which
+// Tessera answers for with --public-cloud-names.
+var publicCloudNames = map[string]bool{"management.azure.com": true, "management.core.windows.net": true}
+
 func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, code, msg string) {
-	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization_uri="%s/adfs", error="invalid_token", error_description="%s"`, h.base.For(r), msg))
+	authority := h.base.For(r) + "/adfs"
+	if publicCloudNames[strings.TrimPrefix(h.base.For(r), "https://")] {
+		// The public cloud's names (--public-cloud-names) send clients to
+		// the public cloud's login name, as Azure's resource manager does.
+		authority = "https://login.microsoftonline.com/common"
+	}
+	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization_uri="%s", error="invalid_token", error_description="%s"`, authority, msg))
 	wire.WriteARMError(w, http.StatusUnauthorized, code, msg)
 }
 

@@ -15,9 +15,11 @@ const ManagementAudience = "https://management.core.windows.net/"
 
 // Metadata serves GET /metadata/endpoints.
 type Metadata struct {
-	base *httpx.BaseURLs
-	// TenantID is the home tenant, used where a cloud document names one.
+	base      *httpx.BaseURLs
 	cloudName string
+	// publicCloud answers as management.azure.com does: the public cloud's
+	// own endpoints, which Tessera answers for under their own names.
+	publicCloud bool
 }
 
 // NewMetadata returns the metadata handler.
@@ -25,9 +27,26 @@ func NewMetadata(base *httpx.BaseURLs, cloudName string) *Metadata {
 	return &Metadata{base: base, cloudName: cloudName}
 }
 
+// NewPublicCloudMetadata returns the metadata handler of the public
+// cloud's resource manager host: it describes AzureCloud with Microsoft's
+// host names, as https://management.azure.com/metadata/endpoints does.
+func NewPublicCloudMetadata() *Metadata {
+	return &Metadata{cloudName: "AzureCloud", publicCloud: true}
+}
+
 // Register mounts the route.
 func (m *Metadata) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /metadata/endpoints", m.endpoints)
+}
+
+// ServeHTTP serves the document on GET, and ARM's error otherwise.
+func (m *Metadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		wire.WriteARMError(w, http.StatusMethodNotAllowed, "MethodNotAllowed",
+			"The requested resource does not support http method '"+r.Method+"'.")
+		return
+	}
+	m.endpoints(w, r)
 }
 
 type authentication struct {
@@ -66,6 +85,10 @@ func (m *Metadata) endpoints(w http.ResponseWriter, r *http.Request) {
 			"The api-version query parameter (?api-version=) is required for all requests.")
 		return
 	}
+	if m.publicCloud {
+		m.publicEndpoints(w, v)
+		return
+	}
 	base := m.base.For(r)
 	auth := authentication{LoginEndpoint: base + "/adfs", Audiences: []string{ManagementAudience}}
 	if v < "2019-05-01" {
@@ -84,6 +107,30 @@ func (m *Metadata) endpoints(w http.ResponseWriter, r *http.Request) {
 		Suffixes: map[string]string{
 			"storage": "core.windows.net", "keyVaultDns": "vault.azure.net", "acrLoginServer": "azurecr.io",
 			"sqlServerHostname": "database.windows.net", "tessera": host,
+		},
+	}})
+}
+
+// publicEndpoints is the public cloud's document, in the same two forms.
+func (m *Metadata) publicEndpoints(w http.ResponseWriter, v string) {
+	auth := authentication{LoginEndpoint: "https://login.microsoftonline.com/",
+		Audiences: []string{"https://management.core.windows.net/", "https://management.azure.com/"}}
+	if v < "2019-05-01" {
+		auth.LoginEndpoint = "https://login.windows.net/"
+		wire.WriteJSON(w, http.StatusOK, legacyEndpoints{
+			GalleryEndpoint: "https://gallery.azure.com/", GraphEndpoint: "https://graph.windows.net/",
+			PortalEndpoint: "https://portal.azure.com/", Authentication: auth,
+		})
+		return
+	}
+	auth.Tenant, auth.IdentityProvider = "common", "AAD"
+	wire.WriteJSON(w, http.StatusOK, []cloudEndpoints{{
+		Name: m.cloudName, ResourceManager: "https://management.azure.com/", Portal: "https://portal.azure.com",
+		Gallery: "https://gallery.azure.com/", GraphAudience: "https://graph.windows.net/", Graph: "https://graph.windows.net/",
+		MicrosoftGraphResourceID: "https://graph.microsoft.com/", Authentication: auth,
+		Suffixes: map[string]string{
+			"storage": "core.windows.net", "keyVaultDns": "vault.azure.net", "acrLoginServer": "azurecr.io",
+			"sqlServerHostname": "database.windows.net",
 		},
 	}})
 }

@@ -198,6 +198,10 @@ func validAPIVersion(v string) bool {
 	return true
 }
 
+// NoRoute answers a path the resource manager does not serve, in ARM's
+// shape (for a host that only the resource manager answers on).
+func (h *Handler) NoRoute(w http.ResponseWriter, r *http.Request) { h.noRoute(w, r) }
+
 func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 	wire.WriteARMError(w, http.StatusNotFound, "NoRegisteredProviderFound",
 		"No registered resource provider found for the request path '"+r.URL.Path+"' and method '"+r.Method+"'.")

@@ -30,7 +30,7 @@ type envTarget struct {
 
 func envCommand() *cobra.Command {
 	var dataDir, spFile, urlFlag, caFile, azDir string
-	var az bool
+	var az, publicCloud bool
 	cmd := &cobra.Command{
 		Use:   "env",
 		Short: "Print the shell lines that point the Azure SDKs and CLI at this Tessera",
@@ -48,7 +48,13 @@ holds credentials, az registers the cloud): on any error nothing is printed and 
 is non-zero, so eval "$(tessera env ...)" fails instead of half-configuring the shell.
 
 Your active az cloud is left alone. --az registers Tessera as a cloud and selects it in an
-az configuration directory of its own (--az-config-dir), and exports AZURE_CONFIG_DIR for it.`,
+az configuration directory of its own (--az-config-dir), and exports AZURE_CONFIG_DIR for it.
+
+--public-cloud-names is for a server started with ` + "`tessera serve --public-cloud-names`" + ` whose names this
+machine resolves to it (` + "`tessera hosts --apply`" + `): clients then need no Tessera-specific setting, so only
+the CA trust variables are printed (REQUESTS_CA_BUNDLE, which az and the Python SDKs read, SSL_CERT_FILE
+and NODE_EXTRA_CA_CERTS). A warning goes to stderr when login.microsoftonline.com does not answer as this
+Tessera.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := envTargetFor(cmd, urlFlag, caFile, dataDir)
@@ -73,6 +79,17 @@ az configuration directory of its own (--az-config-dir), and exports AZURE_CONFI
 			// The whole output is built first: eval must get all of it or
 			// nothing.
 			var out bytes.Buffer
+			if publicCloud {
+				if spFile != "" || az {
+					return errors.New("--public-cloud-names prints the CA trust variables only: drop --service-principal and --az")
+				}
+				writeTrustEnv(&out, t)
+				if err := checkPublicCloudNames(ctx, t, tenant); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "tessera env: warning: %v\n", err)
+				}
+				_, err = cmd.OutOrStdout().Write(out.Bytes())
+				return err
+			}
 			writeEnv(&out, t)
 			if spFile != "" {
 				if err := writeSPEnv(&out, spFile); err != nil {
@@ -97,6 +114,7 @@ az configuration directory of its own (--az-config-dir), and exports AZURE_CONFI
 	f.StringVar(&dataDir, "data-dir", "", "Tessera data directory holding bootstrap.json (default $TESSERA_DATA_DIR, then ./tessera-data)")
 	f.BoolVar(&az, "az", false, "also register and select Tessera as the cloud of an az configuration directory of its own")
 	f.StringVar(&azDir, "az-config-dir", "", "the az configuration directory --az uses and exports as AZURE_CONFIG_DIR (default $TESSERA_CONFIG_DIR/azure)")
+	f.BoolVar(&publicCloud, "public-cloud-names", false, "print only the CA trust variables, for a server that answers for the public cloud's host names (see `tessera hosts`)")
 	f.StringVar(&spFile, "service-principal", "", "also sign the SDKs in as the service principal of this credentials file (the output of `tessera ad sp create-for-rbac`)")
 	return cmd
 }
@@ -247,6 +265,37 @@ func registerAzCloud(ctx context.Context, t envTarget, dir string) (string, erro
 		return "", err
 	}
 	return dir, nil
+}
+
+// writeTrustEnv prints the variables that make the clients trust the
+// server's CA, and nothing else.
+func writeTrustEnv(w io.Writer, t envTarget) {
+	if t.CAFile == "" {
+		fmt.Fprintln(w, "# The server's certificate is from a CA this machine already trusts: nothing to set.")
+		return
+	}
+	ca := shellQuote(t.CAFile)
+	fmt.Fprintln(w, strings.Join([]string{
+		"export REQUESTS_CA_BUNDLE=" + ca,
+		"export SSL_CERT_FILE=" + ca,
+		"export NODE_EXTRA_CA_CERTS=" + ca,
+	}, "\n"))
+}
+
+// checkPublicCloudNames asks login.microsoftonline.com for the tenant's
+// discovery document, trusting the server's CA: it must be this Tessera
+// answering (the hosts file sends the name here, the server serves it).
+func checkPublicCloudNames(ctx context.Context, t envTarget, tenant string) error {
+	const name = "login.microsoftonline.com"
+	probe := envTarget{URL: "https://" + name, CAFile: t.CAFile, from: "the public cloud's name"}
+	got, err := checkEnvServer(ctx, probe)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s does not answer as this Tessera (start it with `tessera serve --public-cloud-names` on port 443, and run `tessera hosts --apply`): %v", name, err)
+	case got != tenant:
+		return fmt.Errorf("%s answers for tenant %s, not this Tessera's %s", name, got, tenant)
+	}
+	return nil
 }
 
 func writeEnv(w io.Writer, t envTarget) {

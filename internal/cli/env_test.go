@@ -154,3 +154,24 @@ func TestEnvAzFailsWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvPublicCloudNames: for a server that answers under the public
+// cloud's names, env prints the CA trust variables and nothing else, and
+// warns (on stderr) when login.microsoftonline.com is not that server.
+func TestEnvPublicCloudNames(t *testing.T) {
+	srv, ca := envServer(t)
+	out, stderr, err := runEnv(t, "--url", srv.URL, "--ca-file", ca, "--public-cloud-names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "export REQUESTS_CA_BUNDLE='" + ca + "'\nexport SSL_CERT_FILE='" + ca + "'\nexport NODE_EXTRA_CA_CERTS='" + ca + "'\n"
+	if out != want {
+		t.Errorf("env --public-cloud-names printed\n%s\nwant\n%s", out, want)
+	}
+	if !strings.Contains(stderr, "login.microsoftonline.com does not answer as this Tessera") {
+		t.Errorf("no warning on stderr: %q", stderr)
+	}
+	if _, _, err := runEnv(t, "--url", srv.URL, "--ca-file", ca, "--public-cloud-names", "--az"); err == nil {
+		t.Error("--public-cloud-names with --az: no error")
+	}
+}

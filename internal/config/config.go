@@ -60,6 +60,12 @@ type Config struct {
 	// MemoryLimit is the Go runtime's soft memory limit (default 384 MiB;
 	// 0 disables); the GOMEMLIMIT variable, when set, wins.
 	MemoryLimit Size `json:"memoryLimit"`
+	// PublicCloudNames makes the server also answer for the public cloud's
+	// host names (login.microsoftonline.com, management.azure.com,
+	// graph.microsoft.com, ...), each name for its own surface, and puts
+	// them in the generated certificate: unmodified clients reach Tessera
+	// once name resolution and trust point at it (docs/verbatim.md).
+	PublicCloudNames bool `json:"publicCloudNames"`
 }
 
 // Size is a number of bytes that reads "128MiB", "1GiB", "512KiB" or a
@@ -221,6 +227,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			}
 			*p = z
 		}
+	}
+	if v := getenv("TESSERA_PUBLIC_CLOUD_NAMES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("TESSERA_PUBLIC_CLOUD_NAMES: %q is not true or false", v)
+		}
+		c.PublicCloudNames = b
 	}
 	if v := getenv("TESSERA_HOSTNAMES"); v != "" {
 		c.Hostnames = strings.Split(v, ",")

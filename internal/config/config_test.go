@@ -108,3 +108,31 @@ func TestSizes(t *testing.T) {
 		t.Fatal("a 1 MiB memory limit was accepted")
 	}
 }
+
+// TestPublicCloudNames: off by default; on from the file, the variable or
+// a flag, each overriding the one before; a variable that is not a boolean
+// is refused.
+func TestPublicCloudNames(t *testing.T) {
+	none := func(string) string { return "" }
+	if c, err := Load("", none, nil); err != nil || c.PublicCloudNames {
+		t.Fatalf("default: %v %v", c.PublicCloudNames, err)
+	}
+	file := filepath.Join(t.TempDir(), "tessera.json")
+	if err := os.WriteFile(file, []byte(`{"publicCloudNames":true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(file, none, nil); err != nil || !c.PublicCloudNames {
+		t.Fatalf("file: %v %v", c.PublicCloudNames, err)
+	}
+	env := map[string]string{"TESSERA_PUBLIC_CLOUD_NAMES": "false"}
+	if c, err := Load(file, func(k string) string { return env[k] }, nil); err != nil || c.PublicCloudNames {
+		t.Fatalf("env over file: %v %v", c.PublicCloudNames, err)
+	}
+	if c, err := Load(file, func(k string) string { return env[k] }, func(c *Config) { c.PublicCloudNames = true }); err != nil || !c.PublicCloudNames {
+		t.Fatalf("flag over env: %v %v", c.PublicCloudNames, err)
+	}
+	env["TESSERA_PUBLIC_CLOUD_NAMES"] = "yes please"
+	if _, err := Load("", func(k string) string { return env[k] }, nil); err == nil || !strings.Contains(err.Error(), "TESSERA_PUBLIC_CLOUD_NAMES") {
+		t.Errorf("a non-boolean value: %v", err)
+	}
+}

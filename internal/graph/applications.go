@@ -135,7 +135,7 @@ func (h *Handler) createApplication(w http.ResponseWriter, r *http.Request, c ca
 		h.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", h.base.For(r)+Prefix+"/directoryObjects/"+app.ID+"/Microsoft.DirectoryServices.Application")
+	w.Header().Set("Location", h.link(r, Prefix+"/directoryObjects/"+app.ID+"/Microsoft.DirectoryServices.Application"))
 	h.writeEntity(w, r, http.StatusCreated, applicationsSet, toMap(toApplicationJSON(app)))
 }
 

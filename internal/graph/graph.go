@@ -354,7 +354,11 @@ func (h *Handler) me(next authedHandler) authedHandler {
 }
 
 func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="`+h.base.For(r)+`/adfs/oauth2/authorize", client_id="`+directory.AppIDGraph+`"`)
+	authorize := h.base.For(r) + "/adfs/oauth2/authorize"
+	if h.base.For(r) == publicGraph {
+		authorize = "https://login.microsoftonline.com/common/oauth2/authorize"
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="`+authorize+`", client_id="`+directory.AppIDGraph+`"`)
 	h.writeError(w, r, http.StatusUnauthorized, wire.GraphInvalidAuthToken, msg)
 }
 
@@ -553,7 +557,22 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // --- collections and entities ---
 
-func (h *Handler) metadata(r *http.Request) string { return h.base.For(r) + Prefix + "/$metadata#" }
+func (h *Handler) metadata(r *http.Request) string { return h.link(r, Prefix+"/$metadata") + "#" }
+
+// publicGraph is the public cloud's Graph, which Tessera answers for with
+// --public-cloud-names: there Graph lives at /v1.0, not under /graph.
+const publicGraph = "https://graph.microsoft.com"
+
+// link is the absolute URL of path (a path under Prefix) as the client
+// addressed Graph: {base}/graph/v1.0/... on Tessera's names,
+// https://graph.microsoft.com/v1.0/... on the public cloud's.
+func (h *Handler) link(r *http.Request, path string) string {
+	base := h.base.For(r)
+	if rest, ok := strings.CutPrefix(path, Prefix); ok && base == publicGraph {
+		return base + "/v1.0" + rest
+	}
+	return base + path
+}
 
 // query parses the query options of a collection request, answering 400 on
 // a bad one.
@@ -593,7 +612,7 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, context stri
 		if q.Top != odata.DefaultPageSize {
 			v.Set("$top", itoa(q.Top))
 		}
-		body.NextLink = h.base.For(r) + r.URL.Path + "?" + encodeQuery(v)
+		body.NextLink = h.link(r, r.URL.Path) + "?" + encodeQuery(v)
 	}
 	wire.WriteJSON(w, http.StatusOK, body)
 }

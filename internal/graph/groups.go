@@ -58,7 +58,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, c caller) 
 		h.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", h.base.For(r)+Prefix+"/directoryObjects/"+g.ID+"/Microsoft.DirectoryServices.Group")
+	w.Header().Set("Location", h.link(r, Prefix+"/directoryObjects/"+g.ID+"/Microsoft.DirectoryServices.Group"))
 	h.writeEntity(w, r, http.StatusCreated, groupsSet, toMap(toGroupJSON(g)))
 }
 

@@ -67,7 +67,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c caller) {
 		h.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", h.base.For(r)+Prefix+"/directoryObjects/"+u.ID+"/Microsoft.DirectoryServices.User")
+	w.Header().Set("Location", h.link(r, Prefix+"/directoryObjects/"+u.ID+"/Microsoft.DirectoryServices.User"))
 	h.writeEntity(w, r, http.StatusCreated, usersSet, toMap(toUserJSON(u)))
 }
 

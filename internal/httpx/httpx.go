@@ -101,14 +101,28 @@ func ClientIP(r *http.Request) string {
 type BaseURLs struct {
 	public  string
 	allowed map[string]bool
+	// defaultPort are names whose base URL never names port 443: a client
+	// that writes https://login.microsoftonline.com:443 means, and caches
+	// and compares, https://login.microsoftonline.com.
+	defaultPort map[string]bool
 }
 
 // NewBaseURLs builds a BaseURLs from the public URL and the host names
 // (with or without port) the server answers to.
 func NewBaseURLs(publicURL string, hosts []string) *BaseURLs {
-	b := &BaseURLs{public: strings.TrimRight(publicURL, "/"), allowed: map[string]bool{}}
+	return NewBaseURLsWith(publicURL, hosts, nil)
+}
+
+// NewBaseURLsWith is NewBaseURLs with names that the server also answers
+// to on port 443 and whose base URL is always the bare name (the public
+// cloud's host names, see app.PublicCloudHosts).
+func NewBaseURLsWith(publicURL string, hosts, bareNames []string) *BaseURLs {
+	b := &BaseURLs{public: strings.TrimRight(publicURL, "/"), allowed: map[string]bool{}, defaultPort: map[string]bool{}}
 	for _, h := range hosts {
 		b.allowed[strings.ToLower(h)] = true
+	}
+	for _, h := range bareNames {
+		b.defaultPort[strings.ToLower(h)] = true
 	}
 	return b
 }
@@ -118,11 +132,23 @@ func (b *BaseURLs) Public() string { return b.public }
 
 // For returns the base URL a request addressed.
 func (b *BaseURLs) For(r *http.Request) string {
-	host := strings.ToLower(r.Host)
-	if host != "" && (b.allowed[host] || b.allowed[hostOnly(host)]) {
-		return "https://" + host
+	if base, ok := b.ForHost(r.Host); ok {
+		return base
 	}
 	return b.public
+}
+
+// ForHost returns the base URL of a host (and port) the server answers
+// to, and false for any other host.
+func (b *BaseURLs) ForHost(hostport string) (string, bool) {
+	host := strings.ToLower(hostport)
+	if name, ok := strings.CutSuffix(host, ":443"); ok && b.defaultPort[name] {
+		host = name
+	}
+	if host != "" && (b.allowed[host] || b.allowed[hostOnly(host)] || b.defaultPort[host]) {
+		return "https://" + host, true
+	}
+	return "", false
 }
 
 func hostOnly(hostport string) string {

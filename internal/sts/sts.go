@@ -207,7 +207,6 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 	base := h.base.For(r)
-	host := strings.TrimPrefix(base, "https://")
 	seg := "common"
 	if ae := r.URL.Query().Get("authorization_endpoint"); ae != "" {
 		// https://host/{tenant}/oauth2/v2.0/authorize → {tenant}
@@ -216,8 +215,15 @@ func (h *Handler) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 			if len(parts) > 1 && parts[1] != "" {
 				seg = parts[1]
 			}
+			// An authority on another of this server's names (asked
+			// about at login.microsoftonline.com, which Tessera answers
+			// for with --public-cloud-names) is validated as itself.
+			if other, ok := h.base.ForHost(parts[0]); ok {
+				base = other
+			}
 		}
 	}
+	host := strings.TrimPrefix(base, "https://")
 	if _, err := h.tenants.Resolve(r.Context(), seg); err != nil {
 		h.writeError(w, r, err)
 		return

@@ -56,7 +56,6 @@ func hostOf(base string) string {
 // DiscoveryV2 builds /{tenant}/v2.0/.well-known/openid-configuration.
 func DiscoveryV2(p DiscoveryParams) OpenIDConfiguration {
 	t := p.BaseURL + "/" + p.Segment
-	host := hostOf(p.BaseURL)
 	return OpenIDConfiguration{
 		TokenEndpoint:                     t + "/oauth2/v2.0/token",
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
@@ -76,11 +75,7 @@ func DiscoveryV2(p DiscoveryParams) OpenIDConfiguration {
 		EndSessionEndpoint:                t + "/oauth2/v2.0/logout",
 		ClaimsSupported:                   claimsSupported,
 		KerberosEndpoint:                  t + "/kerberos",
-		CloudInstanceName:                 host,
-		CloudGraphHostName:                host,
-		MSGraphHost:                       host + "/graph",
-		RBACURL:                           p.BaseURL,
-	}
+	}.withCloud(p.BaseURL)
 }
 
 // DiscoveryV1 builds /{tenant}/.well-known/openid-configuration. For the
@@ -88,7 +83,6 @@ func DiscoveryV2(p DiscoveryParams) OpenIDConfiguration {
 // which MSAL uses as the cache realm.
 func DiscoveryV1(p DiscoveryParams) OpenIDConfiguration {
 	t := p.BaseURL + "/" + p.Segment
-	host := hostOf(p.BaseURL)
 	return OpenIDConfiguration{
 		TokenEndpoint:                     t + "/oauth2/token",
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
@@ -107,11 +101,27 @@ func DiscoveryV1(p DiscoveryParams) OpenIDConfiguration {
 		EndSessionEndpoint:                t + "/oauth2/logout",
 		ClaimsSupported:                   claimsSupported,
 		CheckSessionIframe:                t + "/oauth2/checksession",
-		CloudInstanceName:                 host,
-		CloudGraphHostName:                host,
-		MSGraphHost:                       host + "/graph",
-		RBACURL:                           p.BaseURL,
+	}.withCloud(p.BaseURL)
+}
+
+// publicCloudLoginHosts are the public cloud's login names, which Tessera
+// answers for with --public-cloud-names: their documents describe the
+// public cloud, as Entra's do, since its Graph is graph.microsoft.com.
+var publicCloudLoginHosts = map[string]bool{
+	"login.microsoftonline.com": true, "login.windows.net": true, "sts.windows.net": true,
+}
+
+// withCloud fills the cloud fields: Tessera's own host (Graph under
+// /graph), or the public cloud's values on its login names.
+func (c OpenIDConfiguration) withCloud(base string) OpenIDConfiguration {
+	host := hostOf(base)
+	if publicCloudLoginHosts[host] {
+		c.CloudInstanceName, c.CloudGraphHostName, c.MSGraphHost, c.RBACURL =
+			"microsoftonline.com", "graph.windows.net", "graph.microsoft.com", "https://pas.windows.net"
+		return c
 	}
+	c.CloudInstanceName, c.CloudGraphHostName, c.MSGraphHost, c.RBACURL = host, host, host+"/graph", base
+	return c
 }
 
 var claimsSupported = []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",

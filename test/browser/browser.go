@@ -39,8 +39,9 @@ func ChromiumPath(t testing.TB) string {
 	return ""
 }
 
-// New starts a headless Chromium and returns a tab's context.
-func New(t testing.TB) context.Context {
+// New starts a headless Chromium, with extra options if any, and returns a
+// tab's context.
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(ChromiumPath(t)),
@@ -54,6 +55,7 @@ func New(t testing.TB) context.Context {
 		chromedp.WindowSize(1280, 900),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })

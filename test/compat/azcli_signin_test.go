@@ -23,7 +23,8 @@ func (a *azSession) start(t *testing.T, extraEnv []string, args ...string) (line
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), azTimeout)
 	full := append(append([]string(nil), args...), "--output", "json")
-	cmd := exec.CommandContext(ctx, a.az.bin, full...)
+	argv := append(append(append([]string(nil), a.wrap...), a.az.bin), full...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(a.env(), extraEnv...)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer

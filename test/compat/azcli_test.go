@@ -147,6 +147,9 @@ type azSession struct {
 	s         *testserver.Server
 	configDir string
 	home      string
+	// wrap prefixes the az command line (a private mount namespace, see
+	// verbatim_test.go); nil runs az directly.
+	wrap []string
 }
 
 // azResult is one finished invocation.
@@ -231,7 +234,8 @@ func (a *azSession) run(t *testing.T, args ...string) azResult {
 	if os.Getenv("TESSERA_COMPAT_DEBUG") != "" {
 		full = append(full, "--debug")
 	}
-	cmd := exec.CommandContext(ctx, a.az.bin, full...)
+	argv := append(append(append([]string(nil), a.wrap...), a.az.bin), full...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = a.env()
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer

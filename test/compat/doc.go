@@ -43,6 +43,17 @@
 // chromium package driven by chromedp) play the person's browser through
 // test/testserver.Browser or the real browser.
 //
+// The public cloud names tests (verbatim_test.go, docs/verbatim.md) run
+// the same clients with no Tessera-specific setting at all: Tessera serves
+// login.microsoftonline.com, management.azure.com and graph.microsoft.com
+// (serve --public-cloud-names) on 127.0.0.1:443, and each client runs
+// inside a private mount namespace (unshare --mount) whose /etc/hosts is a
+// bind-mounted temporary file sending those names there, with only the CA
+// trust variables set. They need root (the namespace, the bind mount, port
+// 443) and skip without it, or fail under TESSERA_COMPAT_REQUIRED=1:
+//
+//	go test ./test/compat/ -run TestPublicCloudNames -count=1 -v
+//
 // Each script runs with a fully controlled environment: nothing is inherited
 // except PATH; HOME, TMPDIR and AZURE_CONFIG_DIR are empty temporary
 // directories (so DefaultAzureCredential cannot fall through to a signed-in

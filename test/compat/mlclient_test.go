@@ -130,10 +130,6 @@ func mlInterpreter(t *testing.T) string {
 // principal app, in the environment of CLIENTS.md §1 row (c) and §5.
 func runMLClient(t *testing.T, py string, s *testserver.Server, app testserver.App, configPath string, steps ...string) mlResult {
 	t.Helper()
-	script, err := filepath.Abs(filepath.Join("python", "mlclient.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := append(baseEnv(t),
 		"REQUESTS_CA_BUNDLE="+s.Bootstrap.CAFile,
 		"SSL_CERT_FILE="+s.Bootstrap.CAFile,
@@ -143,12 +139,26 @@ func runMLClient(t *testing.T, py string, s *testserver.Server, app testserver.A
 		"AZURE_CLIENT_SECRET="+app.Secret,
 		"AZUREML_DEV_URL_MFE="+strings.TrimSuffix(s.URL, "/"),
 		"PYTHONPATH="+shimDir(t),
+	)
+	return runMLClientIn(t, env, nil, py, configPath, steps...)
+}
+
+// runMLClientIn runs python/mlclient.py with env (plus the config and
+// steps) through the command prefix wrap (nil: directly).
+func runMLClientIn(t *testing.T, env, wrap []string, py, configPath string, steps ...string) mlResult {
+	t.Helper()
+	script, err := filepath.Abs(filepath.Join("python", "mlclient.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = append(env,
 		"COMPAT_ML_CONFIG="+configPath,
 		"COMPAT_ML_STEPS="+strings.Join(steps, ","),
 	)
+	argv := append(append([]string{}, wrap...), py, script)
 	ctx, cancel := context.WithTimeout(context.Background(), mlTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, py, script)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer

@@ -54,9 +54,13 @@ var rules = []rule{
 	{"Python azure-identity", "CLI session", compat, "TestPythonSharedTokenCache", ""},
 	{"Python azure-identity", "Managed identity", compat, "TestManagedIdentityPython", ""},
 	{"Python azure-identity", "Refused by RBAC", compat, "TestManagedIdentityPython", "refused"},
+	// The same code run under the public cloud's names (docs/verbatim.md).
+	{"Python azure-identity", "Service principal", compat, "TestPublicCloudNames", "^Python"},
+	{"Python azure-identity", "Interactive", compat, "TestPublicCloudNames", "^the_guide"},
 
 	// azure-ai-ml
 	{"Python azure-ai-ml (MLClient)", "Service principal", compat, "TestMLClient", "DefaultAzureCredential$"},
+	{"Python azure-ai-ml (MLClient)", "Service principal", compat, "TestPublicCloudNames", "^Python"},
 	{"Python azure-ai-ml (MLClient)", "Workspace resources", compat, "TestMLClient", "^Contributor"},
 	{"Python azure-ai-ml (MLClient)", "Refused by RBAC", compat, "TestMLClient", "refused"},
 	{"Python azure-ai-ml (MLClient)", "Managed identity", compat, "TestManagedIdentityPython", "^(DefaultAzureCredential|ManagedIdentityCredential)"},
@@ -70,9 +74,13 @@ var rules = []rule{
 	{"Azure CLI (az)", "Managed identity", compat, "TestManagedIdentityAzLogin", ""},
 	{"Azure CLI (az)", "Workspace resources", compat, "TestAzCLI", "^(group_create|allowed|ad_sp_create-for-rbac)"},
 	{"Azure CLI (az)", "Refused by RBAC", compat, "TestAzCLI", "^refused"},
+	{"Azure CLI (az)", "Service principal", compat, "TestPublicCloudNames", "^az_login_--service-principal"},
+	{"Azure CLI (az)", "Interactive", compat, "TestPublicCloudNames", "^az_login_--use-device-code"},
+	{"Azure CLI (az)", "Refused by RBAC", compat, "TestPublicCloudNames", "^az_login_--use-device-code"},
 
 	// Browser
 	{"Browser (headless Chromium)", "Interactive", compat, "TestBrowserLoginPages", ""},
+	{"Browser (headless Chromium)", "Interactive", compat, "TestPublicCloudNames", "^the_guide"},
 
 	// Go azidentity
 	{"Go azidentity", "Interactive", integration, "TestGoInteractiveBrowserCredential", ""},
@@ -80,11 +88,13 @@ var rules = []rule{
 	{"Go azidentity", "Service principal", integration, "TestClientSecretCredential", ""},
 	{"Go azidentity", "Service principal", integration, "TestClientCertificateCredential", ""},
 	{"Go azidentity", "Service principal", integration, "TestFederatedAssertion", ""},
+	{"Go azidentity", "Service principal", compat, "TestPublicCloudNames", "^Go"},
 	{"Go azidentity", "Managed identity", integration, "TestManagedIdentityCredentials", ""},
 	{"Go azidentity", "Managed identity", integration, "TestWorkloadIdentityFederation", ""},
 
 	// Node @azure/identity
 	{"Node @azure/identity", "Service principal", compat, "TestNodeIdentity", ""},
+	{"Node @azure/identity", "Service principal", compat, "TestPublicCloudNames", "^Node"},
 	{"Node @azure/identity", "Managed identity", compat, "TestManagedIdentityNode", ""},
 
 	// Go SDK
