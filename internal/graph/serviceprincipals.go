@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/directory"
@@ -343,21 +344,25 @@ func (h *Handler) removeAppRoleAssignedTo(w http.ResponseWriter, r *http.Request
 		h.fail(w, r, err)
 		return
 	}
-	principal := ""
-	for _, a := range granted {
-		if strings.EqualFold(a.ID, r.PathValue("assignment")) {
-			principal = a.PrincipalID
-		}
-	}
-	if principal == "" {
-		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(r.PathValue("assignment")))
+	h.revokeAppRole(w, r, c, granted, "servicePrincipal.appRoleAssignedTo.delete", res.ID)
+}
+
+// revokeAppRole finds the assignment the URL names among those of the
+// caller's side (what a principal holds, or what a resource granted), then
+// decides, removes, audits and answers.
+func (h *Handler) revokeAppRole(w http.ResponseWriter, r *http.Request, c caller, among []domain.AppRoleAssignment, action, target string) {
+	id := r.PathValue("assignment")
+	i := slices.IndexFunc(among, func(a domain.AppRoleAssignment) bool { return strings.EqualFold(a.ID, id) })
+	if i < 0 {
+		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(id))
 		return
 	}
-	if !h.authorize(w, r, c, directory.OpAssignAppRole, res.ID, "servicePrincipal.appRoleAssignedTo.delete") {
+	a := among[i]
+	if !h.authorize(w, r, c, directory.OpAssignAppRole, a.ResourceID, action) {
 		return
 	}
-	_, err = h.dir.RemoveAppRoleAssignment(r.Context(), c.TenantID, principal, r.PathValue("assignment"))
-	h.recordChange(r, c, "servicePrincipal.appRoleAssignedTo.delete", res.ID, err, "assignment", r.PathValue("assignment"))
+	_, err := h.dir.RemoveAppRoleAssignment(r.Context(), c.TenantID, a.PrincipalID, id)
+	h.recordChange(r, c, action, target, err, "assignment", id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -375,26 +380,7 @@ func (h *Handler) removeAppRoleAssignment(w http.ResponseWriter, r *http.Request
 		h.fail(w, r, err)
 		return
 	}
-	resource := ""
-	for _, a := range held {
-		if strings.EqualFold(a.ID, r.PathValue("assignment")) {
-			resource = a.ResourceID
-		}
-	}
-	if resource == "" {
-		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(r.PathValue("assignment")))
-		return
-	}
-	if !h.authorize(w, r, c, directory.OpAssignAppRole, resource, "servicePrincipal.appRoleAssignment.delete") {
-		return
-	}
-	_, err = h.dir.RemoveAppRoleAssignment(r.Context(), c.TenantID, sp.ID, r.PathValue("assignment"))
-	h.recordChange(r, c, "servicePrincipal.appRoleAssignment.delete", sp.ID, err, "assignment", r.PathValue("assignment"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.revokeAppRole(w, r, c, held, "servicePrincipal.appRoleAssignment.delete", sp.ID)
 }
 
 // --- owners ---
