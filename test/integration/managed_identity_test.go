@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,24 +156,6 @@ func (f *miFixture) msi(t *testing.T, c msiCall) (int, map[string]any) {
 		t.Fatalf("%s %s: %d %s is not JSON", c.method, c.path, resp.StatusCode, raw)
 	}
 	return resp.StatusCode, out
-}
-
-// unverifiedClaims decodes a JWT payload (the signature is checked elsewhere).
-func unverifiedClaims(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func checkMIClaims(t *testing.T, s *testserver.Server, tok string, want miIdentity) map[string]any {
@@ -698,7 +679,7 @@ func TestWorkloadIdentityFederation(t *testing.T) {
 	if left := time.Until(wt.ExpiresOn); left < 10*time.Minute || left > time.Hour {
 		t.Errorf("workload token lives %s", left)
 	}
-	c := unverifiedClaims(t, wt.Token)
+	c := claimsOf(t, wt.Token)
 	if c["sub"] != reg.ComputeID || c["iss"] != wt.Issuer {
 		t.Errorf("claims = %v", c)
 	}

@@ -78,7 +78,7 @@ func TestAuthCodeFlow(t *testing.T) {
 			if amr, _ := at["amr"].([]any); len(amr) != 1 || amr[0] != "pwd" {
 				t.Errorf("amr = %v, want [pwd]", at["amr"])
 			}
-			ci := claimsOf(t, "x."+str(r, "client_info")+".x")
+			ci := clientInfo(t, str(r, "client_info"))
 			if ci["uid"] != u.ID || ci["utid"] != s.Bootstrap.TenantID {
 				t.Errorf("client_info = %v", ci)
 			}

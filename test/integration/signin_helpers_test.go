@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/tessera-id/tessera/test/testserver"
 )
 
@@ -134,19 +136,30 @@ func str(r testserver.TokenResponse, k string) string {
 	return v
 }
 
-// claimsOf decodes a JWT's payload without checking it (as MSAL does for id_tokens).
-func claimsOf(t *testing.T, jwt string) map[string]any {
+// clientInfo decodes MSAL's client_info: base64url JSON, not a JWT.
+func clientInfo(t *testing.T, raw string) map[string]any {
 	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("client_info %q: %v", raw, err)
 	}
 	var c map[string]any
 	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// claimsOf reads a JWT's claims without checking its signature (as MSAL
+// reads id_tokens; tests that need the signature checked do so elsewhere).
+func claimsOf(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	jws, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatalf("not a JWT: %v", err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &c); err != nil {
 		t.Fatal(err)
 	}
 	return c

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -70,23 +69,6 @@ func hostDo(t *testing.T, c *http.Client, method, rawURL, bearer string, form ur
 		_ = json.Unmarshal(raw, &a.list)
 	}
 	return a
-}
-
-func jwtClaims(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // TestPublicCloudNames: with publicCloudNames the server answers for the
@@ -185,11 +167,11 @@ func TestPublicCloudNames(t *testing.T) {
 	}
 
 	t.Run("tokens", func(t *testing.T) {
-		arm := jwtClaims(t, token(t, "login.microsoftonline.com", "https://management.azure.com/.default"))
+		arm := claimsOf(t, token(t, "login.microsoftonline.com", "https://management.azure.com/.default"))
 		if arm["iss"] != "https://sts.windows.net/"+tid+"/" || arm["aud"] != "https://management.azure.com" {
 			t.Errorf("ARM token iss %v aud %v", arm["iss"], arm["aud"])
 		}
-		g := jwtClaims(t, token(t, "login.windows.net", "https://graph.microsoft.com/.default"))
+		g := claimsOf(t, token(t, "login.windows.net", "https://graph.microsoft.com/.default"))
 		if g["aud"] != "https://graph.microsoft.com" {
 			t.Errorf("Graph token aud %v", g["aud"])
 		}
