@@ -286,7 +286,7 @@ expire.`,
 				return err
 			}
 			defer st.Close()
-			km := app.NewKeyManager(st, cfg)
+			km := app.NewSigningKeys(st, cfg)
 			if err := km.Load(ctx); err != nil {
 				return err
 			}

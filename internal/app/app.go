@@ -35,6 +35,7 @@ import (
 	"github.com/tessera-id/tessera/internal/store/sqlite"
 	"github.com/tessera-id/tessera/internal/sts"
 	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/token/signing"
 	"github.com/tessera-id/tessera/internal/web"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -44,7 +45,7 @@ type Server struct {
 	cfg   config.Config
 	log   *slog.Logger
 	store store.Store
-	keys  *token.KeyManager
+	keys  *signing.Keys
 	// passwords bounds the argon2 password checks of every surface.
 	passwords *directory.Passwords
 	rbac      *rbac.Service
@@ -70,13 +71,13 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.
 	return postgres.OpenWith(ctx, cfg.Store, postgres.Options{Logger: log})
 }
 
-// NewKeyManager builds the signing key manager over st.
-func NewKeyManager(st store.Store, cfg config.Config) *token.KeyManager {
+// NewSigningKeys builds the token-signing keys over st.
+func NewSigningKeys(st store.Store, cfg config.Config) *signing.Keys {
 	// Validate has checked the name.
 	backend, _ := rsasign.ParseBackend(cfg.SigningBackend)
-	return token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
+	return signing.NewKeys(st, func(ctx context.Context, fn func(store.Keys) error) error {
 		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
-	}, token.KeyManagerOptions{SigningBackend: backend})
+	}, signing.Options{SigningBackend: backend})
 }
 
 // New prepares a server: data directory, TLS, store, bootstrap, keys and
@@ -124,7 +125,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err := dir.EnsureFirstParty(ctx, s.tenant.ID, cfg.PublicURL+"/graph/"); err != nil {
 		return nil, fmt.Errorf("register first-party objects: %w", err)
 	}
-	s.keys = NewKeyManager(s.store, cfg)
+	s.keys = NewSigningKeys(s.store, cfg)
 	if err := s.keys.Load(ctx); err != nil {
 		return nil, err
 	}
@@ -165,7 +166,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	stsHandler.Register(mux)
 	sts.NewInteractive(stsHandler, ix, web.MustNew()).Register(mux)
 	sts.NewManagedIdentity(tokens, res, tenants, base, sts.Options{Logger: log}).Register(mux)
-	graphHandler := graph.New(dir, s.store, s.keys, base, s.audit, graph.Options{Logger: log})
+	graphHandler := graph.New(dir, s.store, tokens.Verifier(), base, s.audit, graph.Options{Logger: log})
 	graphHandler.Register(mux)
 	graph.NewConditionalAccess(graphHandler, ix.SignIns()).Register(mux)
 	graph.NewAuthenticationMethods(graphHandler, ix.SignIns()).Register(mux)
@@ -195,7 +196,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	})
 	mux.Handle("GET /metrics", m.Handler())
 
-	armHandler := arm.New(s.keys, s.rbac, res, base, s.audit, arm.Options{Logger: log})
+	armHandler := arm.New(tokens.Verifier(), s.rbac, res, base, s.audit, arm.Options{Logger: log})
 	root := &root{arm: armHandler, mux: mux, graph: graphHandler, sts: stsHandler,
 		hosts: hostSurfaces(cfg.PublicCloudNames), cloudMetadata: arm.NewPublicCloudMetadata()}
 	handler := httpx.WithRequestIDs(httpx.Observe(httpx.WithRevisions(root, s.feed, maxRevisionWait), log, m.ObserveRequest))

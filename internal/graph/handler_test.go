@@ -29,6 +29,7 @@ import (
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
 	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/token/signing"
 )
 
 const testBase = "https://tessera.test"
@@ -40,7 +41,7 @@ type harness struct {
 	ctx     context.Context
 	st      *sqlite.Store
 	dir     *directory.Service
-	keys    *token.KeyManager
+	keys    *signing.Keys
 	handler http.Handler
 	tenant  domain.Tenant
 	admin   domain.User // Global Administrator
@@ -71,16 +72,16 @@ func newHarness(t *testing.T) *harness {
 	if err := dir.EnsureFirstParty(ctx, tenant.ID, testBase+"/graph/"); err != nil {
 		t.Fatal(err)
 	}
-	keys := token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
+	keys := signing.NewKeys(st, func(ctx context.Context, fn func(store.Keys) error) error {
 		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
-	}, token.KeyManagerOptions{})
+	}, signing.Options{})
 	if err := keys.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	base := httpx.NewBaseURLs(testBase, []string{"tessera.test"})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
-	New(dir, st, keys, base, storeAuditor{st}, Options{Logger: log}).Register(mux)
+	New(dir, st, token.NewVerifier(keys), base, storeAuditor{st}, Options{Logger: log}).Register(mux)
 	h := &harness{t: t, ctx: ctx, st: st, dir: dir, keys: keys, handler: httpx.WithRequestIDs(mux), tenant: tenant}
 	mk := func(nick string) domain.User {
 		u, err := dir.CreateUser(ctx, tenant.ID, directory.UserInput{UserPrincipalName: nick + "@t.tessera.local", DisplayName: nick, Password: "Passw0rd!x"})

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tessera-id/tessera/internal/directory"
-	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/token/signing"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
@@ -23,13 +23,13 @@ import (
 // first rotation after it removes the key from the JWKS)}.
 //
 // Both are for Global Administrators (directory.OpManageSigningKeys). A
-// rotation is the one `tessera keys rotate` performs (token.KeyManager.Rotate);
+// rotation is the one `tessera keys rotate` performs (signing.Keys.Rotate);
 // the change feed carries it to every replica, and it is recorded in the
 // audit log.
 
 // SigningKeys is what the handlers need of the key manager.
 type SigningKeys interface {
-	Keys(ctx context.Context) ([]token.KeyInfo, error)
+	Keys(ctx context.Context) ([]signing.KeyInfo, error)
 	Rotate(ctx context.Context) error
 }
 
@@ -50,7 +50,7 @@ func (s *SigningKeyRoutes) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+Prefix+"/tessera.signingKeys/rotate", s.h.authed(s.rotate))
 }
 
-func keyJSON(k token.KeyInfo) map[string]any {
+func keyJSON(k signing.KeyInfo) map[string]any {
 	opt := func(t time.Time) any {
 		if t.IsZero() {
 			return nil

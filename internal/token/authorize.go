@@ -208,7 +208,7 @@ func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service
 		return false
 	}
 	if clientID == "" {
-		clientID = s.keys.IDTokenClient(idTokenHint, tenant.ID)
+		clientID = s.verifier.IDTokenClient(idTokenHint, tenant.ID)
 	}
 	if clientID == "" {
 		// msal-browser names neither (it sends a logout_hint): a single-page

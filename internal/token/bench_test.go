@@ -14,6 +14,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
+	"github.com/tessera-id/tessera/internal/token/signing"
 )
 
 // benchClaims is a typical client-credentials (v1) access token payload.
@@ -29,9 +30,9 @@ func benchClaims() *AccessClaims {
 	}
 }
 
-// benchKeyManager is a KeyManager over the real SQLite store in a temporary
+// benchKeyManager is the signing keys over the real SQLite store in a temporary
 // directory, loaded with a fresh current and next key.
-func benchKeyManager(b *testing.B) *KeyManager {
+func benchKeyManager(b *testing.B) *signing.Keys {
 	b.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "tessera.db"))
@@ -39,16 +40,16 @@ func benchKeyManager(b *testing.B) *KeyManager {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	km := NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
+	km := signing.NewKeys(st, func(ctx context.Context, fn func(store.Keys) error) error {
 		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
-	}, KeyManagerOptions{})
+	}, signing.Options{})
 	if err := km.Load(ctx); err != nil {
 		b.Fatal(err)
 	}
 	return km
 }
 
-// BenchmarkKeyManagerSign is KeyManager.Sign of a typical claims payload:
+// BenchmarkKeyManagerSign is signing.Keys.Sign of a typical claims payload:
 // the go-jose signer (header, base64url, RS256) and compact serialisation.
 func BenchmarkKeyManagerSign(b *testing.B) {
 	km := benchKeyManager(b)

@@ -12,6 +12,7 @@ import (
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
+	"github.com/tessera-id/tessera/internal/token/signing"
 )
 
 // clock is a settable time source shared by the services under test.
@@ -70,9 +71,9 @@ func newHarness(t *testing.T, opts InteractiveOptions) *harness {
 	// The user's password was set a minute before the harness clock, so
 	// sessions that begin "now" are valid (directory.SessionValid).
 	h.user = h.newUser("adele")
-	km := NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
+	km := signing.NewKeys(st, func(ctx context.Context, fn func(store.Keys) error) error {
 		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
-	}, KeyManagerOptions{})
+	}, signing.Options{})
 	if err := km.Load(ctx); err != nil {
 		t.Fatal(err)
 	}

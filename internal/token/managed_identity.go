@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/token/signing"
 )
 
 // ManagedIdentityCredentials finds the federated identity credentials of a
@@ -232,22 +233,11 @@ func (s *Service) IssueWorkloadToken(ctx context.Context, req WorkloadTokenReque
 	return out, nil
 }
 
-// PublicKeys returns the published signing keys (current, next, previous).
-func (m *KeyManager) PublicKeys() []jose.JSONWebKey {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]jose.JSONWebKey, 0, len(m.public))
-	for _, k := range m.public {
-		out = append(out, *k)
-	}
-	return out
-}
-
 // LocalWorkloadKeys lets a FederatedVerifier check Tessera's own workload
 // tokens with the keys in memory instead of fetching its own discovery
 // document over the network, which a server behind a load balancer or a
 // private name may not be able to reach.
-func LocalWorkloadKeys(keys *KeyManager, publicURL string) func(iss string) ([]jose.JSONWebKey, bool) {
+func LocalWorkloadKeys(keys *signing.Keys, publicURL string) func(iss string) ([]jose.JSONWebKey, bool) {
 	prefix := WorkloadIssuer(publicURL, "")
 	return func(iss string) ([]jose.JSONWebKey, bool) {
 		tid, ok := strings.CutPrefix(strings.TrimSuffix(iss, "/"), prefix)

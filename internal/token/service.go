@@ -17,6 +17,7 @@ import (
 	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/issuer"
 	"github.com/tessera-id/tessera/internal/store"
+	"github.com/tessera-id/tessera/internal/token/signing"
 )
 
 // Request is a token request parsed once at the edge. Grants read what they
@@ -133,7 +134,8 @@ type ClientThrottle interface {
 // requested resource, runs the grant and signs the token.
 type Service struct {
 	dir       *directory.Service
-	keys      *KeyManager
+	keys      *signing.Keys
+	verifier  *Verifier
 	replay    store.Replay
 	federated *FederatedVerifier
 	audit     Auditor
@@ -172,9 +174,9 @@ type binding struct {
 }
 
 // NewService builds a token service with the given grants.
-func NewService(dir *directory.Service, keys *KeyManager, replay store.Replay, federated *FederatedVerifier, audit Auditor, opts Options, grants ...Grant) *Service {
+func NewService(dir *directory.Service, keys *signing.Keys, replay store.Replay, federated *FederatedVerifier, audit Auditor, opts Options, grants ...Grant) *Service {
 	s := &Service{
-		dir: dir, keys: keys, replay: replay, federated: federated, audit: audit,
+		dir: dir, keys: keys, verifier: NewVerifier(keys), replay: replay, federated: federated, audit: audit,
 		grants: map[string]Grant{}, lifetime: opts.AccessTokenLifetime, now: opts.Now, log: opts.Logger,
 		resources: map[string]*resourceIndex{}, bindings: map[string]binding{},
 		managedIdentities: opts.ManagedIdentities, clientThrottle: opts.ClientThrottle,
@@ -197,8 +199,11 @@ func NewService(dir *directory.Service, keys *KeyManager, replay store.Replay, f
 	return s
 }
 
-// Keys returns the signing key manager.
-func (s *Service) Keys() *KeyManager { return s.keys }
+// Keys returns the signing keys.
+func (s *Service) Keys() *signing.Keys { return s.keys }
+
+// Verifier returns the verifier of the tokens this service mints.
+func (s *Service) Verifier() *Verifier { return s.verifier }
 
 // Exchange runs a token request and records the sign-in. No token leaves
 // before its sign-in record is durable.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/tessera-id/tessera/internal/token/signing"
 )
 
 // Access-token verification failures, for resource servers (Graph, ARM).
@@ -21,13 +23,23 @@ var (
 	ErrTokenIssuer    = errors.New("the access token issuer is not trusted")
 )
 
+// Verifier checks tokens Tessera signed, with the published signing keys.
+// Resource servers (Graph, ARM) use it for every request.
+type Verifier struct {
+	keys     *signing.Keys
+	verified verifiedCache
+}
+
+// NewVerifier verifies with keys.
+func NewVerifier(keys *signing.Keys) *Verifier { return &Verifier{keys: keys} }
+
 // VerifyAccessToken checks a token Tessera signed: signature by a published
 // key, lifetime (with clock skew) and issuer shape. The caller checks aud.
 //
 // Verified tokens are remembered (by a hash of the token) until they expire:
 // a client presents one token for an hour, and a signature check per request
 // would cost more than the rest of an authorized ARM read.
-func (m *KeyManager) VerifyAccessToken(raw string, now time.Time) (*AccessClaims, error) {
+func (m *Verifier) VerifyAccessToken(raw string, now time.Time) (*AccessClaims, error) {
 	key := sha256.Sum256([]byte(raw))
 	if c, ok := m.verified.get(key); ok {
 		if err := checkLifetime(c, now); err != nil {
@@ -43,13 +55,13 @@ func (m *KeyManager) VerifyAccessToken(raw string, now time.Time) (*AccessClaims
 	return c, nil
 }
 
-func (m *KeyManager) verifyAccessToken(raw string, now time.Time) (*AccessClaims, error) {
+func (m *Verifier) verifyAccessToken(raw string, now time.Time) (*AccessClaims, error) {
 	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, ErrTokenMalformed
 	}
 	kid := jws.Signatures[0].Header.KeyID
-	key, ok := m.PublicKey(kid)
+	key, ok := m.keys.PublicKey(kid)
 	if !ok {
 		return nil, ErrTokenSignature
 	}
@@ -117,7 +129,7 @@ func (v *verifiedCache) put(k [32]byte, c *AccessClaims) {
 // IDTokenClient reads an id_token_hint: the client (aud) of an id_token
 // Tessera signed for tenantID, expired or not (a logout names the sign-in
 // it ends, however old), or "" when it is not one.
-func (m *KeyManager) IDTokenClient(raw, tenantID string) string {
+func (m *Verifier) IDTokenClient(raw, tenantID string) string {
 	if raw == "" {
 		return ""
 	}
@@ -125,7 +137,7 @@ func (m *KeyManager) IDTokenClient(raw, tenantID string) string {
 	if err != nil || len(jws.Signatures) != 1 {
 		return ""
 	}
-	key, ok := m.PublicKey(jws.Signatures[0].Header.KeyID)
+	key, ok := m.keys.PublicKey(jws.Signatures[0].Header.KeyID)
 	if !ok {
 		return ""
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
 	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/token/signing"
 	"github.com/tessera-id/tessera/test/testserver"
 )
 
@@ -115,9 +116,9 @@ func userGraphToken(t *testing.T, s *testserver.Server, oid, upn string) string 
 		t.Fatalf("open the server's store: %v", err)
 	}
 	defer st.Close()
-	km := token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
+	km := signing.NewKeys(st, func(ctx context.Context, fn func(store.Keys) error) error {
 		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
-	}, token.KeyManagerOptions{})
+	}, signing.Options{})
 	if err := km.Reload(ctx); err != nil {
 		t.Fatalf("load signing keys: %v", err)
 	}

@@ -1,4 +1,7 @@
-package token
+// Package signing owns the token-signing keys: generation, rotation across
+// replicas, the published key set, and signing. Verification and minting
+// are the token rules' (internal/token); they use the keys through here.
+package signing
 
 import (
 	"context"
@@ -26,19 +29,19 @@ import (
 	"github.com/tessera-id/tessera/internal/store"
 )
 
-// KeyTx runs fn inside one store transaction, so that a rotation by one
+// Tx runs fn inside one store transaction, so that a rotation by one
 // replica is all-or-nothing.
-type KeyTx func(ctx context.Context, fn func(store.Keys) error) error
+type Tx func(ctx context.Context, fn func(store.Keys) error) error
 
-// KeyManager owns the token-signing keys. It keeps the current key parsed in
+// Keys owns the token-signing keys. It keeps the current key parsed in
 // memory with a ready go-jose signer (parsing a key per token would cost more
 // than signing), publishes next, current and previous keys in the JWKS, and
 // rotates: next becomes current, current becomes previous, a new next is made.
 // Several replicas share keys through the store; Reload picks up a rotation
 // done elsewhere.
-type KeyManager struct {
+type Keys struct {
 	store store.Keys
-	inTx  KeyTx
+	inTx  Tx
 	now   func() time.Time
 	// keep is how long a previous key stays published: at least the longest
 	// lifetime of a token it signed.
@@ -51,7 +54,6 @@ type KeyManager struct {
 	public  map[string]*jose.JSONWebKey // kid → published key
 	jwks    []byte                      // pre-rendered JWKS document
 
-	verified verifiedCache
 }
 
 type signingKey struct {
@@ -61,8 +63,8 @@ type signingKey struct {
 	native  bool   // signed by a native library through cgo
 }
 
-// KeyManagerOptions configure a KeyManager.
-type KeyManagerOptions struct {
+// Options configure a Keys.
+type Options struct {
 	// PreviousKeyRetention keeps a rotated-out key published this long (default 24h).
 	PreviousKeyRetention time.Duration
 	// RSABits is the modulus size of new keys (default 2048).
@@ -72,9 +74,9 @@ type KeyManagerOptions struct {
 	Now            func() time.Time
 }
 
-// NewKeyManager returns a manager over ks. Call Load before use.
-func NewKeyManager(ks store.Keys, inTx KeyTx, opts KeyManagerOptions) *KeyManager {
-	m := &KeyManager{store: ks, inTx: inTx, now: opts.Now, keep: opts.PreviousKeyRetention, bits: opts.RSABits,
+// NewKeys returns a manager over ks. Call Load before use.
+func NewKeys(ks store.Keys, inTx Tx, opts Options) *Keys {
+	m := &Keys{store: ks, inTx: inTx, now: opts.Now, keep: opts.PreviousKeyRetention, bits: opts.RSABits,
 		backend: opts.SigningBackend}
 	if m.now == nil {
 		m.now = time.Now
@@ -93,7 +95,7 @@ func NewKeyManager(ks store.Keys, inTx KeyTx, opts KeyManagerOptions) *KeyManage
 
 // Load reads the keys from the store, creating a current and a next key on
 // first start, and prepares the signer and the JWKS.
-func (m *KeyManager) Load(ctx context.Context) error {
+func (m *Keys) Load(ctx context.Context) error {
 	err := m.inTx(ctx, func(ks store.Keys) error {
 		keys, err := ks.ListSigningKeys(ctx)
 		if err != nil {
@@ -129,7 +131,7 @@ func (m *KeyManager) Load(ctx context.Context) error {
 }
 
 // Reload re-reads the keys from the store and swaps them in.
-func (m *KeyManager) Reload(ctx context.Context) error {
+func (m *Keys) Reload(ctx context.Context) error {
 	keys, err := m.store.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("list signing keys: %w", err)
@@ -194,14 +196,14 @@ func (m *KeyManager) Reload(ctx context.Context) error {
 
 // Follow reloads the keys whenever one is created, rotated or retired on any
 // replica, or by `tessera keys rotate` (the change feed).
-func (m *KeyManager) Follow(f *feed.Follower) {
+func (m *Keys) Follow(f *feed.Follower) {
 	f.On(store.ChangeSigningKey, func(ctx context.Context, _ store.Change) error { return m.Reload(ctx) })
 	f.Load(m.Reload)
 }
 
 // Rotate promotes the next key to current, demotes current to previous,
 // retires previous keys older than the retention, and creates a new next key.
-func (m *KeyManager) Rotate(ctx context.Context) error {
+func (m *Keys) Rotate(ctx context.Context) error {
 	now := m.now().UTC()
 	fresh, err := m.newKey(domain.KeyStateNext)
 	if err != nil {
@@ -240,7 +242,7 @@ func (m *KeyManager) Rotate(ctx context.Context) error {
 
 // CurrentActivatedAt reports when the current key began signing, so a
 // scheduler can tell whether a rotation is due.
-func (m *KeyManager) CurrentActivatedAt(ctx context.Context) (time.Time, error) {
+func (m *Keys) CurrentActivatedAt(ctx context.Context) (time.Time, error) {
 	keys, err := m.store.ListSigningKeys(ctx)
 	if err != nil {
 		return time.Time{}, err
@@ -257,7 +259,7 @@ func (m *KeyManager) CurrentActivatedAt(ctx context.Context) (time.Time, error) 
 }
 
 // Sign signs payload (JSON claims) with the current key.
-func (m *KeyManager) Sign(payload []byte) (string, error) {
+func (m *Keys) Sign(payload []byte) (string, error) {
 	m.mu.RLock()
 	k := m.current
 	m.mu.RUnlock()
@@ -269,14 +271,14 @@ func (m *KeyManager) Sign(payload []byte) (string, error) {
 }
 
 // JWKS returns the published key set document.
-func (m *KeyManager) JWKS() []byte {
+func (m *Keys) JWKS() []byte {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.jwks
 }
 
 // PublicKey returns the published key with id kid.
-func (m *KeyManager) PublicKey(kid string) (*jose.JSONWebKey, bool) {
+func (m *Keys) PublicKey(kid string) (*jose.JSONWebKey, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	k, ok := m.public[kid]
@@ -284,27 +286,27 @@ func (m *KeyManager) PublicKey(kid string) (*jose.JSONWebKey, bool) {
 }
 
 // SigningBackend names the RSA implementation that signs tokens.
-func (m *KeyManager) SigningBackend() string {
+func (m *Keys) SigningBackend() string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.current.backend
 }
 
 // SignsNatively reports whether a native library (OpenSSL) signs tokens.
-func (m *KeyManager) SignsNatively() bool {
+func (m *Keys) SignsNatively() bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.current.native
 }
 
 // CurrentKeyID returns the kid new tokens carry.
-func (m *KeyManager) CurrentKeyID() string {
+func (m *Keys) CurrentKeyID() string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.current.kid
 }
 
-func (m *KeyManager) newKey(state string) (domain.SigningKey, error) {
+func (m *Keys) newKey(state string) (domain.SigningKey, error) {
 	priv, err := rsa.GenerateKey(rand.Reader, m.bits)
 	if err != nil {
 		return domain.SigningKey{}, fmt.Errorf("generate RSA key: %w", err)
@@ -326,7 +328,7 @@ func (m *KeyManager) newKey(state string) (domain.SigningKey, error) {
 		return domain.SigningKey{}, fmt.Errorf("self-sign key certificate: %w", err)
 	}
 	k := domain.SigningKey{
-		ID:          thumbprint(der),
+		ID:          Thumbprint(der),
 		Algorithm:   string(jose.RS256),
 		State:       state,
 		PrivateKey:  pkcs8,
@@ -339,8 +341,8 @@ func (m *KeyManager) newKey(state string) (domain.SigningKey, error) {
 	return k, nil
 }
 
-// thumbprint is Entra's key id: the base64url SHA-1 of the certificate.
-func thumbprint(der []byte) string {
+// Thumbprint is Entra's key id: the base64url SHA-1 of the certificate.
+func Thumbprint(der []byte) string {
 	sum := sha1.Sum(der)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
@@ -380,7 +382,7 @@ type KeyInfo struct {
 }
 
 // Keys lists the published keys (next, current, previous), newest first.
-func (m *KeyManager) Keys(ctx context.Context) ([]KeyInfo, error) {
+func (m *Keys) Keys(ctx context.Context) ([]KeyInfo, error) {
 	keys, err := m.store.ListSigningKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", err)
@@ -399,4 +401,15 @@ func (m *KeyManager) Keys(ctx context.Context) ([]KeyInfo, error) {
 		out = append(out, ki)
 	}
 	return out, nil
+}
+
+// PublicKeys returns the published signing keys (current, next, previous).
+func (m *Keys) PublicKeys() []jose.JSONWebKey {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]jose.JSONWebKey, 0, len(m.public))
+	for _, k := range m.public {
+		out = append(out, *k)
+	}
+	return out
 }

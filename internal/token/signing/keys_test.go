@@ -1,4 +1,4 @@
-package token_test
+package signing_test
 
 import (
 	"context"
@@ -10,25 +10,26 @@ import (
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
 	"github.com/tessera-id/tessera/internal/token"
+	"github.com/tessera-id/tessera/internal/token/signing"
 )
 
-func newKeyManager(t *testing.T) (*token.KeyManager, store.Store) {
+func newKeys(t *testing.T) (*signing.Keys, store.Store) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	km := token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
+	km := signing.NewKeys(st, func(ctx context.Context, fn func(store.Keys) error) error {
 		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
-	}, token.KeyManagerOptions{})
+	}, signing.Options{})
 	if err := km.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return km, st
 }
 
-func jwksKids(t *testing.T, km *token.KeyManager) []string {
+func jwksKids(t *testing.T, km *signing.Keys) []string {
 	t.Helper()
 	var set struct {
 		Keys []struct {
@@ -45,7 +46,7 @@ func jwksKids(t *testing.T, km *token.KeyManager) []string {
 	return kids
 }
 
-func signClaims(t *testing.T, km *token.KeyManager, tid string) string {
+func signClaims(t *testing.T, km *signing.Keys, tid string) string {
 	t.Helper()
 	now := time.Now()
 	c := token.AccessClaims{Aud: "https://management.azure.com", Iss: "https://sts.windows.net/" + tid + "/", Tid: tid,
@@ -59,7 +60,7 @@ func signClaims(t *testing.T, km *token.KeyManager, tid string) string {
 }
 
 func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
-	km, st := newKeyManager(t)
+	km, st := newKeys(t)
 	ctx := context.Background()
 	if kids := jwksKids(t, km); len(kids) != 2 {
 		t.Fatalf("fresh JWKS has %d keys, want current and next", len(kids))
@@ -83,16 +84,16 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 	if kids := jwksKids(t, km); len(kids) != 3 {
 		t.Fatalf("after rotation the JWKS has %d keys, want next, current and previous", len(kids))
 	}
-	if _, err := km.VerifyAccessToken(old, time.Now()); err != nil {
+	if _, err := token.NewVerifier(km).VerifyAccessToken(old, time.Now()); err != nil {
 		t.Fatalf("a token signed before rotation no longer verifies: %v", err)
 	}
-	if _, err := km.VerifyAccessToken(signClaims(t, km, "t1"), time.Now()); err != nil {
+	if _, err := token.NewVerifier(km).VerifyAccessToken(signClaims(t, km, "t1"), time.Now()); err != nil {
 		t.Fatalf("a new token does not verify: %v", err)
 	}
 	// A second manager over the same store (another replica) sees the rotation.
-	other := token.NewKeyManager(st, func(ctx context.Context, fn func(store.Keys) error) error {
+	other := signing.NewKeys(st, func(ctx context.Context, fn func(store.Keys) error) error {
 		return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
-	}, token.KeyManagerOptions{})
+	}, signing.Options{})
 	if err := other.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +103,8 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 }
 
 func TestVerifyAccessTokenRejects(t *testing.T) {
-	km, _ := newKeyManager(t)
-	other, _ := newKeyManager(t)
+	km, _ := newKeys(t)
+	other, _ := newKeys(t)
 	good := signClaims(t, km, "t1")
 	now := time.Now()
 	cases := map[string]struct {
@@ -118,11 +119,11 @@ func TestVerifyAccessTokenRejects(t *testing.T) {
 		"tampered sig": {good[:len(good)-4] + "AAAA", now},
 	}
 	for name, tc := range cases {
-		if _, err := km.VerifyAccessToken(tc.raw, tc.at); err == nil {
+		if _, err := token.NewVerifier(km).VerifyAccessToken(tc.raw, tc.at); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := km.VerifyAccessToken(good, now); err != nil {
+	if _, err := token.NewVerifier(km).VerifyAccessToken(good, now); err != nil {
 		t.Fatalf("good token rejected: %v", err)
 	}
 }
