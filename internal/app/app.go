@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			ClientThrottle: ix.SignIns(), PortalRedirectURIs: s.portalRedirectURIs()},
 		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode())
 
-	tenants := sts.NewTenants(s.store, s.tenant.ID)
+	tenants := directory.NewTenants(s.store, s.tenant.ID)
 
 	// Every in-memory view follows the change feed: loaded in full here,
 	// then kept current by each replica's writes, this one's included.
@@ -162,10 +162,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	m.WatchFeed(func() metrics.FeedStatus { return metrics.FeedStatus(s.feed.Status()) })
 
 	mux := http.NewServeMux()
-	stsHandler := sts.New(tokens, tenants, base, sts.Options{Logger: log, Observe: m.ObserveToken})
+	stsHandler := sts.New(tokens, sts.NewTenants(tenants), base, sts.Options{Logger: log, Observe: m.ObserveToken})
 	stsHandler.Register(mux)
 	sts.NewInteractive(stsHandler, ix, web.MustNew()).Register(mux)
-	sts.NewManagedIdentity(tokens, res, tenants, base, sts.Options{Logger: log}).Register(mux)
+	sts.NewManagedIdentity(tokens, res, sts.NewTenants(tenants), base, sts.Options{Logger: log}).Register(mux)
 	graphHandler := graph.New(dir, s.store, tokens.Verifier(), base, s.audit, graph.Options{Logger: log})
 	graphHandler.Register(mux)
 	graph.NewConditionalAccess(graphHandler, ix.SignIns()).Register(mux)

@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/resources"
@@ -418,7 +419,7 @@ func (h *ManagedIdentityHandler) workloadToken(w http.ResponseWriter, r *http.Re
 // tenant GUID names an issuer (aliases would make several issuer strings).
 func (h *ManagedIdentityHandler) workloadTenant(w http.ResponseWriter, r *http.Request) (domain.Tenant, bool) {
 	seg := r.PathValue("tenant")
-	if !isGUID(seg) {
+	if !directory.IsGUID(seg) {
 		writeMSIError(w, http.StatusNotFound, "invalid_request", "No workload issuer at this path.")
 		return domain.Tenant{}, false
 	}

@@ -37,3 +37,16 @@ func (h *Handler) BadPath(w http.ResponseWriter, r *http.Request) {
 	}
 	h.writeError(w, r, err)
 }
+
+// printable keeps an echoed value short and free of control characters.
+func printable(s string) string {
+	if len(s) > 128 {
+		s = s[:128]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -12,18 +12,39 @@ package sts
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/token"
 	"github.com/tessera-id/tessera/internal/wire"
 )
+
+// Tenants is the directory's tenant resolver in the token service's words:
+// an unknown tenant is AADSTS90002.
+type Tenants struct{ dir *directory.Tenants }
+
+// NewTenants wraps the directory's resolver.
+func NewTenants(dir *directory.Tenants) Tenants { return Tenants{dir: dir} }
+
+// Resolve implements TenantResolver.
+func (t Tenants) Resolve(ctx context.Context, segment string) (domain.Tenant, error) {
+	tenant, err := t.dir.Resolve(ctx, segment)
+	var unknown *directory.TenantNotFoundError
+	if errors.As(err, &unknown) {
+		return domain.Tenant{}, token.Errorf(token.ErrInvalidRequest, 90002,
+			"Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.",
+			printable(segment))
+	}
+	return tenant, err
+}
 
 // TenantResolver finds the tenant a path segment names.
 type TenantResolver interface {

@@ -1,4 +1,4 @@
-package sts
+package directory
 
 import (
 	"context"
@@ -7,12 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/store"
-	"github.com/tessera-id/tessera/internal/token"
 )
 
 // aliasesOfHome are the tenant segments that mean "the home tenant": Entra's
@@ -20,8 +17,10 @@ import (
 // discovery against a host that is not Microsoft's.
 var aliasesOfHome = map[string]bool{"common": true, "organizations": true, "consumers": true, "adfs": true}
 
-// Tenants resolves tenant path segments, caching hits briefly: tenants are
-// read on every token request and change rarely.
+// Tenants resolves the tenant a URL's path segment names (a GUID, a
+// verified domain, or an alias of the home tenant), caching hits: tenants
+// are read on every token request and change rarely; the change feed drops
+// the cache when one changes.
 type Tenants struct {
 	store  store.Tenants
 	homeID string
@@ -42,7 +41,8 @@ func NewTenants(st store.Tenants, homeID string) *Tenants {
 	return &Tenants{store: st, homeID: homeID, ttl: 30 * time.Second, now: time.Now, cache: map[string]cachedTenant{}}
 }
 
-// Resolve implements TenantResolver. Unknown tenants yield AADSTS90002.
+// Resolve finds the tenant segment names; an unknown one is a
+// *TenantNotFoundError.
 func (ts *Tenants) Resolve(ctx context.Context, segment string) (domain.Tenant, error) {
 	key := strings.ToLower(segment)
 	now := ts.now()
@@ -57,15 +57,13 @@ func (ts *Tenants) Resolve(ctx context.Context, segment string) (domain.Tenant, 
 	switch {
 	case aliasesOfHome[key]:
 		t, err = ts.store.GetTenant(ctx, ts.homeID)
-	case isGUID(key):
+	case IsGUID(key):
 		t, err = ts.store.GetTenant(ctx, key)
 	default:
 		t, err = ts.store.GetTenantByDomain(ctx, key)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return domain.Tenant{}, token.Errorf(token.ErrInvalidRequest, 90002,
-			"Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.",
-			printable(segment))
+		return domain.Tenant{}, &TenantNotFoundError{Segment: segment}
 	}
 	if err != nil {
 		return domain.Tenant{}, err
@@ -93,23 +91,10 @@ func (ts *Tenants) Follow(f *feed.Follower) {
 	f.Load(func(context.Context) error { ts.Forget(); return nil })
 }
 
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(s)
-	return err == nil
-}
+// TenantNotFoundError: no tenant has the id or domain a URL names.
+type TenantNotFoundError struct{ Segment string }
 
-// printable keeps an echoed value short and free of control characters.
-func printable(s string) string {
-	if len(s) > 128 {
-		s = s[:128]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-}
+func (e *TenantNotFoundError) Error() string { return "tenant " + e.Segment + " not found" }
+
+// Unwrap makes errors.Is(err, store.ErrNotFound) true.
+func (e *TenantNotFoundError) Unwrap() error { return store.ErrNotFound }
