@@ -261,3 +261,39 @@ func title(k string) string {
 	r[0] = unicode.ToUpper(r[0])
 	return string(r)
 }
+
+// azFlattened prints ARM resources as az prints them: the fields of
+// "properties" lifted beside id, name and type (az's models flatten them),
+// so that az's queries such as [].roleName work unchanged.
+type azFlattened struct{ v any }
+
+func (f azFlattened) MarshalJSON() ([]byte, error) {
+	doc, err := generic(f.v)
+	if err != nil {
+		return nil, err
+	}
+	lift := func(x any) any {
+		obj, ok := x.(map[string]any)
+		if !ok {
+			return x
+		}
+		props, ok := obj["properties"].(map[string]any)
+		if !ok {
+			return x
+		}
+		delete(obj, "properties")
+		for k, v := range props {
+			if _, taken := obj[k]; !taken {
+				obj[k] = v
+			}
+		}
+		return obj
+	}
+	if list, ok := doc.([]any); ok {
+		for i := range list {
+			list[i] = lift(list[i])
+		}
+		return json.Marshal(list)
+	}
+	return json.Marshal(lift(doc))
+}

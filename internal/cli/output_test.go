@@ -86,3 +86,16 @@ func TestWriteSPEnv(t *testing.T) {
 		t.Errorf("bad file: %v", err)
 	}
 }
+
+// TestAzFlattened: ARM resources print as az prints them, with the fields
+// of properties beside id and name.
+func TestAzFlattened(t *testing.T) {
+	in := []any{map[string]any{"id": "/r/1", "name": "1", "properties": map[string]any{"roleName": "Reader", "name": "not lifted"}}}
+	var b bytes.Buffer
+	if err := writeResult(&b, azFlattened{in}, "json", jmespath.MustCompile("[].[id, name, roleName, properties]")); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(strings.Fields(b.String()), ""); got != `[["/r/1","1","Reader",null]]` {
+		t.Errorf("flattened: %s", got)
+	}
+}

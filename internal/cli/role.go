@@ -85,7 +85,7 @@ func roleAssignmentCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printResult(cmd, resp.RoleAssignment)
+			return printResult(cmd, azFlattened{resp.RoleAssignment})
 		},
 	}
 	create.Flags().StringVar(&assignee, "assignee", "", "user principal name, app id, identifier URI or object id")
@@ -219,7 +219,7 @@ func roleDefinitionCommand() *cobra.Command {
 					}
 				}
 			}
-			return printResult(cmd, out)
+			return printResult(cmd, azFlattened{out})
 		},
 	}
 	list.Flags().StringVar(&scope, "scope", "/", "scope")
@@ -239,7 +239,7 @@ func roleDefinitionCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printResult(cmd, d)
+			return printResult(cmd, azFlattened{d})
 		},
 	}
 	show.Flags().StringVar(&scope, "scope", "/", "scope")
@@ -295,7 +295,7 @@ func roleDefinitionCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printResult(cmd, resp.RoleDefinition)
+			return printResult(cmd, azFlattened{resp.RoleDefinition})
 		}
 	}
 	create := &cobra.Command{Use: "create", Short: "Create a custom role", RunE: upsert(false)}

@@ -45,7 +45,7 @@ func TestCLIOutputFlags(t *testing.T) {
 		{[]string{"ad", "sp", "show", "--id", admin.AppID}, "appId", admin.AppID},
 		{[]string{"ad", "app", "list"}, "[].appId", admin.AppID},
 		{[]string{"ad", "group", "list"}, "length(@)", "0"},
-		{[]string{"role", "definition", "list", "--name", "Reader"}, "[].properties.roleName", "Reader"},
+		{[]string{"role", "definition", "list", "--name", "Reader"}, "[].roleName", "Reader"},
 		{[]string{"role", "assignment", "list", "--include-inherited"}, "[].roleDefinitionName", "Owner"},
 		{[]string{"group", "list"}, "[].name", "out-rg"},
 		{[]string{"group", "show", "-n", "out-rg"}, "name", "out-rg"},

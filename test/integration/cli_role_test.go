@@ -43,10 +43,11 @@ func TestRoleVerbs(t *testing.T) {
 
 	out := run("role", "assignment", "create", "--assignee", ds.AppID, "--role", "AzureML Data Scientist", "--scope", ws)
 	var created struct {
-		ID         string
-		Properties struct{ PrincipalID, Scope string }
+		ID                 string
+		PrincipalID, Scope string // az's flattened shape
+		Properties         any
 	}
-	if err := json.Unmarshal([]byte(out), &created); err != nil || created.Properties.PrincipalID != ds.SPID {
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.PrincipalID != ds.SPID || created.Properties != nil {
 		t.Fatalf("assignment create printed %s (%v)", out, err)
 	}
 
