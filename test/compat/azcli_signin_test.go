@@ -19,6 +19,35 @@ import (
 
 // start runs az in the background, handing its stderr to the test line by
 // line; wait returns its result.
+// loginWithDeviceCode runs `az login --use-device-code`, hands the page
+// and code az prints to approve (the person at a browser), and returns az's
+// successful result.
+func (a *azSession) loginWithDeviceCode(t *testing.T, approve func(page, code string) error) azResult {
+	t.Helper()
+	lines, wait := a.start(t, nil, "login", "--use-device-code")
+	re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) `)
+	deadline := time.After(azTimeout)
+read:
+	for {
+		select {
+		case line := <-lines:
+			if m := re.FindStringSubmatch(line); m != nil {
+				if err := approve(m[1], m[2]); err != nil {
+					t.Fatal(err)
+				}
+				break read
+			}
+		case <-deadline:
+			t.Fatal("az printed no device code message")
+		}
+	}
+	res := wait()
+	if res.code != 0 {
+		t.Fatalf("%s", res)
+	}
+	return res
+}
+
 func (a *azSession) start(t *testing.T, extraEnv []string, args ...string) (lines <-chan string, wait func() azResult) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), azTimeout)
@@ -86,27 +115,9 @@ func TestAzCLIInteractiveLogin(t *testing.T) {
 
 	t.Run("login --use-device-code", func(t *testing.T) {
 		a := newAzSession(t, az, s)
-		lines, wait := a.start(t, nil, "login", "--use-device-code")
-		re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) `)
-		deadline := time.After(azTimeout)
-	read:
-		for {
-			select {
-			case line := <-lines:
-				if m := re.FindStringSubmatch(line); m != nil {
-					if err := s.NewBrowser(t).ApproveDeviceCode(m[1], m[2], u.UPN, u.Password); err != nil {
-						t.Fatal(err)
-					}
-					break read
-				}
-			case <-deadline:
-				t.Fatal("az printed no device code message")
-			}
-		}
-		res := wait()
-		if res.code != 0 {
-			t.Fatalf("%s", res)
-		}
+		res := a.loginWithDeviceCode(t, func(page, code string) error {
+			return s.NewBrowser(t).ApproveDeviceCode(page, code, u.UPN, u.Password)
+		})
 		var subs []azSubscription
 		if err := json.Unmarshal(res.stdout, &subs); err != nil || len(subs) != 1 || subs[0].User.Name != u.UPN ||
 			subs[0].User.Type != "user" || subs[0].ID != s.Bootstrap.SubscriptionID || subs[0].TenantID != s.Bootstrap.TenantID {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -289,30 +288,12 @@ func TestPublicCloudNames(t *testing.T) {
 		u, ws := signinUser(t, s, "verbatimuser")
 		a := emptyAzSession(t, az, s)
 		a.wrap = v.wrap
-		lines, wait := a.start(t, nil, "login", "--use-device-code")
-		re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) `)
-		deadline := time.After(azTimeout)
-	read:
-		for {
-			select {
-			case line := <-lines:
-				if m := re.FindStringSubmatch(line); m != nil {
-					if !strings.HasPrefix(m[1], "https://login.microsoftonline.com/") {
-						t.Errorf("az sends the person to %s", m[1])
-					}
-					if err := v.browser(t).ApproveDeviceCode(m[1], m[2], u.UPN, u.Password); err != nil {
-						t.Fatal(err)
-					}
-					break read
-				}
-			case <-deadline:
-				t.Fatal("az printed no device code message")
+		res := a.loginWithDeviceCode(t, func(page, code string) error {
+			if !strings.HasPrefix(page, "https://login.microsoftonline.com/") {
+				t.Errorf("az sends the person to %s", page)
 			}
-		}
-		res := wait()
-		if res.code != 0 {
-			t.Fatalf("%s", res)
-		}
+			return v.browser(t).ApproveDeviceCode(page, code, u.UPN, u.Password)
+		})
 		var subs []azSubscription
 		if err := json.Unmarshal(res.stdout, &subs); err != nil || len(subs) != 1 || subs[0].User.Name != u.UPN ||
 			subs[0].CloudName != "AzureCloud" || subs[0].TenantID != tid {
