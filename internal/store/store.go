@@ -6,21 +6,23 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 )
 
-// Sentinel errors. Backends wrap them (fmt.Errorf("...: %w", store.ErrNotFound))
-// so callers test with errors.Is and never by message text.
+// Sentinel errors: the kinds of fault.Error, so that a backend's wrapped
+// sentinel (fmt.Errorf("...: %w", store.ErrNotFound)) and a rule package's
+// own refusal of the same kind are both matched by errors.Is and by an
+// edge's one translation of fault kinds; never by message text.
 var (
 	// ErrNotFound: the addressed record does not exist.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = fault.ErrNotFound
 	// ErrConflict: a unique key (id, appId, UPN, domain, jti, ...) is already taken.
-	ErrConflict = errors.New("conflict")
+	ErrConflict = fault.ErrConflict
 	// ErrPrecondition: an optimistic-concurrency check failed.
-	ErrPrecondition = errors.New("precondition failed")
+	ErrPrecondition = fault.ErrPrecondition
 )
 
 // Tenants stores directories.

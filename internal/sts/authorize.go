@@ -46,7 +46,7 @@ func (in *Interactive) authorize(version int) http.HandlerFunc {
 				in.internalError(pc, err)
 				return
 			}
-			in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid", te.Description, aadsts(te))
+			in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid", te.Message, aadsts(te))
 			return
 		}
 		pc.tenant = tenant
@@ -68,7 +68,7 @@ func (in *Interactive) authorize(version int) http.HandlerFunc {
 				in.respondError(pc, az, ae.Err)
 			default:
 				// Not sent to the redirect URI: it is not known to be the client's.
-				in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid", ae.Err.Description, aadsts(ae.Err))
+				in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid", ae.Err.Message, aadsts(ae.Err))
 			}
 			return
 		}
@@ -149,8 +149,8 @@ func (in *Interactive) issue(pc *pageCtx, az *token.Authorization, user domain.U
 
 // respondError sends an OAuth error to the client's redirect URI.
 func (in *Interactive) respondError(pc *pageCtx, az *token.Authorization, e *token.Error) {
-	params := url.Values{"error": {e.OAuth}, "error_description": {
-		wire.NewOAuthError(e.OAuth, e.AADSTS, e.Description, httpx.RequestID(pc.r.Context()), httpx.CorrelationID(pc.r.Context()), "", in.h.now()).ErrorDescription,
+	params := url.Values{"error": {e.Code}, "error_description": {
+		wire.NewOAuthError(e.Code, e.Number, e.Message, httpx.RequestID(pc.r.Context()), httpx.CorrelationID(pc.r.Context()), "", in.h.now()).ErrorDescription,
 	}, "error_codes": {aadsts(e)[len("AADSTS"):]}}
 	if az.Request.State != "" {
 		params.Set("state", az.Request.State)
@@ -212,7 +212,7 @@ func consentLines(az *token.Authorization) []string {
 	return append(lines, "Access "+res+" as you ("+az.Scope.DelegatedScp()+")")
 }
 
-func aadsts(e *token.Error) string { return "AADSTS" + itoa(e.AADSTS) }
+func aadsts(e *token.Error) string { return "AADSTS" + itoa(e.Number) }
 
 func itoa(n int) string {
 	if n == 0 {

@@ -37,7 +37,7 @@ func TestReadTokenForm(t *testing.T) {
 			got, err := readTokenForm(httptest.NewRecorder(), r)
 			if tc.wantCode != 0 {
 				te, ok := token.AsError(err)
-				if !ok || te.AADSTS != tc.wantCode {
+				if !ok || te.Number != tc.wantCode {
 					t.Fatalf("err = %v, want AADSTS%d", err, tc.wantCode)
 				}
 				return

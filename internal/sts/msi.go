@@ -366,13 +366,13 @@ func (h *ManagedIdentityHandler) tokenError(w http.ResponseWriter, r *http.Reque
 		te = token.Transient(err)
 	}
 	switch {
-	case te.OAuth == token.ErrServerError || te.OAuth == token.ErrTemporarilyUnavailable:
-		h.log.ErrorContext(r.Context(), "managed identity token error", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
-	case te.Cause != nil:
+	case te.Code == token.ErrServerError || te.Code == token.ErrTemporarilyUnavailable:
+		h.log.ErrorContext(r.Context(), "managed identity token error", "aadsts", te.Number, "err", te.Err, "request_id", httpx.RequestID(r.Context()))
+	case te.Err != nil:
 		// The caller's bad input, not the server's fault.
-		h.log.InfoContext(r.Context(), "managed identity token request refused", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
+		h.log.InfoContext(r.Context(), "managed identity token request refused", "aadsts", te.Number, "err", te.Err, "request_id", httpx.RequestID(r.Context()))
 	}
-	wire.WriteOAuthError(w, te.HTTPStatus(), wire.NewOAuthError(te.OAuth, te.AADSTS, te.Description, httpx.RequestID(r.Context()),
+	wire.WriteOAuthError(w, wire.OAuthStatus(te), wire.NewOAuthError(te.Code, te.Number, te.Message, httpx.RequestID(r.Context()),
 		httpx.CorrelationID(r.Context()), h.base.For(r), h.now()))
 }
 

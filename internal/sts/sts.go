@@ -133,17 +133,17 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case te.RetryAfter > 0:
 		// Throttling is the server working as meant, and the caller was told.
 		w.Header().Set("Retry-After", strconv.Itoa(signin.RetryAfterSeconds(te.RetryAfter)))
-		h.log.DebugContext(r.Context(), "token request throttled", "aadsts", te.AADSTS, "request_id", httpx.RequestID(r.Context()))
-	case te.OAuth == token.ErrServerError || te.OAuth == token.ErrTemporarilyUnavailable:
-		h.log.ErrorContext(r.Context(), "token service error", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
-	case te.Cause != nil:
+		h.log.DebugContext(r.Context(), "token request throttled", "aadsts", te.Number, "request_id", httpx.RequestID(r.Context()))
+	case te.Code == token.ErrServerError || te.Code == token.ErrTemporarilyUnavailable:
+		h.log.ErrorContext(r.Context(), "token service error", "aadsts", te.Number, "err", te.Err, "request_id", httpx.RequestID(r.Context()))
+	case te.Err != nil:
 		// The caller's bad input (a malformed assertion, say): worth a line
 		// for whoever debugs that client, not an alarm for the operator.
-		h.log.InfoContext(r.Context(), "token request refused", "aadsts", te.AADSTS, "err", te.Cause, "request_id", httpx.RequestID(r.Context()))
+		h.log.InfoContext(r.Context(), "token request refused", "aadsts", te.Number, "err", te.Err, "request_id", httpx.RequestID(r.Context()))
 	}
-	body := wire.NewOAuthError(te.OAuth, te.AADSTS, te.Description, httpx.RequestID(r.Context()),
+	body := wire.NewOAuthError(te.Code, te.Number, te.Message, httpx.RequestID(r.Context()),
 		httpx.CorrelationID(r.Context()), h.base.For(r), h.now())
-	wire.WriteOAuthError(w, te.HTTPStatus(), body)
+	wire.WriteOAuthError(w, wire.OAuthStatus(te), body)
 }
 
 // tenant resolves the {tenant} segment or writes AADSTS90002.

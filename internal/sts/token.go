@@ -40,7 +40,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, version int) {
 	if err != nil {
 		result := "error"
 		if te, ok := token.AsError(err); ok {
-			result = te.OAuth
+			result = te.Code
 		}
 		h.observeToken(req.GrantType, result)
 		h.writeError(w, r, err)

@@ -98,7 +98,7 @@ func FuzzInspectAssertion(f *testing.F) {
 		in, err := InspectAssertion(raw)
 		if err != nil {
 			te, ok := AsError(err)
-			if !ok || te.AADSTS != 50027 || te.OAuth != ErrInvalidRequest {
+			if !ok || te.Number != 50027 || te.Code != ErrInvalidRequest {
 				t.Fatalf("unexpected error %T %v", err, err)
 			}
 			return

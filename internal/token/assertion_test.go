@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/fault"
 	"math/big"
 	"strings"
 	"sync"
@@ -201,10 +202,10 @@ func taWantError(t *testing.T, err error, aadsts int, oauth string) *Error {
 	if !ok {
 		t.Fatalf("error %T %v is not a *token.Error", err, err)
 	}
-	if te.AADSTS != aadsts || te.OAuth != oauth {
-		t.Fatalf("got AADSTS%d %s (%v), want AADSTS%d %s", te.AADSTS, te.OAuth, err, aadsts, oauth)
+	if te.Number != aadsts || te.Code != oauth {
+		t.Fatalf("got AADSTS%d %s (%v), want AADSTS%d %s", te.Number, te.Code, err, aadsts, oauth)
 	}
-	if te.Description == "" {
+	if te.Message == "" {
 		t.Fatalf("empty description")
 	}
 	return te
@@ -652,11 +653,11 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 			res, err := VerifyCertificateAssertion(c.token(), p)
 			if c.code != 0 {
 				te := taWantError(t, err, c.code, c.oauth)
-				if c.inDescr != "" && !strings.Contains(te.Description, c.inDescr) {
-					t.Errorf("description %q lacks %q", te.Description, c.inDescr)
+				if c.inDescr != "" && !strings.Contains(te.Message, c.inDescr) {
+					t.Errorf("description %q lacks %q", te.Message, c.inDescr)
 				}
-				if te.HTTPStatus() != 401 && c.oauth == ErrInvalidClient {
-					t.Errorf("status %d", te.HTTPStatus())
+				if c.oauth == ErrInvalidClient && te.Kind != fault.Unauthenticated {
+					t.Errorf("kind %v", te.Kind)
 				}
 				// Never any key material in what may reach the client.
 				for _, der := range [][]byte{fx.rsa.der, fx.rsa2.der, fx.ec.der} {
@@ -792,8 +793,8 @@ func TestInspectAssertionMalformed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := InspectAssertion(raw)
 			te := taWantError(t, err, 50027, ErrInvalidRequest)
-			if te.Description != "JWT token is invalid or malformed." {
-				t.Errorf("description %q", te.Description)
+			if te.Message != "JWT token is invalid or malformed." {
+				t.Errorf("description %q", te.Message)
 			}
 			// The same input fails the same way in the verifiers.
 			_, err = VerifyCertificateAssertion(raw, taParams(taCred(fx.rsa, "k")))
@@ -890,7 +891,7 @@ func TestAssertionErrorsAreTyped(t *testing.T) {
 	_, err := InspectAssertion("x")
 	wrapped := fmt.Errorf("authenticate: %w", err)
 	var te *Error
-	if !errors.As(wrapped, &te) || te.AADSTS != 50027 {
+	if !errors.As(wrapped, &te) || te.Number != 50027 {
 		t.Fatalf("got %v", wrapped)
 	}
 }

@@ -44,7 +44,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, req *Request) (*Authen
 		s.clientThrottle.ClientSucceeded(req.Tenant.ID, req.ClientID, req.ClientIP)
 		return ac, nil
 	}
-	if te, ok := AsError(err); !ok || te.OAuth == ErrServerError || te.OAuth == ErrTemporarilyUnavailable {
+	if te, ok := AsError(err); !ok || te.Code == ErrServerError || te.Code == ErrTemporarilyUnavailable {
 		return nil, err // the server failed, not the caller
 	}
 	if refusal := s.clientThrottle.ClientFailed(req.Tenant.ID, req.ClientID, req.ClientIP); refusal != nil {

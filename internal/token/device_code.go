@@ -271,5 +271,5 @@ func (g DeviceCode) Exchange(ctx context.Context, s *Service, req *Request) (*Is
 // sign-in, and a client polls every few seconds, so the sign-in log skips it.
 func isPolling(err error) bool {
 	te, ok := AsError(err)
-	return ok && (te.OAuth == ErrAuthorizationPending || te.OAuth == ErrSlowDown)
+	return ok && (te.Code == ErrAuthorizationPending || te.Code == ErrSlowDown)
 }

@@ -289,8 +289,8 @@ func TestFederatedVerify(t *testing.T) {
 			res, err := v.Verify(context.Background(), c.token, creds)
 			if c.code != 0 {
 				te := taWantError(t, err, c.code, c.oauth)
-				if c.inDescr != "" && !strings.Contains(te.Description, c.inDescr) {
-					t.Errorf("description %q lacks %q", te.Description, c.inDescr)
+				if c.inDescr != "" && !strings.Contains(te.Message, c.inDescr) {
+					t.Errorf("description %q lacks %q", te.Message, c.inDescr)
 				}
 				return
 			}
@@ -399,8 +399,8 @@ func TestFederatedRefetchRateLimit(t *testing.T) {
 		t.Helper()
 		_, err := v.Verify(ctx, tfToken(t, tfKey{kid: kid, alg: jose.PS256, key: k3.key}, is.srv.URL, clock.Now(), nil), creds)
 		te := taWantError(t, err, 700027, ErrInvalidClient)
-		if !strings.Contains(te.Description, "not found") {
-			t.Errorf("description %q", te.Description)
+		if !strings.Contains(te.Message, "not found") {
+			t.Errorf("description %q", te.Message)
 		}
 	}
 	want := func(d, j int32) {
@@ -542,8 +542,8 @@ func TestFederatedFetchFailures(t *testing.T) {
 				return
 			}
 			te := taWantError(t, err, c.code, ErrInvalidClient)
-			if te.Description != "Request to External OIDC endpoint failed." || te.Cause == nil {
-				t.Errorf("got %q cause %v", te.Description, te.Cause)
+			if te.Message != "Request to External OIDC endpoint failed." || te.Err == nil {
+				t.Errorf("got %q cause %v", te.Message, te.Err)
 			}
 		})
 	}

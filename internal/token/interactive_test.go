@@ -142,7 +142,7 @@ func (h *harness) refresh(clientID, rt string) (*Issued, error) {
 func wantAADSTS(t *testing.T, err error, oauth string, code int) {
 	t.Helper()
 	te, ok := AsError(err)
-	if !ok || te.OAuth != oauth || te.AADSTS != code {
+	if !ok || te.Code != oauth || te.Number != code {
 		t.Fatalf("err = %v, want %s AADSTS%d", err, oauth, code)
 	}
 }
@@ -304,8 +304,8 @@ func TestPasswordGrant(t *testing.T) {
 		wantAADSTS(t, e2, ErrInvalidGrant, 50126)
 		t1, _ := AsError(e1)
 		t2, _ := AsError(e2)
-		if t1.Description != t2.Description {
-			t.Fatalf("descriptions differ: %q vs %q", t1.Description, t2.Description)
+		if t1.Message != t2.Message {
+			t.Fatalf("descriptions differ: %q vs %q", t1.Message, t2.Message)
 		}
 	})
 	t.Run("smart lockout", func(t *testing.T) {

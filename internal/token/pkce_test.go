@@ -61,7 +61,7 @@ func TestPKCE(t *testing.T) {
 		{"bad characters", strings.Repeat("+", 43), "S256", true, 501491},
 	} {
 		err := CheckChallenge(tc.challenge, tc.method, tc.public)
-		if tc.code == 0 && err != nil || tc.code != 0 && (err == nil || err.(*Error).AADSTS != tc.code) {
+		if tc.code == 0 && err != nil || tc.code != 0 && (err == nil || err.(*Error).Number != tc.code) {
 			t.Errorf("%s: CheckChallenge = %v, want AADSTS%d", tc.name, err, tc.code)
 		}
 	}
@@ -79,7 +79,7 @@ func TestPKCE(t *testing.T) {
 		{"verifier equal to challenge (plain)", challenge, challenge, 50148},
 	} {
 		err := CheckVerifier(tc.challenge, tc.verifier)
-		if tc.code == 0 && err != nil || tc.code != 0 && (err == nil || err.(*Error).AADSTS != tc.code) {
+		if tc.code == 0 && err != nil || tc.code != 0 && (err == nil || err.(*Error).Number != tc.code) {
 			t.Errorf("%s: CheckVerifier = %v, want AADSTS%d", tc.name, err, tc.code)
 		}
 	}
@@ -108,7 +108,7 @@ func TestParseUserScope(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			us, err := ParseUserScope(tc.version, tc.scope, tc.res)
 			if tc.code != 0 {
-				if te, ok := AsError(err); !ok || te.AADSTS != tc.code {
+				if te, ok := AsError(err); !ok || te.Number != tc.code {
 					t.Fatalf("err = %v, want AADSTS%d", err, tc.code)
 				}
 				return

@@ -28,7 +28,7 @@ func TestResourceFromRequest(t *testing.T) {
 			got, err := ResourceFromRequest(&tc.req)
 			if tc.wantErr != 0 {
 				te, ok := AsError(err)
-				if !ok || te.AADSTS != tc.wantErr {
+				if !ok || te.Number != tc.wantErr {
 					t.Fatalf("err = %v, want AADSTS%d", err, tc.wantErr)
 				}
 				return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/issuer"
 	"github.com/tessera-id/tessera/internal/store"
@@ -286,7 +287,7 @@ func (s *Service) signInEvent(req *Request, ev *Event, start time.Time, err erro
 	if err != nil {
 		e.Result = "failure"
 		if te, ok := AsError(err); ok {
-			e.Reason = fmt.Sprintf("AADSTS%d: %s", te.AADSTS, te.Description)
+			e.Reason = fmt.Sprintf("AADSTS%d: %s", te.Number, te.Message)
 		} else {
 			e.Reason = "server error"
 		}
@@ -459,5 +460,5 @@ func (s *Service) accessClaimsFor(req *Request, res Resource) *AccessClaims {
 
 // errStore wraps a storage failure as a retryable server error.
 func errStore(err error) error {
-	return &Error{OAuth: ErrTemporarilyUnavailable, AADSTS: 90033, Description: TransientMessage, Cause: err}
+	return &Error{Kind: fault.Unavailable, Code: ErrTemporarilyUnavailable, Number: 90033, Message: TransientMessage, Err: err}
 }

@@ -137,7 +137,7 @@ func TestOriginOf(t *testing.T) {
 
 func isAADSTS(err error, code int) bool {
 	te, ok := AsError(err)
-	return ok && te.AADSTS == code
+	return ok && te.Number == code
 }
 
 // TestPortalRedirects: the portal signs in only at its SPA redirects,

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"github.com/tessera-id/tessera/internal/fault"
 	"net/http"
 	"strconv"
 	"time"
@@ -42,4 +43,22 @@ func NewOAuthError(oauthCode string, aadsts int, description, traceID, correlati
 // WriteOAuthError writes e with status.
 func WriteOAuthError(w http.ResponseWriter, status int, e OAuthError) {
 	WriteJSON(w, status, e)
+}
+
+// OAuthStatus is the status Entra answers a token-service refusal with:
+// 429 when the caller is throttled, 401 for failed client authentication,
+// 500/503 for server faults, 400 otherwise.
+func OAuthStatus(e *fault.Error) int {
+	if e.RetryAfter > 0 {
+		return http.StatusTooManyRequests
+	}
+	switch e.Code {
+	case "invalid_client":
+		return http.StatusUnauthorized
+	case "server_error":
+		return http.StatusInternalServerError
+	case "temporarily_unavailable":
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
 }
