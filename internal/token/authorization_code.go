@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
 )
@@ -28,82 +29,92 @@ func errCodeRedeemed() error {
 	return Errorf(ErrInvalidGrant, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
 }
 
-// Exchange implements Grant.
-func (g AuthorizationCode) Exchange(ctx context.Context, s *Service, req *Request) (*Issued, *Event, error) {
+// Redeem implements Grant: the code, checked against the request that
+// redeems it.
+func (g AuthorizationCode) Redeem(ctx context.Context, req *Request, ev *Event) (Redemption, error) {
 	ix := g.ix
 	code := req.Form["code"]
 	if code == "" {
-		return nil, nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'code'.")
+		return nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'code'.")
 	}
 	hash := signin.Hash(code)
 	ac, err := ix.st.GetAuthCode(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the authorization code is not valid.")
+		return nil, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the authorization code is not valid.")
 	}
 	if err != nil {
-		return nil, nil, errStore(err)
+		return nil, errStore(err)
 	}
-	ev := &Event{ActorID: ac.UserID, Target: ac.Resource, Details: map[string]string{"principalType": "User", "resource": ac.Resource,
-		"amr": strings.Join(ac.AMR, " ")}}
+	ev.ActorID, ev.Target = ac.UserID, ac.Resource
+	ev.Details["principalType"], ev.Details["resource"], ev.Details["amr"] = "User", ac.Resource, strings.Join(ac.AMR, " ")
 	if ac.TenantID != req.Tenant.ID {
-		return nil, ev, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the authorization code is not valid.")
+		return nil, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the authorization code is not valid.")
 	}
 	if !ac.RedeemedAt.IsZero() {
 		ix.revokeFamily(ctx, ac.FamilyID, ac.TenantID, "authorization code replayed")
-		return nil, ev, errCodeRedeemed()
+		return nil, errCodeRedeemed()
 	}
-	if !s.now().Before(ac.ExpiresAt) {
-		return nil, ev, Errorf(ErrInvalidGrant, 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")
+	if !ix.signins.Now().Before(ac.ExpiresAt) {
+		return nil, Errorf(ErrInvalidGrant, 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")
 	}
 	if req.ClientID != ac.ClientID {
-		return nil, ev, Errorf(ErrInvalidGrant, 70000, "The provided value for the 'code' parameter is not valid: the code was issued to a different client.")
+		return nil, Errorf(ErrInvalidGrant, 70000, "The provided value for the 'code' parameter is not valid: the code was issued to a different client.")
 	}
 	// A code issued to an SPA redirect is the browser's, and only it.
 	if err := checkOrigin(ac.SPA, req.Origin); err != nil {
-		return nil, ev, err
+		return nil, err
 	}
 	// The redirect_uri must be the very string of the authorize request
 	// (RFC 6749 §4.1.3), so a code cannot be replayed through another one.
 	if req.Form["redirect_uri"] != ac.RedirectURI {
-		return nil, ev, Errorf(ErrInvalidGrant, 50011,
+		return nil, Errorf(ErrInvalidGrant, 50011,
 			"The redirect URI '%s' specified in the request does not match the redirect URI used to request the authorization code.",
 			printableScope(req.Form["redirect_uri"]))
 	}
 	if err := CheckVerifier(ac.CodeChallenge, req.Form["code_verifier"]); err != nil {
-		return nil, ev, err
+		return nil, err
 	}
-	client, err := ix.clientFor(ctx, s, req, ac.SPA)
-	if err != nil {
-		return nil, ev, err
-	}
-	// Consume the code; of concurrent redemptions one wins, and the losers
-	// are replays like any other.
-	if _, err := ix.st.RedeemAuthCode(ctx, hash, s.now().UTC()); err != nil {
+	return &codeRedemption{ix: ix, hash: hash, code: ac}, nil
+}
+
+type codeRedemption struct {
+	ix    *Interactive
+	hash  string
+	code  domain.AuthCode
+	scope UserScope
+	user  domain.User
+}
+
+func (r *codeRedemption) ClientRule() ClientRule { return ClientRule{SPA: r.code.SPA} }
+
+// Subject consumes the code: of concurrent redemptions one wins, and the
+// losers are replays like any other.
+func (r *codeRedemption) Subject(ctx context.Context, _ *Request, _ *Client, ev *Event) (string, error) {
+	ix, ac := r.ix, r.code
+	if _, err := ix.st.RedeemAuthCode(ctx, r.hash, ix.signins.Now().UTC()); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			ix.revokeFamily(ctx, ac.FamilyID, ac.TenantID, "authorization code replayed")
-			return nil, ev, errCodeRedeemed()
+			return "", errCodeRedeemed()
 		}
-		return nil, ev, errStore(err)
+		return "", errStore(err)
 	}
 	u, ok, err := ix.signins.UserValid(ctx, ac.TenantID, ac.UserID, ac.AuthTime)
 	if err != nil {
-		return nil, ev, errStore(err)
+		return "", errStore(err)
 	}
 	if !ok {
-		return nil, ev, Errorf(ErrInvalidGrant, 50173, "The provided grant has expired due to it being revoked; the user was disabled or changed the password. Sign in again.")
+		return "", Errorf(ErrInvalidGrant, 50173, "The provided grant has expired due to it being revoked; the user was disabled or changed the password. Sign in again.")
 	}
-	ev.ActorName = u.UserPrincipalName
-	us, err := ParseUserScope(ac.Version, ac.Scope, ac.Resource)
-	if err != nil {
-		return nil, ev, err
+	r.user, ev.ActorName = u, u.UserPrincipalName
+	if r.scope, err = ParseUserScope(ac.Version, ac.Scope, ac.Resource); err != nil {
+		return "", err
 	}
-	res, err := s.ResolveResource(ctx, req.Tenant, us.Resource)
-	if err != nil {
-		return nil, ev, err
-	}
-	ev.Target = res.ServicePrincipal.AppID
-	issued, err := ix.issueUser(ctx, s, req, client, us, res,
-		userAuth{User: u, AMR: ac.AMR, AuthTime: ac.AuthTime, Nonce: ac.Nonce},
+	return r.scope.Resource, nil
+}
+
+func (r *codeRedemption) Authorize(ctx context.Context, req *Request, client *Client, _ Resource, _ *Event) (*Decision, error) {
+	ac := r.code
+	return r.ix.userDecision(ctx, req, client, r.scope,
+		userAuth{User: r.user, AMR: ac.AMR, AuthTime: ac.AuthTime, Nonce: ac.Nonce},
 		refreshPlan{NewFamily: ac.FamilyID, OnConflict: errCodeRedeemed()})
-	return issued, ev, err
 }

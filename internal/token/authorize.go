@@ -89,7 +89,7 @@ func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar Aut
 	if ar.ClientID == "" {
 		return nil, fatal(Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'client_id'."))
 	}
-	c, err := lookupClient(ctx, s, ar.Tenant, ar.ClientID)
+	c, err := s.lookupClient(ctx, ar.Tenant, ar.ClientID)
 	if err != nil {
 		te, _ := AsError(err)
 		return nil, fatal(te)
@@ -215,7 +215,7 @@ func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service
 		// application's registered redirect URI is still no open redirect.
 		return s.spaRedirectRegistered(ctx, tenant, uri)
 	}
-	c, err := lookupClient(ctx, s, tenant, clientID)
+	c, err := s.lookupClient(ctx, tenant, clientID)
 	if err != nil {
 		return false
 	}

@@ -16,20 +16,11 @@ import (
 // JWTBearerAssertionType is the only client_assertion_type Entra accepts.
 const JWTBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-// AuthenticatedClient is a confidential client that proved its identity.
-type AuthenticatedClient struct {
-	directory.Client
-	// Method is appidacr: "1" secret, "2" certificate or federated assertion.
-	Method string
-	// Credential names what was presented ("secret", "certificate", "federated").
-	Credential string
-}
-
 // AuthenticateClient authenticates the confidential client of req with a
 // client secret, a certificate assertion or a federated assertion. Repeated
 // failures of a client from one address, or of anything from one address,
 // are refused with 429 before they are checked (see ClientThrottle).
-func (s *Service) AuthenticateClient(ctx context.Context, req *Request) (*AuthenticatedClient, error) {
+func (s *Service) AuthenticateClient(ctx context.Context, req *Request) (*Client, error) {
 	if req.ClientID == "" {
 		return nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'client_id'.")
 	}
@@ -69,19 +60,10 @@ func clientRefused(err error, clientID string, now time.Time) error {
 	return err
 }
 
-func (s *Service) authenticateClient(ctx context.Context, req *Request) (*AuthenticatedClient, error) {
-	client, err := s.dir.LookupClient(ctx, req.Tenant.ID, req.ClientID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, Errorf(ErrUnauthorizedClient, 700016,
-			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
-			req.ClientID, tenantName(req.Tenant))
-	}
+func (s *Service) authenticateClient(ctx context.Context, req *Request) (*Client, error) {
+	client, err := s.lookupClient(ctx, req.Tenant, req.ClientID)
 	if err != nil {
-		return nil, errStore(err)
-	}
-	if !client.ServicePrincipal.AccountEnabled {
-		return nil, Errorf(ErrUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.",
-			req.ClientID, client.ServicePrincipal.DisplayName)
+		return nil, err
 	}
 	switch {
 	case req.ClientSecret != "" && req.ClientAssertion != "":
@@ -101,7 +83,7 @@ func (s *Service) authenticateClient(ctx context.Context, req *Request) (*Authen
 	return nil, Errorf(ErrInvalidClient, 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 }
 
-func (s *Service) authenticateSecret(req *Request, client directory.Client) (*AuthenticatedClient, error) {
+func (s *Service) authenticateSecret(req *Request, client directory.Client) (*Client, error) {
 	if client.ServicePrincipal.ServicePrincipalType == domain.ServicePrincipalTypeManagedIdentity {
 		// A managed identity signs in only from its resource (the managed
 		// identity endpoint) or by federation; a secret added to its service
@@ -116,7 +98,7 @@ func (s *Service) authenticateSecret(req *Request, client directory.Client) (*Au
 	creds = append(creds, client.ServicePrincipal.PasswordCredentials...)
 	switch err := directory.CheckClientSecret(creds, req.ClientSecret, s.now()); {
 	case err == nil:
-		return &AuthenticatedClient{Client: client, Method: ClientAuthSecret, Credential: "secret"}, nil
+		return &Client{Client: client, Method: ClientAuthSecret, Credential: "secret"}, nil
 	case errors.Is(err, directory.ErrSecretExpired):
 		return nil, Errorf(ErrInvalidClient, 7000222,
 			"The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
@@ -128,7 +110,7 @@ func (s *Service) authenticateSecret(req *Request, client directory.Client) (*Au
 	}
 }
 
-func (s *Service) authenticateAssertion(ctx context.Context, req *Request, client directory.Client) (*AuthenticatedClient, error) {
+func (s *Service) authenticateAssertion(ctx context.Context, req *Request, client directory.Client) (*Client, error) {
 	ins, err := InspectAssertion(req.ClientAssertion)
 	if err != nil {
 		return nil, err
@@ -144,7 +126,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, req *Request, clien
 			if _, err := s.federated.Verify(ctx, req.ClientAssertion, creds); err != nil {
 				return nil, err
 			}
-			return &AuthenticatedClient{Client: client, Method: ClientAuthCertificate, Credential: "federated"}, nil
+			return &Client{Client: client, Method: ClientAuthCertificate, Credential: "federated"}, nil
 		}
 		return nil, Errorf(ErrInvalidClient, 700027, "Client assertion failed signature validation: the application has no registered credentials in this tenant.")
 	}
@@ -161,7 +143,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, req *Request, clien
 		if err := s.rememberAssertion(ctx, req, "cert:"+req.ClientID+":"+res.JTI, res.Expiry); err != nil {
 			return nil, err
 		}
-		return &AuthenticatedClient{Client: client, Method: ClientAuthCertificate, Credential: "certificate"}, nil
+		return &Client{Client: client, Method: ClientAuthCertificate, Credential: "certificate"}, nil
 	}
 	if s.federated == nil {
 		return nil, Errorf(ErrInvalidClient, 700027, "Federated client assertions are not enabled.")
@@ -171,7 +153,18 @@ func (s *Service) authenticateAssertion(ctx context.Context, req *Request, clien
 	if _, err := s.federated.Verify(ctx, req.ClientAssertion, client.Application.FederatedCredentials); err != nil {
 		return nil, err
 	}
-	return &AuthenticatedClient{Client: client, Method: ClientAuthCertificate, Credential: "federated"}, nil
+	return &Client{Client: client, Method: ClientAuthCertificate, Credential: "federated"}, nil
+}
+
+// errClientLookup words a failed client lookup: an unknown client is
+// AADSTS700016, anything else a storage failure.
+func errClientLookup(err error, tenant domain.Tenant, clientID string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(ErrUnauthorizedClient, 700016,
+			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+			printableScope(clientID), tenantName(tenant))
+	}
+	return errStore(err)
 }
 
 // rememberAssertion rejects a replayed assertion. MSAL Python keeps one

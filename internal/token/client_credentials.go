@@ -2,57 +2,40 @@ package token
 
 import (
 	"context"
-	"strings"
 
 	"github.com/tessera-id/tessera/internal/domain"
 )
 
 // ClientCredentials is the client_credentials grant: an app-only token for a
-// confidential client.
+// confidential client, as itself.
 type ClientCredentials struct{}
 
 // Types implements Grant.
 func (ClientCredentials) Types() []string { return []string{"client_credentials"} }
 
-// Exchange implements Grant.
-func (ClientCredentials) Exchange(ctx context.Context, s *Service, req *Request) (*Issued, *Event, error) {
-	resourceName, err := ResourceFromRequest(req)
+// Redeem implements Grant: the one resource asked for is all the grant reads.
+func (ClientCredentials) Redeem(_ context.Context, req *Request, _ *Event) (Redemption, error) {
+	resource, err := ResourceFromRequest(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	client, err := s.AuthenticateClient(ctx, req)
-	if err != nil {
-		return nil, nil, err
-	}
+	return clientCredentials{resource: resource}, nil
+}
+
+type clientCredentials struct{ resource string }
+
+func (clientCredentials) ClientRule() ClientRule { return ClientRule{Confidential: true} }
+
+func (r clientCredentials) Subject(_ context.Context, _ *Request, client *Client, ev *Event) (string, error) {
 	sp := client.ServicePrincipal
-	ev := &Event{ActorID: sp.ID, ActorName: sp.DisplayName,
-		Details: map[string]string{"credential": client.Credential, "resource": resourceName}}
-	res, err := s.ResolveResource(ctx, req.Tenant, resourceName)
-	if err != nil {
-		return nil, ev, err
-	}
-	ev.Target = res.ServicePrincipal.AppID
-	roles, err := s.dir.AppRoleValues(ctx, req.Tenant.ID, sp.ID, res.ServicePrincipal)
-	if err != nil {
-		return nil, ev, errStore(err)
-	}
-	c := s.accessClaimsFor(req, res)
-	c.Oid, c.Sub, c.Idtyp, c.Roles = sp.ID, sp.ID, IdentityTypeApp, roles
+	ev.ActorID, ev.ActorName = sp.ID, sp.DisplayName
+	ev.Details["credential"] = client.Credential
+	return r.resource, nil
+}
+
+func (clientCredentials) Authorize(_ context.Context, _ *Request, client *Client, _ Resource, _ *Event) (*Decision, error) {
+	sp := client.ServicePrincipal
 	// A user-assigned identity signing in by workload identity federation
 	// gets the xms_mirid its managed-identity tokens carry.
-	c.XmsMirid = domain.ManagedIdentityResourceID(sp)
-	if c.Ver == "2.0" {
-		c.Azp, c.Azpacr = sp.AppID, client.Method
-	} else {
-		c.AppID, c.AppIDAcr, c.Idp = sp.AppID, client.Method, c.Iss
-	}
-	s.announceSuccess(ctx, req, ev)
-	tok, exp, nbf, err := s.Mint(c)
-	if err != nil {
-		return nil, ev, Transient(err)
-	}
-	return &Issued{
-		AccessToken: tok, ExpiresIn: int64(s.lifetime.Seconds()) - 1, ExpiresOn: exp, NotBefore: nbf,
-		Resource: strings.TrimSpace(res.Audience),
-	}, ev, nil
+	return &Decision{ObjectID: sp.ID, ManagedIdentityResourceID: domain.ManagedIdentityResourceID(sp)}, nil
 }

@@ -95,7 +95,7 @@ type DeviceAuthorization struct {
 // scope or resource; the token service's parsed request). verificationURI is
 // the page where the person enters the user code.
 func (ix *Interactive) StartDeviceAuthorization(ctx context.Context, s *Service, req *Request, verificationURI string) (*DeviceAuthorization, error) {
-	client, err := ix.clientFor(ctx, s, req, false)
+	client, err := s.client(ctx, req, ClientRule{})
 	if err != nil {
 		return nil, err
 	}
@@ -201,70 +201,79 @@ func (ix *Interactive) DeviceCode() DeviceCode { return DeviceCode{ix: ix} }
 // Types implements Grant: both spellings clients send.
 func (DeviceCode) Types() []string { return []string{GrantDeviceCodeURN, GrantDeviceCodeBare} }
 
-// Exchange implements Grant.
-func (g DeviceCode) Exchange(ctx context.Context, s *Service, req *Request) (*Issued, *Event, error) {
+// Redeem implements Grant: the client's poll, which wins the redemption
+// once the person has approved.
+func (g DeviceCode) Redeem(ctx context.Context, req *Request, ev *Event) (Redemption, error) {
 	ix := g.ix
 	value := req.Form["device_code"]
 	if value == "" {
 		value = req.Form["code"] // MSAL Python and az send both, older clients only code
 	}
 	if value == "" {
-		return nil, nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'device_code'.")
+		return nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'device_code'.")
 	}
-	now := s.now()
+	now := ix.signins.Now()
 	before, err := ix.st.PollDeviceCode(ctx, signin.Hash(value), now.UTC())
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, Errorf(ErrInvalidGrant, 70000, "The provided value for the 'device_code' parameter is not valid.")
+		return nil, Errorf(ErrInvalidGrant, 70000, "The provided value for the 'device_code' parameter is not valid.")
 	}
 	if err != nil {
-		return nil, nil, errStore(err)
+		return nil, errStore(err)
 	}
-	ev := &Event{ActorID: before.UserID, Details: map[string]string{"principalType": "User"}}
+	ev.ActorID, ev.Details["principalType"] = before.UserID, "User"
 	if before.TenantID != req.Tenant.ID || before.ClientID != req.ClientID {
-		return nil, ev, Errorf(ErrInvalidGrant, 70000, "The provided value for the 'device_code' parameter is not valid for this client.")
+		return nil, Errorf(ErrInvalidGrant, 70000, "The provided value for the 'device_code' parameter is not valid for this client.")
 	}
 	switch before.Status {
 	case domain.DeviceCodeRedeemed:
-		return nil, ev, Errorf(ErrInvalidGrant, 54005, "The device code was already redeemed.")
+		return nil, Errorf(ErrInvalidGrant, 54005, "The device code was already redeemed.")
 	case domain.DeviceCodeDeclined:
-		return nil, ev, Errorf(ErrAuthorizationDeclined, 65004, "The user declined the sign-in request.")
+		return nil, Errorf(ErrAuthorizationDeclined, 65004, "The user declined the sign-in request.")
 	case domain.DeviceCodePending:
 		if !now.Before(before.ExpiresAt) {
-			return nil, ev, Errorf(ErrExpiredToken, 70019, "Verification code expired.")
+			return nil, Errorf(ErrExpiredToken, 70019, "Verification code expired.")
 		}
 		// A client polling much faster than the interval is told to slow
 		// down (RFC 8628 §3.5). Half the interval of slack: MSAL Go backs
 		// off from 50 ms up to 5 s and never reads the interval.
 		if !before.LastPolledAt.IsZero() && now.Sub(before.LastPolledAt) < time.Duration(before.Interval)*time.Second/2 {
-			return nil, ev, Errorf(ErrSlowDown, 70016, "OAuth 2.0 device flow error. Polling too frequently; wait the interval between requests.")
+			return nil, Errorf(ErrSlowDown, 70016, "OAuth 2.0 device flow error. Polling too frequently; wait the interval between requests.")
 		}
-		return nil, ev, Errorf(ErrAuthorizationPending, 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+		return nil, Errorf(ErrAuthorizationPending, 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	// Approved: this poll won the redemption.
-	client, err := ix.clientFor(ctx, s, req, false)
+	return &deviceRedemption{ix: ix, code: before}, nil
+}
+
+type deviceRedemption struct {
+	ix    *Interactive
+	code  domain.DeviceCode
+	scope UserScope
+	user  domain.User
+}
+
+func (*deviceRedemption) ClientRule() ClientRule { return ClientRule{} }
+
+func (r *deviceRedemption) Subject(ctx context.Context, _ *Request, _ *Client, ev *Event) (string, error) {
+	d := r.code
+	u, ok, err := r.ix.signins.UserValid(ctx, d.TenantID, d.UserID, d.AuthTime)
 	if err != nil {
-		return nil, ev, err
-	}
-	u, ok, err := ix.signins.UserValid(ctx, before.TenantID, before.UserID, before.AuthTime)
-	if err != nil {
-		return nil, ev, errStore(err)
+		return "", errStore(err)
 	}
 	if !ok {
-		return nil, ev, Errorf(ErrInvalidGrant, 50173, "The provided grant has expired due to it being revoked; the user was disabled or changed the password.")
+		return "", Errorf(ErrInvalidGrant, 50173, "The provided grant has expired due to it being revoked; the user was disabled or changed the password.")
 	}
-	ev.ActorName = u.UserPrincipalName
-	us, err := ParseUserScope(before.Version, before.Scope, before.Resource)
-	if err != nil {
-		return nil, ev, err
+	r.user, ev.ActorName = u, u.UserPrincipalName
+	if r.scope, err = ParseUserScope(d.Version, d.Scope, d.Resource); err != nil {
+		return "", err
 	}
-	res, err := s.ResolveResource(ctx, req.Tenant, us.Resource)
-	if err != nil {
-		return nil, ev, err
-	}
-	ev.Target, ev.Details["resource"] = res.ServicePrincipal.AppID, us.Resource
-	issued, err := ix.issueUser(ctx, s, req, client, us, res, userAuth{User: u, AMR: before.AMR, AuthTime: before.AuthTime},
-		refreshPlan{NewFamily: before.FamilyID})
-	return issued, ev, err
+	return r.scope.Resource, nil
+}
+
+func (r *deviceRedemption) Authorize(ctx context.Context, req *Request, client *Client, _ Resource, _ *Event) (*Decision, error) {
+	d := r.code
+	return r.ix.userDecision(ctx, req, client, r.scope, userAuth{User: r.user, AMR: d.AMR, AuthTime: d.AuthTime},
+		refreshPlan{NewFamily: d.FamilyID})
 }
 
 // isPolling reports a device code poll that is only waiting: it is not a

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -87,59 +86,6 @@ func IsFOCI(clientID string) bool {
 	return ok && c.FOCI
 }
 
-// userClient is the client of a user flow.
-type userClient struct {
-	directory.Client
-	// Public: a native, single-page or first-party client, which has no secret.
-	Public bool
-	FOCI   bool
-	// SPA: the grant redeems what was issued to an SPA redirect.
-	SPA bool
-	// Method is appidacr: "0" public, "1" secret, "2" certificate.
-	Method string
-}
-
-// clientFor finds the client of a user flow and authenticates it when it
-// is confidential (or presents credentials anyway). spa: the grant redeems
-// what was issued to an SPA redirect, which makes the client public.
-func (ix *Interactive) clientFor(ctx context.Context, s *Service, req *Request, spa bool) (userClient, error) {
-	if req.ClientID == "" {
-		return userClient{}, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'client_id'.")
-	}
-	if req.ClientSecret != "" || req.ClientAssertion != "" {
-		ac, err := s.AuthenticateClient(ctx, req)
-		if err != nil {
-			return userClient{}, err
-		}
-		return userClient{Client: ac.Client, FOCI: IsFOCI(req.ClientID), SPA: spa, Method: ac.Method}, nil
-	}
-	c, err := lookupClient(ctx, s, req.Tenant, req.ClientID)
-	if err != nil {
-		return userClient{}, err
-	}
-	if !isPublic(c) && !spa {
-		return userClient{}, Errorf(ErrInvalidClient, 7000218,
-			"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-	}
-	return userClient{Client: c, Public: true, FOCI: IsFOCI(req.ClientID), SPA: spa, Method: ClientAuthNone}, nil
-}
-
-func lookupClient(ctx context.Context, s *Service, tenant domain.Tenant, clientID string) (directory.Client, error) {
-	c, err := s.dir.LookupClient(ctx, tenant.ID, clientID)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, Errorf(ErrUnauthorizedClient, 700016,
-			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
-			printableScope(clientID), tenantName(tenant))
-	}
-	if err != nil {
-		return c, errStore(err)
-	}
-	if !c.ServicePrincipal.AccountEnabled {
-		return c, Errorf(ErrUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", clientID, c.ServicePrincipal.DisplayName)
-	}
-	return c, nil
-}
-
 // isPublic: a first-party public client, or an app registration that
 // allows public client flows.
 func isPublic(c directory.Client) bool {
@@ -195,73 +141,29 @@ type refreshPlan struct {
 	OnConflict error
 }
 
-// issueUser mints the access token, id_token, client_info and refresh token
-// of a user flow.
-func (ix *Interactive) issueUser(ctx context.Context, s *Service, req *Request, client userClient, us UserScope, res Resource,
-	auth userAuth, plan refreshPlan) (*Issued, error) {
-	u := auth.User
-	now := s.now().UTC()
-
-	// The refresh token comes first: a rotation that loses a race must not
-	// leave its loser holding a fresh access token.
-	var refresh string
-	var familyEnds time.Time
+// userDecision is a user flow's decision: the refresh token is stored
+// first (plan), so a rotation that loses a race leaves its loser holding no
+// token at all.
+func (ix *Interactive) userDecision(ctx context.Context, req *Request, client *Client, us UserScope, auth userAuth, plan refreshPlan) (*Decision, error) {
+	u := &UserDecision{Auth: auth, Scope: us, IDTokenLifetime: ix.opts.IDTokenLifetime}
 	if plan.Family != nil || us.Offline {
-		refresh = NewOpaque()
+		u.Refresh = NewOpaque()
 		var err error
-		if familyEnds, err = ix.storeRefresh(ctx, req, client, u, auth, plan, refresh, now); err != nil {
+		if u.FamilyEnds, err = ix.storeRefresh(ctx, req, client, auth.User, auth, plan, u.Refresh, ix.signins.Now().UTC()); err != nil {
 			return nil, err
 		}
 	}
-
-	roles, err := s.dir.AppRoleValues(ctx, req.Tenant.ID, u.ID, res.ServicePrincipal)
-	if err != nil {
-		return nil, errStore(err)
-	}
-	c := s.accessClaimsFor(req, res)
-	c.Oid, c.Sub, c.Idtyp = u.ID, u.ID, IdentityTypeUser
-	c.Upn, c.UniqueName, c.Name = u.UserPrincipalName, u.UserPrincipalName, u.DisplayName
-	c.Scp, c.Roles, c.Amr, c.Acr = us.DelegatedScp(), roles, auth.AMR, "1"
-	c.IPAddr = req.ClientIP
-	if c.Ver == "2.0" {
-		c.Azp, c.Azpacr, c.PreferredUsername = client.ServicePrincipal.AppID, client.Method, u.UserPrincipalName
-	} else {
-		c.AppID, c.AppIDAcr = client.ServicePrincipal.AppID, client.Method
-	}
-	at, exp, nbf, err := s.Mint(c)
-	if err != nil {
-		return nil, Transient(err)
-	}
-	out := &Issued{
-		AccessToken: at, ExpiresIn: int64(s.lifetime.Seconds()) - 1, ExpiresOn: exp, NotBefore: nbf,
-		Resource: strings.TrimSpace(res.Audience), Scope: us.ResponseScope(req.Version),
-		RefreshToken: refresh, ClientInfo: ClientInfo(u.ID, req.Tenant.ID),
-	}
-	if client.FOCI && !client.SPA {
-		out.FOCI = "1"
-	}
-	// An SPA learns when its sign-in ends (msal-browser then signs in again
-	// rather than presenting a dead refresh token), as Entra tells it.
-	if client.SPA && refresh != "" {
-		out.RefreshExpiresIn = int64(familyEnds.Sub(now).Round(time.Second).Seconds())
-	}
-	// Every user response carries an id_token, even a refresh that did not
-	// ask for openid: clients (azure-identity's shared cache refresh) record
-	// the account from it, and an account without a username stops
-	// matching (CLIENTS.md §2.1).
-	if out.IDToken, err = ix.idToken(s, req, client, auth, now); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return &Decision{ObjectID: auth.User.ID, User: u}, nil
 }
 
 // idToken signs the id_token. Its issuer is the one of the discovery
 // document the client read: the v2 document for /oauth2/v2.0/token, the v1
 // (and ADFS-style) document for /oauth2/token. MSAL compares them exactly.
-func (ix *Interactive) idToken(s *Service, req *Request, client userClient, auth userAuth, now time.Time) (string, error) {
+func (s *Service) idToken(req *Request, client *Client, d *UserDecision, now time.Time) (string, error) {
+	auth := d.Auth
 	u := auth.User
 	c := IDClaims{
-		Aud: client.ServicePrincipal.AppID, Iat: now.Unix(), Nbf: now.Unix(), Exp: now.Add(ix.opts.IDTokenLifetime).Unix(),
+		Aud: client.ServicePrincipal.AppID, Iat: now.Unix(), Nbf: now.Unix(), Exp: now.Add(d.IDTokenLifetime).Unix(),
 		Amr: auth.AMR, Name: u.DisplayName, Nonce: auth.Nonce, Oid: u.ID, PreferredUsername: u.UserPrincipalName,
 		Sub: u.ID, Tid: req.Tenant.ID, Uti: newUTI(),
 	}
@@ -284,7 +186,7 @@ func (ix *Interactive) idToken(s *Service, req *Request, client userClient, auth
 	return tok, nil
 }
 
-func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client userClient, u domain.User, auth userAuth,
+func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client *Client, u domain.User, auth userAuth,
 	plan refreshPlan, value string, now time.Time) (familyEnds time.Time, err error) {
 	if plan.Family != nil {
 		next := domain.RefreshToken{Hash: signin.Hash(value), FamilyID: plan.Family.ID, ClientID: client.ServicePrincipal.AppID,
@@ -354,7 +256,7 @@ func NewOpaque() string { return signin.NewSecret() }
 // evaluate runs Conditional Access and per-user MFA for a non-interactive
 // grant (password, refresh), which cannot prompt: a block is AADSTS53003 and
 // a second factor not yet in amr is AADSTS50076.
-func (ix *Interactive) evaluate(ctx context.Context, req *Request, client userClient, res Resource, u domain.User, amr []string, ev *Event) error {
+func (ix *Interactive) evaluate(ctx context.Context, req *Request, client *Client, res Resource, u domain.User, amr []string, ev *Event) error {
 	d, err := ix.signins.Evaluate(ctx, signin.SignInContext{Tenant: req.Tenant, User: u, ClientAppID: client.ServicePrincipal.AppID,
 		ResourceAppID: res.ServicePrincipal.AppID, ClientIP: req.ClientIP, ClientAppType: clientAppType(client), AMR: amr})
 	if err != nil {
@@ -378,7 +280,7 @@ func (ix *Interactive) evaluate(ctx context.Context, req *Request, client userCl
 // clientAppType classifies a client for Conditional Access: public clients
 // are desktop and mobile apps; confidential ones and single-page
 // applications are web apps (browser).
-func clientAppType(c userClient) string {
+func clientAppType(c *Client) string {
 	if c.Public && !c.SPA {
 		return signin.ClientAppNative
 	}

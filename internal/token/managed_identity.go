@@ -16,6 +16,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
+	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/token/signing"
 )
@@ -63,8 +64,10 @@ type ManagedIdentityRequest struct {
 	CorrelationID string
 }
 
-func (r *ManagedIdentityRequest) auditRequest() *Request {
-	return &Request{Version: 1, Tenant: r.Tenant, GrantType: GrantManagedIdentity, ClientID: r.Identity.ClientID,
+// tokenRequest is the token request an endpoint's managed-identity request
+// stands for, as the pipeline and the sign-in log see it.
+func (r *ManagedIdentityRequest) tokenRequest() *Request {
+	return &Request{Version: 1, Tenant: r.Tenant, BaseURL: r.BaseURL, GrantType: GrantManagedIdentity, ClientID: r.Identity.ClientID,
 		Resource: r.Resource, ClientIP: r.ClientIP, CorrelationID: r.CorrelationID}
 }
 
@@ -86,12 +89,33 @@ func (r *ManagedIdentityRequest) auditEvent() *Event {
 // token (idtyp app, appidacr 2) whose appid is the identity's client id, oid
 // and sub its principal, and xms_mirid the resource it belongs to.
 func (s *Service) IssueManagedIdentityToken(ctx context.Context, req ManagedIdentityRequest) (*Issued, error) {
-	signIn := req.auditRequest()
-	signIn.started = s.now()
-	ev := req.auditEvent()
-	issued, err := s.issueManagedIdentity(ctx, &req, signIn, ev)
-	s.finishSignIn(ctx, signIn, ev, err)
-	return issued, err
+	return s.run(ctx, req.tokenRequest(), managedIdentityGrant{req: &req})
+}
+
+// managedIdentityGrant is the grant of the managed-identity endpoints: the
+// endpoint proved the node and chose the identity, so the client is proven.
+type managedIdentityGrant struct{ req *ManagedIdentityRequest }
+
+func (managedIdentityGrant) Types() []string { return []string{GrantManagedIdentity} }
+
+func (g managedIdentityGrant) Redeem(_ context.Context, _ *Request, ev *Event) (Redemption, error) {
+	*ev = *g.req.auditEvent()
+	return g, nil
+}
+
+// ClientRule: Entra marks managed-identity tokens as certificate-authenticated.
+func (g managedIdentityGrant) ClientRule() ClientRule {
+	id := g.req.Identity
+	return ClientRule{Proven: &Client{Method: ClientAuthCertificate, Credential: "managed identity", Client: directory.Client{
+		ServicePrincipal: domain.ServicePrincipal{ID: id.PrincipalID, AppID: id.ClientID, DisplayName: id.DisplayName}}}}
+}
+
+func (g managedIdentityGrant) Subject(context.Context, *Request, *Client, *Event) (string, error) {
+	return g.req.Resource, nil
+}
+
+func (g managedIdentityGrant) Authorize(context.Context, *Request, *Client, Resource, *Event) (*Decision, error) {
+	return &Decision{ObjectID: g.req.Identity.PrincipalID, ManagedIdentityResourceID: g.req.Identity.ResourceID}, nil
 }
 
 // RecordManagedIdentityFailure logs a managed-identity request the endpoint
@@ -113,33 +137,6 @@ func (s *Service) RecordManagedIdentityFailure(ctx context.Context, req ManagedI
 	}
 }
 
-func (s *Service) issueManagedIdentity(ctx context.Context, req *ManagedIdentityRequest, signIn *Request, ev *Event) (*Issued, error) {
-	res, err := s.ResolveResource(ctx, req.Tenant, req.Resource)
-	if err != nil {
-		return nil, err
-	}
-	ev.Target = res.ServicePrincipal.AppID
-	roles, err := s.dir.AppRoleValues(ctx, req.Tenant.ID, req.Identity.PrincipalID, res.ServicePrincipal)
-	if err != nil {
-		return nil, errStore(err)
-	}
-	c := s.accessClaimsFor(&Request{Tenant: req.Tenant, BaseURL: req.BaseURL}, res)
-	c.Oid, c.Sub, c.Idtyp, c.Roles = req.Identity.PrincipalID, req.Identity.PrincipalID, IdentityTypeApp, roles
-	// Entra marks managed-identity tokens as certificate-authenticated.
-	if c.Ver == "2.0" {
-		c.Azp, c.Azpacr = req.Identity.ClientID, ClientAuthCertificate
-	} else {
-		c.AppID, c.AppIDAcr, c.Idp = req.Identity.ClientID, ClientAuthCertificate, c.Iss
-	}
-	c.XmsMirid = req.Identity.ResourceID
-	s.announceSuccess(ctx, signIn, ev)
-	tok, exp, nbf, err := s.Mint(c)
-	if err != nil {
-		return nil, Transient(err)
-	}
-	return &Issued{AccessToken: tok, ExpiresIn: int64(s.lifetime.Seconds()) - 1, ExpiresOn: exp, NotBefore: nbf,
-		Resource: req.Resource}, nil
-}
 
 // managedIdentityFederatedCredentials returns the federated identity
 // credentials of a managed identity's service principal; ok is false for

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/store"
 )
@@ -30,78 +31,88 @@ func (ix *Interactive) RefreshToken() RefreshToken { return RefreshToken{ix: ix}
 // Types implements Grant.
 func (RefreshToken) Types() []string { return []string{"refresh_token"} }
 
-// Exchange implements Grant.
-func (g RefreshToken) Exchange(ctx context.Context, s *Service, req *Request) (*Issued, *Event, error) {
+// Redeem implements Grant: the refresh token, checked against its family
+// and the client that presents it.
+func (g RefreshToken) Redeem(ctx context.Context, req *Request, ev *Event) (Redemption, error) {
 	ix := g.ix
 	value := req.Form["refresh_token"]
 	if value == "" {
-		return nil, nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'refresh_token'.")
+		return nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'refresh_token'.")
 	}
 	hash := signin.Hash(value)
 	rt, fam, err := ix.st.GetRefreshToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is not valid.")
+		return nil, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is not valid.")
 	}
 	if err != nil {
-		return nil, nil, errStore(err)
+		return nil, errStore(err)
 	}
-	ev := &Event{ActorID: fam.UserID, Details: map[string]string{"principalType": "User", "familyId": fam.ID,
-		"amr": strings.Join(fam.AMR, " ")}}
-	now := s.now()
+	ev.ActorID = fam.UserID
+	ev.Details["principalType"], ev.Details["familyId"], ev.Details["amr"] = "User", fam.ID, strings.Join(fam.AMR, " ")
+	now := ix.signins.Now()
 	switch {
 	case fam.TenantID != req.Tenant.ID:
-		return nil, ev, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is not valid.")
+		return nil, Errorf(ErrInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is not valid.")
 	case !fam.RevokedAt.IsZero():
-		return nil, ev, errRefreshRevoked()
+		return nil, errRefreshRevoked()
 	case !rt.UsedAt.IsZero():
 		ix.revokeFamily(ctx, fam.ID, fam.TenantID, "refresh token reuse")
-		return nil, ev, errRefreshReused()
+		return nil, errRefreshReused()
 	case !now.Before(rt.ExpiresAt):
-		return nil, ev, Errorf(ErrInvalidGrant, 700082, "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for the maximum allowed time.",
+		return nil, Errorf(ErrInvalidGrant, 700082, "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for the maximum allowed time.",
 			rt.IssuedAt.UTC().Format("2006-01-02T15:04:05Z"))
 	case !fam.ExpiresAt.IsZero() && !now.Before(fam.ExpiresAt):
-		return nil, ev, Errorf(ErrInvalidGrant, 700082, "The refresh token has expired: the sign-in of %s reached its maximum lifetime. Sign in again.",
+		return nil, Errorf(ErrInvalidGrant, 700082, "The refresh token has expired: the sign-in of %s reached its maximum lifetime. Sign in again.",
 			fam.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	// The client must be the one the token was issued to, or both must be
 	// family (FOCI) clients.
 	if req.ClientID != rt.ClientID && !(fam.FOCI && IsFOCI(req.ClientID)) {
-		return nil, ev, Errorf(ErrInvalidGrant, 70000, "The provided grant is invalid or malformed: the refresh token was issued to a different client.")
+		return nil, Errorf(ErrInvalidGrant, 70000, "The provided grant is invalid or malformed: the refresh token was issued to a different client.")
 	}
 	// An SPA sign-in's tokens are redeemed by the browser, and only it.
 	if err := checkOrigin(fam.SPA, req.Origin); err != nil {
-		return nil, ev, err
+		return nil, err
 	}
-	client, err := ix.clientFor(ctx, s, req, fam.SPA)
-	if err != nil {
-		return nil, ev, err
-	}
+	return &refreshRedemption{ix: ix, hash: hash, family: fam}, nil
+}
+
+type refreshRedemption struct {
+	ix     *Interactive
+	hash   string
+	family domain.RefreshFamily
+	scope  UserScope
+	user   domain.User
+}
+
+func (r *refreshRedemption) ClientRule() ClientRule { return ClientRule{SPA: r.family.SPA} }
+
+func (r *refreshRedemption) Subject(ctx context.Context, req *Request, _ *Client, ev *Event) (string, error) {
+	ix, fam := r.ix, r.family
 	u, ok, err := ix.signins.UserValid(ctx, fam.TenantID, fam.UserID, fam.AuthTime)
 	if err != nil {
-		return nil, ev, errStore(err)
+		return "", errStore(err)
 	}
 	if !ok {
 		ix.revokeFamily(ctx, fam.ID, fam.TenantID, "user disabled, deleted or password reset")
-		return nil, ev, Errorf(ErrInvalidGrant, 50173,
+		return "", Errorf(ErrInvalidGrant, 50173,
 			"The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password, or the account was disabled.")
 	}
-	ev.ActorName = u.UserPrincipalName
-	us, err := ParseUserScope(req.Version, req.Scope, req.Resource)
-	if err != nil {
-		return nil, ev, err
+	r.user, ev.ActorName = u, u.UserPrincipalName
+	if r.scope, err = ParseUserScope(req.Version, req.Scope, req.Resource); err != nil {
+		return "", err
 	}
-	res, err := s.ResolveResource(ctx, req.Tenant, us.Resource)
-	if err != nil {
-		return nil, ev, err
+	return r.scope.Resource, nil
+}
+
+// Authorize evaluates Conditional Access again, with the methods of the
+// original sign-in: a refresh may ask for another resource than the
+// sign-in did.
+func (r *refreshRedemption) Authorize(ctx context.Context, req *Request, client *Client, res Resource, ev *Event) (*Decision, error) {
+	fam := r.family
+	if err := r.ix.evaluate(ctx, req, client, res, r.user, fam.AMR, ev); err != nil {
+		return nil, err
 	}
-	ev.Target, ev.Details["resource"] = res.ServicePrincipal.AppID, us.Resource
-	// A refresh may ask for another resource than the sign-in did, so
-	// Conditional Access is evaluated again, with the methods of the
-	// original sign-in.
-	if err := ix.evaluate(ctx, req, client, res, u, fam.AMR, ev); err != nil {
-		return nil, ev, err
-	}
-	issued, err := ix.issueUser(ctx, s, req, client, us, res, userAuth{User: u, AMR: fam.AMR, AuthTime: fam.AuthTime},
-		refreshPlan{Family: &fam, RotateFrom: hash})
-	return issued, ev, err
+	return r.ix.userDecision(ctx, req, client, r.scope, userAuth{User: r.user, AMR: fam.AMR, AuthTime: fam.AuthTime},
+		refreshPlan{Family: &fam, RotateFrom: r.hash})
 }

@@ -52,11 +52,6 @@ type Request struct {
 	CorrelationID string
 	// ConnID identifies the client's connection (see replay binding in Service).
 	ConnID string
-
-	// started is when Exchange began (the sign-in's time); committed, once
-	// a grant has announced its success, waits for that record's commit.
-	started   time.Time
-	committed func() error
 }
 
 // Issued is a successful token response before it is written.
@@ -78,13 +73,6 @@ type Issued struct {
 	// RefreshExpiresIn is, for a single-page application, the seconds
 	// until its refresh token family ends (0: not sent).
 	RefreshExpiresIn int64
-}
-
-// Grant handles one grant_type. Grants are registered by an explicit list.
-type Grant interface {
-	// Type is the grant_type value (and aliases) this grant serves.
-	Types() []string
-	Exchange(ctx context.Context, s *Service, req *Request) (*Issued, *Event, error)
 }
 
 // Event is what a grant tells the sign-in log about the principal it served.
@@ -205,58 +193,6 @@ func (s *Service) Keys() *signing.Keys { return s.keys }
 
 // Verifier returns the verifier of the tokens this service mints.
 func (s *Service) Verifier() *Verifier { return s.verifier }
-
-// Exchange runs a token request and records the sign-in. No token leaves
-// before its sign-in record is durable.
-func (s *Service) Exchange(ctx context.Context, req *Request) (*Issued, error) {
-	req.started = s.now()
-	issued, ev, err := s.exchange(ctx, req)
-	s.finishSignIn(ctx, req, ev, err)
-	return issued, err
-}
-
-// finishSignIn makes the sign-in record of req durable: it waits for the
-// success a grant announced, or records the outcome now.
-func (s *Service) finishSignIn(ctx context.Context, req *Request, ev *Event, err error) {
-	if req.committed != nil {
-		if werr := req.committed(); werr != nil {
-			s.log.ErrorContext(ctx, "record sign-in", "err", werr)
-		}
-		if err == nil {
-			return
-		}
-		// The grant failed after announcing its success (it could not
-		// sign): the failure is logged as well, with the reason.
-	}
-	s.record(ctx, req, ev, req.started, err)
-}
-
-// announceSuccess queues the success record of req just before its token is
-// signed, so that the log's commit runs while the signature is computed
-// rather than after it; Exchange waits for the commit before answering.
-func (s *Service) announceSuccess(ctx context.Context, req *Request, ev *Event) {
-	if s.audit == nil || req.started.IsZero() {
-		return
-	}
-	req.committed = s.audit.Submit(ctx, s.signInEvent(req, ev, req.started, nil))
-}
-
-func (s *Service) exchange(ctx context.Context, req *Request) (*Issued, *Event, error) {
-	if req.GrantType == "" {
-		return nil, nil, Errorf(ErrInvalidRequest, 900144, "The request body must contain the following parameter: 'grant_type'.")
-	}
-	g, ok := s.grants[req.GrantType]
-	if !ok {
-		return nil, nil, Errorf(ErrUnsupportedGrantType, 70003, "The app requested an unsupported grant type '%s'.", req.GrantType)
-	}
-	// Only what was issued to a single-page application is redeemed from a
-	// browser; the code and refresh grants decide that by what they redeem,
-	// every other grant is never a browser's.
-	if req.Origin != "" && req.GrantType != "authorization_code" && req.GrantType != "refresh_token" {
-		return nil, nil, errCrossOriginNotSPA(req.Origin)
-	}
-	return g.Exchange(ctx, s, req)
-}
 
 func (s *Service) record(ctx context.Context, req *Request, ev *Event, start time.Time, err error) {
 	if s.audit == nil || isPolling(err) {
