@@ -137,7 +137,6 @@ func (s *Service) RecordManagedIdentityFailure(ctx context.Context, req ManagedI
 	}
 }
 
-
 // managedIdentityFederatedCredentials returns the federated identity
 // credentials of a managed identity's service principal; ok is false for
 // other principals or when no source is configured.
