@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/token/assertion"
 	"log/slog"
 	"net"
 	"net/http"
@@ -146,7 +147,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	res := resources.NewService(s.store, dir, time.Now)
 	ix := newInteractive(dir, s.store, s.audit, cfg, log)
 	tokens := token.NewService(dir, s.keys, s.store,
-		token.NewFederatedVerifier(s.outboundClient(), token.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
+		assertion.NewFederatedVerifier(s.outboundClient(), assertion.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
 		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res,
 			ClientThrottle: ix.SignIns(), PortalRedirectURIs: s.portalRedirectURIs()},
 		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode())

@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"github.com/tessera-id/tessera/internal/token/assertion"
 	"strings"
 	"time"
 
@@ -111,7 +112,7 @@ func (s *Service) authenticateSecret(req *Request, client directory.Client) (*Cl
 }
 
 func (s *Service) authenticateAssertion(ctx context.Context, req *Request, client directory.Client) (*Client, error) {
-	ins, err := InspectAssertion(req.ClientAssertion)
+	ins, err := assertion.Inspect(req.ClientAssertion)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +132,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, req *Request, clien
 		return nil, Errorf(ErrInvalidClient, 700027, "Client assertion failed signature validation: the application has no registered credentials in this tenant.")
 	}
 	if ins.Issuer == req.ClientID && ins.Subject == req.ClientID {
-		res, err := VerifyCertificateAssertion(req.ClientAssertion, CertificateAssertionParams{
+		res, err := assertion.VerifyCertificate(req.ClientAssertion, assertion.CertificateParams{
 			ClientID:     req.ClientID,
 			Certificates: client.Application.KeyCredentials,
 			AudienceOK:   s.audienceChecker(req),

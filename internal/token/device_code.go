@@ -20,13 +20,6 @@ import (
 // and polls the token endpoint while the person signs in on another device
 // and approves.
 
-// Device code polling errors (RFC 8628 §3.5).
-const (
-	ErrAuthorizationPending  = "authorization_pending"
-	ErrSlowDown              = "slow_down"
-	ErrExpiredToken          = "expired_token"
-	ErrAuthorizationDeclined = "authorization_declined"
-)
 
 // Device code grant types: the RFC 8628 URN (Python, Node, az) and the
 // bare "device_code" MSAL Go sends.

@@ -1,61 +1,47 @@
 package token
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/signin"
+	"github.com/tessera-id/tessera/internal/token/tokenerr"
 )
+
+// The token service's refusals (package tokenerr), under the names its
+// grants use.
+type Error = tokenerr.Error
 
 // OAuth 2.0 error codes as Entra ID returns them.
 const (
-	ErrInvalidRequest         = "invalid_request"
-	ErrInvalidClient          = "invalid_client"
-	ErrInvalidGrant           = "invalid_grant"
-	ErrUnauthorizedClient     = "unauthorized_client"
-	ErrUnsupportedGrantType   = "unsupported_grant_type"
-	ErrInvalidScope           = "invalid_scope"
-	ErrInvalidResource        = "invalid_resource"
-	ErrTemporarilyUnavailable = "temporarily_unavailable"
-	ErrServerError            = "server_error"
+	ErrInvalidRequest         = tokenerr.ErrInvalidRequest
+	ErrInvalidClient          = tokenerr.ErrInvalidClient
+	ErrInvalidGrant           = tokenerr.ErrInvalidGrant
+	ErrUnauthorizedClient     = tokenerr.ErrUnauthorizedClient
+	ErrUnsupportedGrantType   = tokenerr.ErrUnsupportedGrantType
+	ErrInvalidScope           = tokenerr.ErrInvalidScope
+	ErrInvalidResource        = tokenerr.ErrInvalidResource
+	ErrTemporarilyUnavailable = tokenerr.ErrTemporarilyUnavailable
+	ErrServerError            = tokenerr.ErrServerError
+	ErrAuthorizationPending   = tokenerr.ErrAuthorizationPending
+	ErrSlowDown               = tokenerr.ErrSlowDown
+	ErrExpiredToken           = tokenerr.ErrExpiredToken
+	ErrAuthorizationDeclined  = tokenerr.ErrAuthorizationDeclined
 )
 
-// Error is a token-service refusal: a fault.Error whose Code is the OAuth
-// 2.0 error code and whose Number is the AADSTS number Entra uses for the
-// same condition. The sts package writes it through wire's OAuth table; Err
-// stays server-side.
-type Error = fault.Error
+// TransientMessage is the one wording of a retryable failure.
+const TransientMessage = tokenerr.TransientMessage
 
-// TransientMessage is fault's one wording of a retryable failure.
-const TransientMessage = fault.TransientMessage
+// Errorf builds a refusal with a formatted description.
+func Errorf(oauth string, aadsts int, format string, args ...any) *Error {
+	return tokenerr.Errorf(oauth, aadsts, format, args...)
+}
 
 // Transient wraps an internal failure as the server_error a client may retry.
-func Transient(err error) *Error {
-	return &Error{Kind: fault.Unavailable, Code: ErrServerError, Number: 90033, Message: TransientMessage, Err: err}
-}
-
-// oauthKinds is the kind of refusal each OAuth error code is.
-var oauthKinds = map[string]fault.Kind{
-	ErrInvalidClient:          fault.Unauthenticated,
-	ErrUnauthorizedClient:     fault.Forbidden,
-	ErrAuthorizationDeclined:  fault.Forbidden,
-	ErrInvalidResource:        fault.NotFound,
-	ErrTemporarilyUnavailable: fault.Unavailable,
-	ErrServerError:            fault.Unavailable,
-}
-
-// Errorf builds an *Error with a formatted description.
-func Errorf(oauth string, aadsts int, format string, args ...any) *Error {
-	kind, ok := oauthKinds[oauth]
-	if !ok {
-		kind = fault.Invalid
-	}
-	return &Error{Kind: kind, Code: oauth, Number: aadsts, Message: fmt.Sprintf(format, args...)}
-}
+func Transient(err error) *Error { return tokenerr.Transient(err) }
 
 // AsError extracts an *Error from err's chain.
-func AsError(err error) (*Error, bool) { return fault.As(err) }
+func AsError(err error) (*Error, bool) { return tokenerr.AsError(err) }
 
 // throttled is the answer to an attempt refused before its credentials were
 // checked (signin.ThrottledError): 429 with Retry-After. A busy server

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/token/assertion"
 	"log/slog"
 	"strings"
 	"sync"
@@ -126,7 +127,7 @@ type Service struct {
 	keys      *signing.Keys
 	verifier  *Verifier
 	replay    store.Replay
-	federated *FederatedVerifier
+	federated *assertion.FederatedVerifier
 	audit     Auditor
 	grants    map[string]Grant
 	lifetime  time.Duration
@@ -163,7 +164,7 @@ type binding struct {
 }
 
 // NewService builds a token service with the given grants.
-func NewService(dir *directory.Service, keys *signing.Keys, replay store.Replay, federated *FederatedVerifier, audit Auditor, opts Options, grants ...Grant) *Service {
+func NewService(dir *directory.Service, keys *signing.Keys, replay store.Replay, federated *assertion.FederatedVerifier, audit Auditor, opts Options, grants ...Grant) *Service {
 	s := &Service{
 		dir: dir, keys: keys, verifier: NewVerifier(keys), replay: replay, federated: federated, audit: audit,
 		grants: map[string]Grant{}, lifetime: opts.AccessTokenLifetime, now: opts.Now, log: opts.Logger,

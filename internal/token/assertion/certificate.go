@@ -1,4 +1,4 @@
-package token
+package assertion
 
 // Client assertions: JWTs a client sends to the token endpoint as
 // client_assertion with client_assertion_type
@@ -9,13 +9,13 @@ package token
 //   - certificate assertions (private_key_jwt): iss == sub == client_id, signed
 //     with the private key of a certificate registered on the application and
 //     naming that certificate in the JOSE header (x5t, x5t#S256 or x5c). They are
-//     verified by VerifyCertificateAssertion.
+//     verified by VerifyCertificate.
 //   - federated assertions (workload identity federation): tokens minted by an
 //     external OpenID Connect issuer (GitHub Actions, Kubernetes, another
 //     tenant...) that the application trusts through a
 //     FederatedIdentityCredential. They are verified by FederatedVerifier.
 //
-// InspectAssertion parses either kind without verifying it, so the caller can
+// Inspect parses either kind without verifying it, so the caller can
 // tell them apart and route. All JWS parsing and signature checking is done by
 // github.com/go-jose/go-jose/v4; this file only decodes the claims, because
 // MSAL Python sends fractional NumericDates ("exp": 1795659666.5999951) that
@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/token/tokenerr"
 	"math"
 	"strconv"
 	"strings"
@@ -73,7 +74,7 @@ var assertionAlgorithms = []jose.SignatureAlgorithm{
 	jose.RS512, jose.PS512, jose.ES512,
 }
 
-// Inspected is what InspectAssertion reads from an assertion it has not
+// Inspected is what Inspect reads from an assertion it has not
 // verified. None of it may be trusted beyond routing the request.
 type Inspected struct {
 	Issuer    string
@@ -97,12 +98,12 @@ func (in Inspected) IsCertificateAssertion(clientID string) bool {
 	return clientID != "" && in.Issuer == clientID && in.Subject == clientID
 }
 
-// InspectAssertion parses a compact JWS client assertion WITHOUT verifying its
+// Inspect parses a compact JWS client assertion WITHOUT verifying its
 // signature and returns its routing data. It fails with AADSTS50027
 // (invalid_request) when the input is not a compact JWS, a part is not
 // base64url, the header or claims are not JSON of the expected types, the
 // header is marked critical, or the algorithm is not RS/PS/ES 256/384/512.
-func InspectAssertion(raw string) (Inspected, error) {
+func Inspect(raw string) (Inspected, error) {
 	pa, err := parseAssertion(raw)
 	if err != nil {
 		return Inspected{}, err
@@ -110,9 +111,9 @@ func InspectAssertion(raw string) (Inspected, error) {
 	return pa.info, nil
 }
 
-// CertificateAssertionParams is what VerifyCertificateAssertion checks an
+// CertificateParams is what VerifyCertificate checks an
 // assertion against.
-type CertificateAssertionParams struct {
+type CertificateParams struct {
 	// ClientID is the client_id of the request; iss and sub must equal it.
 	ClientID string
 	// Certificates are the application's key credentials; Key holds the DER
@@ -129,8 +130,8 @@ type CertificateAssertionParams struct {
 	ClockSkew time.Duration
 }
 
-// AssertionResult is a verified certificate assertion.
-type AssertionResult struct {
+// Result is a verified certificate assertion.
+type Result struct {
 	// JTI and Expiry are for the caller's replay store.
 	JTI    string
 	Expiry time.Time
@@ -141,7 +142,7 @@ type AssertionResult struct {
 	Thumbprint string
 }
 
-// VerifyCertificateAssertion verifies a private_key_jwt client assertion as
+// VerifyCertificate verifies a private_key_jwt client assertion as
 // MSAL Python, MSAL Go, msal-node and MSAL.NET send it.
 //
 // The signing certificate is identified by the header: x5t (base64url SHA-1
@@ -152,18 +153,18 @@ type AssertionResult struct {
 // present both must identify the same certificate. The certificate must be a
 // registered key credential valid at Now (zero Start/End dates are
 // unbounded); its public key checks the signature (RS256/PS256 and the other
-// RSA/ECDSA algorithms of InspectAssertion; ES* only with an EC certificate of
+// RSA/ECDSA algorithms of Inspect; ES* only with an EC certificate of
 // the matching curve). Then iss and sub must equal ClientID, one aud value
 // must satisfy AudienceOK, exp must be present and not passed (with
 // ClockSkew), nbf if present must not lie ahead (with ClockSkew), the
 // lifetime must not exceed MaxClientAssertionLifetime, and jti must be present.
 // Numeric dates may be integers or fractions.
 //
-// REPLAY IS NOT CHECKED HERE: the caller must record AssertionResult.JTI until
-// AssertionResult.Expiry (plus the clock skew) in its replay store and refuse a
+// REPLAY IS NOT CHECKED HERE: the caller must record Result.JTI until
+// Result.Expiry (plus the clock skew) in its replay store and refuse a
 // jti it has seen.
 //
-// Every error is a *Error. Malformed input fails as InspectAssertion does
+// Every error is a *tokenerr.Error. Malformed input fails as Inspect does
 // (AADSTS50027, invalid_request, HTTP 400); every other failure is
 // invalid_client (HTTP 401):
 //
@@ -177,10 +178,10 @@ type AssertionResult struct {
 // Descriptions name the certificate by its public thumbprint only. Keys
 // offered by the header itself (jwk, jku, x5u, or an x5c that is not
 // registered) are never used.
-func VerifyCertificateAssertion(raw string, p CertificateAssertionParams) (AssertionResult, error) {
+func VerifyCertificate(raw string, p CertificateParams) (Result, error) {
 	pa, err := parseAssertion(raw)
 	if err != nil {
-		return AssertionResult{}, err
+		return Result{}, err
 	}
 	now := p.Now
 	if now.IsZero() {
@@ -193,20 +194,20 @@ func VerifyCertificateAssertion(raw string, p CertificateAssertionParams) (Asser
 
 	kc, cert, terr := findAssertionCertificate(pa, p, now)
 	if terr != nil {
-		return AssertionResult{}, terr
+		return Result{}, terr
 	}
 	thumb := assertionSHA1Hex(kc.Key)
 
 	payload, verr := pa.jws.Verify(cert.PublicKey)
 	if verr != nil {
-		return AssertionResult{}, Errorf(ErrInvalidClient, 700027,
+		return Result{}, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 			"Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., Thumbprint of key used by client: '%s', Found key 'Start=%s, End=%s']",
 			thumb, assertionDate(kc.StartDateTime), assertionDate(kc.EndDateTime)).WithCause(verr)
 	}
 	// Decode the claims again from the bytes go-jose verified.
 	claims, cerr := decodeAssertionClaims(payload)
 	if cerr != nil {
-		return AssertionResult{}, errAssertionMalformed(cerr)
+		return Result{}, errAssertionMalformed(cerr)
 	}
 
 	if p.ClientID == "" || claims.Issuer != p.ClientID || claims.Subject != p.ClientID {
@@ -214,25 +215,25 @@ func VerifyCertificateAssertion(raw string, p CertificateAssertionParams) (Asser
 		if claims.Issuer == p.ClientID && p.ClientID != "" {
 			which = "sub"
 		}
-		return AssertionResult{}, Errorf(ErrInvalidClient, 700021,
+		return Result{}, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700021,
 			"Client assertion application identifier doesn't match 'client_id' parameter. [Reason - The '%s' claim must equal the client_id.]", which)
 	}
 
 	if !assertionAudienceAccepted(claims.Audience, p.AudienceOK) {
-		return AssertionResult{}, Errorf(ErrInvalidClient, 700023,
+		return Result{}, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700023,
 			"Client assertion audience claim does not match Realm issuer. [Reason - The 'aud' claim must be the token endpoint of the tenant.]")
 	}
 
 	if terr := checkAssertionTimes(claims, now, skew, MaxClientAssertionLifetime); terr != nil {
-		return AssertionResult{}, terr
+		return Result{}, terr
 	}
 
 	if claims.JTI == "" {
-		return AssertionResult{}, Errorf(ErrInvalidClient, 700027,
+		return Result{}, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 			"Client assertion failed validation. [Reason - The client assertion has no 'jti' claim; a unique 'jti' is required so the assertion cannot be replayed.]")
 	}
 
-	return AssertionResult{
+	return Result{
 		JTI:        claims.JTI,
 		Expiry:     claims.Expiry.Time,
 		KeyID:      kc.KeyID,
@@ -242,12 +243,12 @@ func VerifyCertificateAssertion(raw string, p CertificateAssertionParams) (Asser
 
 // findAssertionCertificate picks the registered key credential the header
 // names and checks that it is currently valid.
-func findAssertionCertificate(pa *parsedAssertion, p CertificateAssertionParams, now time.Time) (*domain.KeyCredential, *x509.Certificate, *Error) {
+func findAssertionCertificate(pa *parsedAssertion, p CertificateParams, now time.Time) (*domain.KeyCredential, *x509.Certificate, *tokenerr.Error) {
 	var want1, want256 []byte
 	if pa.info.X5t != "" {
 		b, err := decodeAssertionThumbprint(pa.info.X5t, sha1.Size)
 		if err != nil {
-			return nil, nil, Errorf(ErrInvalidClient, 700027,
+			return nil, nil, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 				"Client assertion failed signature validation. [Reason - The 'x5t' header is not a base64url-encoded SHA-1 certificate thumbprint.]").WithCause(err)
 		}
 		want1 = b
@@ -255,13 +256,13 @@ func findAssertionCertificate(pa *parsedAssertion, p CertificateAssertionParams,
 	if pa.info.X5tS256 != "" {
 		b, err := decodeAssertionThumbprint(pa.info.X5tS256, sha256.Size)
 		if err != nil {
-			return nil, nil, Errorf(ErrInvalidClient, 700027,
+			return nil, nil, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 				"Client assertion failed signature validation. [Reason - The 'x5t#S256' header is not a base64url-encoded SHA-256 certificate thumbprint.]").WithCause(err)
 		}
 		want256 = b
 	}
 	if want1 == nil && want256 == nil && !pa.info.HasX5c {
-		return nil, nil, Errorf(ErrInvalidClient, 700027,
+		return nil, nil, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 			"Client assertion failed signature validation. [Reason - The client assertion header names no certificate: one of 'x5t', 'x5t#S256' or 'x5c' is required.]")
 	}
 
@@ -324,7 +325,7 @@ func findAssertionCertificate(pa *parsedAssertion, p CertificateAssertionParams,
 		if !inactive.StartDateTime.IsZero() && now.Before(inactive.StartDateTime) {
 			reason, state = "The key used is not yet valid.", "not yet valid"
 		}
-		return nil, nil, Errorf(ErrInvalidClient, 700027,
+		return nil, nil, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 			"Client assertion failed signature validation. The certificate with identifier used to sign the client assertion is %s on application. [Reason - %s, Thumbprint of key used by client: '%s', Found key 'Start=%s, End=%s', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'.]",
 			state, reason, shown, assertionDate(inactive.StartDateTime), assertionDate(inactive.EndDateTime), assertionPrintable(p.ClientID))
 	}
@@ -332,7 +333,7 @@ func findAssertionCertificate(pa *parsedAssertion, p CertificateAssertionParams,
 	if shown != "" {
 		used = "Thumbprint of key used by client: '" + shown + "'"
 	}
-	return nil, nil, Errorf(ErrInvalidClient, 700027,
+	return nil, nil, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 		"Client assertion failed signature validation. The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., %s, Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'.]",
 		used, assertionPrintable(p.ClientID))
 }
@@ -417,26 +418,26 @@ func assertionAudienceAccepted(auds []string, ok func(string) bool) bool {
 
 // checkAssertionTimes checks exp (required), nbf (optional) and, when
 // maxLifetime > 0, the assertion's lifetime. All failures are AADSTS700024.
-func checkAssertionTimes(c *assertionClaims, now time.Time, skew, maxLifetime time.Duration) *Error {
+func checkAssertionTimes(c *assertionClaims, now time.Time, skew, maxLifetime time.Duration) *tokenerr.Error {
 	if c.Expiry == nil {
-		return Errorf(ErrInvalidClient, 700024,
+		return tokenerr.Errorf(tokenerr.ErrInvalidClient, 700024,
 			"Client assertion is not within its valid time range. [Reason - The 'exp' claim is required.]")
 	}
 	exp := c.Expiry.Time
 	if !now.Before(exp.Add(skew)) {
-		return Errorf(ErrInvalidClient, 700024,
+		return tokenerr.Errorf(tokenerr.ErrInvalidClient, 700024,
 			"Client assertion is not within its valid time range. Current time: %s, expiry time of assertion %s.",
 			assertionDate(now), assertionDate(exp))
 	}
 	if c.NotBefore != nil {
 		nbf := c.NotBefore.Time
 		if now.Add(skew).Before(nbf) {
-			return Errorf(ErrInvalidClient, 700024,
+			return tokenerr.Errorf(tokenerr.ErrInvalidClient, 700024,
 				"Client assertion is not within its valid time range. Current time: %s, assertion valid from %s, expiry time of assertion %s.",
 				assertionDate(now), assertionDate(nbf), assertionDate(exp))
 		}
 		if !nbf.Before(exp) {
-			return Errorf(ErrInvalidClient, 700024,
+			return tokenerr.Errorf(tokenerr.ErrInvalidClient, 700024,
 				"Client assertion is not within its valid time range. [Reason - 'nbf' (%s) is not before 'exp' (%s).]",
 				assertionDate(nbf), assertionDate(exp))
 		}
@@ -450,7 +451,7 @@ func checkAssertionTimes(c *assertionClaims, now time.Time, skew, maxLifetime ti
 			start = c.IssuedAt
 		}
 		if exp.Sub(now) > maxLifetime+skew || (start != nil && exp.Sub(start.Time) > maxLifetime) {
-			return Errorf(ErrInvalidClient, 700024,
+			return tokenerr.Errorf(tokenerr.ErrInvalidClient, 700024,
 				"Client assertion is not within its valid time range. [Reason - The assertion lifetime exceeds the maximum of %s. Current time: %s, expiry time of assertion %s.]",
 				maxLifetime, assertionDate(now), assertionDate(exp))
 		}
@@ -486,8 +487,8 @@ func assertionPrintable(s string) string {
 	return b.String()
 }
 
-func errAssertionMalformed(cause error) *Error {
-	return Errorf(ErrInvalidRequest, 50027, "JWT token is invalid or malformed.").WithCause(cause)
+func errAssertionMalformed(cause error) *tokenerr.Error {
+	return tokenerr.Errorf(tokenerr.ErrInvalidRequest, 50027, "JWT token is invalid or malformed.").WithCause(cause)
 }
 
 // parsedAssertion is a client assertion parsed by go-jose, not yet verified.
@@ -498,7 +499,7 @@ type parsedAssertion struct {
 	info   Inspected
 }
 
-func parseAssertion(raw string) (*parsedAssertion, *Error) {
+func parseAssertion(raw string) (*parsedAssertion, *tokenerr.Error) {
 	if raw == "" {
 		return nil, errAssertionMalformed(errors.New("empty assertion"))
 	}

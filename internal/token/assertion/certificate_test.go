@@ -1,4 +1,4 @@
-package token
+package assertion
 
 import (
 	"crypto"
@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tessera-id/tessera/internal/fault"
+	"github.com/tessera-id/tessera/internal/token/tokenerr"
 	"math/big"
 	"strings"
 	"sync"
@@ -170,8 +171,8 @@ func taUnsigned(header, payload, sig string) string {
 	return taB64([]byte(header)) + "." + taB64([]byte(payload)) + "." + sig
 }
 
-func taParams(creds ...domain.KeyCredential) CertificateAssertionParams {
-	return CertificateAssertionParams{
+func taParams(creds ...domain.KeyCredential) CertificateParams {
+	return CertificateParams{
 		ClientID:     taClientID,
 		Certificates: creds,
 		AudienceOK:   func(aud string) bool { return aud == taTokenURL },
@@ -192,13 +193,13 @@ func taCred(c taCert, id string) domain.KeyCredential {
 	}
 }
 
-// taWantError checks err is a *Error with the AADSTS code and OAuth code.
-func taWantError(t *testing.T, err error, aadsts int, oauth string) *Error {
+// taWantError checks err is a *tokenerr.Error with the AADSTS code and OAuth code.
+func taWantError(t *testing.T, err error, aadsts int, oauth string) *tokenerr.Error {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want AADSTS%d", aadsts)
 	}
-	te, ok := AsError(err)
+	te, ok := tokenerr.AsError(err)
 	if !ok {
 		t.Fatalf("error %T %v is not a *token.Error", err, err)
 	}
@@ -238,7 +239,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 	type tc struct {
 		name    string
 		token   func() string
-		params  func(p *CertificateAssertionParams)
+		params  func(p *CertificateParams)
 		code    int // 0: success
 		oauth   string
 		keyID   string
@@ -295,7 +296,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.PS256, map[jose.HeaderKey]any{"x5t": x5tURL, "x5t#S256": taB64(fx.rsa2.x5tS256Raw())}, std)
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "not registered",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "not registered",
 		},
 		{
 			name: "x5c only",
@@ -316,7 +317,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 			token: func() string {
 				return taSign(t, fx.rsa2.key, jose.RS256, map[jose.HeaderKey]any{"x5c": x5cOther}, std)
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "not registered",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "not registered",
 		},
 		{
 			name: "ES256 with EC certificate",
@@ -330,73 +331,73 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 			token: func() string {
 				return taSign(t, fx.ec.key, jose.ES256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "invalid signature",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "invalid signature",
 		},
 		{
 			name: "unregistered certificate",
 			token: func() string {
 				return taSign(t, fx.rsa2.key, jose.RS256, map[jose.HeaderKey]any{"x5t": taB64(fx.rsa2.x5tRaw())}, std)
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "not registered",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "not registered",
 		},
 		{
 			name: "signed by another key under a registered thumbprint",
 			token: func() string {
 				return taSign(t, fx.rsa2.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "invalid signature",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "invalid signature",
 		},
 		{
 			name: "no certificate identifier",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"kid": "whatever"}, std)
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "x5t",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "x5t",
 		},
 		{
 			name: "x5t not a SHA-1 thumbprint",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": "AAAA"}, std)
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "x5t",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "x5t",
 		},
 		{
 			name: "x5t not base64",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": "!!not base64!!"}, std)
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "x5t",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "x5t",
 		},
 		{
 			name: "key credential expired",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			params: func(p *CertificateAssertionParams) {
+			params: func(p *CertificateParams) {
 				c := rsaCred
 				c.EndDateTime = taNow.Add(-time.Hour)
 				p.Certificates = []domain.KeyCredential{c}
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "expired",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "expired",
 		},
 		{
 			name: "key credential not yet valid",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			params: func(p *CertificateAssertionParams) {
+			params: func(p *CertificateParams) {
 				c := rsaCred
 				c.StartDateTime = taNow.Add(time.Hour)
 				p.Certificates = []domain.KeyCredential{c}
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "not yet valid",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "not yet valid",
 		},
 		{
 			name: "expired duplicate next to a valid registration",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			params: func(p *CertificateAssertionParams) {
+			params: func(p *CertificateParams) {
 				old := rsaCred
 				old.KeyID = "key-old"
 				old.EndDateTime = taNow.Add(-time.Hour)
@@ -409,7 +410,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			params: func(p *CertificateAssertionParams) {
+			params: func(p *CertificateParams) {
 				c := rsaCred
 				c.StartDateTime, c.EndDateTime = time.Time{}, time.Time{}
 				p.Certificates = []domain.KeyCredential{c}
@@ -421,12 +422,12 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			params: func(p *CertificateAssertionParams) {
+			params: func(p *CertificateParams) {
 				c := rsaCred
 				c.Usage = "Sign"
 				p.Certificates = []domain.KeyCredential{c}
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "not registered",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "not registered",
 		},
 		{
 			name: "wrong audience",
@@ -434,7 +435,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { c["aud"] = "https://login.microsoftonline.com/other/oauth2/v2.0/token" }))
 			},
-			code: 700023, oauth: ErrInvalidClient, inDescr: "audience",
+			code: 700023, oauth: tokenerr.ErrInvalidClient, inDescr: "audience",
 		},
 		{
 			name: "audience array with the token endpoint",
@@ -450,15 +451,15 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { delete(c, "aud") }))
 			},
-			code: 700023, oauth: ErrInvalidClient,
+			code: 700023, oauth: tokenerr.ErrInvalidClient,
 		},
 		{
 			name: "nil AudienceOK rejects",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			params: func(p *CertificateAssertionParams) { p.AudienceOK = nil },
-			code:   700023, oauth: ErrInvalidClient,
+			params: func(p *CertificateParams) { p.AudienceOK = nil },
+			code:   700023, oauth: tokenerr.ErrInvalidClient,
 		},
 		{
 			name: "expired",
@@ -469,7 +470,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 						c["exp"] = taNow.Add(-10 * time.Minute).Unix()
 					}))
 			},
-			code: 700024, oauth: ErrInvalidClient, inDescr: "valid time range",
+			code: 700024, oauth: tokenerr.ErrInvalidClient, inDescr: "valid time range",
 		},
 		{
 			name: "expired within clock skew",
@@ -491,8 +492,8 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 						c["exp"] = taNow.Add(-2 * time.Minute).Unix()
 					}))
 			},
-			params: func(p *CertificateAssertionParams) { p.ClockSkew = time.Minute },
-			code:   700024, oauth: ErrInvalidClient,
+			params: func(p *CertificateParams) { p.ClockSkew = time.Minute },
+			code:   700024, oauth: tokenerr.ErrInvalidClient,
 		},
 		{
 			name: "nbf in the future",
@@ -503,7 +504,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 						c["exp"] = taNow.Add(20 * time.Minute).Unix()
 					}))
 			},
-			code: 700024, oauth: ErrInvalidClient, inDescr: "valid from",
+			code: 700024, oauth: tokenerr.ErrInvalidClient, inDescr: "valid from",
 		},
 		{
 			name: "nbf ahead within clock skew",
@@ -522,7 +523,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { delete(c, "exp") }))
 			},
-			code: 700024, oauth: ErrInvalidClient, inDescr: "'exp'",
+			code: 700024, oauth: tokenerr.ErrInvalidClient, inDescr: "'exp'",
 		},
 		{
 			name: "lifetime longer than an hour",
@@ -530,7 +531,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { c["exp"] = taNow.Add(2 * time.Hour).Unix() }))
 			},
-			code: 700024, oauth: ErrInvalidClient, inDescr: "lifetime",
+			code: 700024, oauth: tokenerr.ErrInvalidClient, inDescr: "lifetime",
 		},
 		{
 			name: "exp far ahead without nbf or iat",
@@ -538,7 +539,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { delete(c, "nbf"); c["exp"] = taNow.Add(24 * time.Hour).Unix() }))
 			},
-			code: 700024, oauth: ErrInvalidClient, inDescr: "lifetime",
+			code: 700024, oauth: tokenerr.ErrInvalidClient, inDescr: "lifetime",
 		},
 		{
 			name: "nbf after exp",
@@ -549,7 +550,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 						c["exp"] = taNow.Add(time.Minute).Unix()
 					}))
 			},
-			code: 700024, oauth: ErrInvalidClient,
+			code: 700024, oauth: tokenerr.ErrInvalidClient,
 		},
 		{
 			name: "iss is not the client id",
@@ -557,7 +558,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { c["iss"] = "someone-else" }))
 			},
-			code: 700021, oauth: ErrInvalidClient, inDescr: "'iss'",
+			code: 700021, oauth: tokenerr.ErrInvalidClient, inDescr: "'iss'",
 		},
 		{
 			name: "sub is not the client id",
@@ -565,15 +566,15 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { c["sub"] = "someone-else" }))
 			},
-			code: 700021, oauth: ErrInvalidClient, inDescr: "'sub'",
+			code: 700021, oauth: tokenerr.ErrInvalidClient, inDescr: "'sub'",
 		},
 		{
 			name: "client id of the request differs",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			params: func(p *CertificateAssertionParams) { p.ClientID = "another-client" },
-			code:   700021, oauth: ErrInvalidClient,
+			params: func(p *CertificateParams) { p.ClientID = "another-client" },
+			code:   700021, oauth: tokenerr.ErrInvalidClient,
 		},
 		{
 			name: "missing jti",
@@ -581,28 +582,28 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { delete(c, "jti") }))
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "jti",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "jti",
 		},
 		{
 			name: "alg none",
 			token: func() string {
 				return taUnsigned(`{"alg":"none","typ":"JWT","x5t":"`+x5tURL+`"}`, string(std), "")
 			},
-			code: 50027, oauth: ErrInvalidRequest,
+			code: 50027, oauth: tokenerr.ErrInvalidRequest,
 		},
 		{
 			name: "HS256 keyed with the certificate",
 			token: func() string {
 				return taSign(t, fx.rsa.der, jose.HS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 			},
-			code: 50027, oauth: ErrInvalidRequest,
+			code: 50027, oauth: tokenerr.ErrInvalidRequest,
 		},
 		{
 			name: "claims not JSON",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, []byte("not json"))
 			},
-			code: 50027, oauth: ErrInvalidRequest,
+			code: 50027, oauth: tokenerr.ErrInvalidRequest,
 		},
 		{
 			name: "exp as a string",
@@ -610,19 +611,19 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL},
 					with(func(c map[string]any) { c["exp"] = fmt.Sprint(taNow.Add(time.Minute).Unix()) }))
 			},
-			code: 50027, oauth: ErrInvalidRequest,
+			code: 50027, oauth: tokenerr.ErrInvalidRequest,
 		},
 		{
 			name: "critical header",
 			token: func() string {
 				return taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL, "crit": []string{"exp"}, "exp": 1}, std)
 			},
-			code: 50027, oauth: ErrInvalidRequest,
+			code: 50027, oauth: tokenerr.ErrInvalidRequest,
 		},
 		{
 			name:  "garbage",
 			token: func() string { return "this is not a jwt" },
-			code:  50027, oauth: ErrInvalidRequest,
+			code:  50027, oauth: tokenerr.ErrInvalidRequest,
 		},
 		{
 			name: "signature stripped",
@@ -630,7 +631,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				s := taSign(t, fx.rsa.key, jose.RS256, map[jose.HeaderKey]any{"x5t": x5tURL}, std)
 				return s[:strings.LastIndexByte(s, '.')+1]
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "invalid signature",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "invalid signature",
 		},
 		{
 			name: "payload swapped after signing",
@@ -640,7 +641,7 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 				parts[1] = taB64(with(func(c map[string]any) { c["jti"] = "forged" }))
 				return strings.Join(parts, ".")
 			},
-			code: 700027, oauth: ErrInvalidClient, inDescr: "invalid signature",
+			code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "invalid signature",
 		},
 	}
 
@@ -650,13 +651,13 @@ func TestVerifyCertificateAssertion(t *testing.T) {
 			if c.params != nil {
 				c.params(&p)
 			}
-			res, err := VerifyCertificateAssertion(c.token(), p)
+			res, err := VerifyCertificate(c.token(), p)
 			if c.code != 0 {
 				te := taWantError(t, err, c.code, c.oauth)
 				if c.inDescr != "" && !strings.Contains(te.Message, c.inDescr) {
 					t.Errorf("description %q lacks %q", te.Message, c.inDescr)
 				}
-				if c.oauth == ErrInvalidClient && te.Kind != fault.Unauthenticated {
+				if c.oauth == tokenerr.ErrInvalidClient && te.Kind != fault.Unauthenticated {
 					t.Errorf("kind %v", te.Kind)
 				}
 				// Never any key material in what may reach the client.
@@ -708,7 +709,7 @@ func TestVerifyCertificateAssertionDefaults(t *testing.T) {
 	cred := p.Certificates[0]
 	cred.StartDateTime, cred.EndDateTime = time.Time{}, time.Time{}
 	p.Certificates[0] = cred
-	if _, err := VerifyCertificateAssertion(tok, p); err != nil {
+	if _, err := VerifyCertificate(tok, p); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -721,7 +722,7 @@ func TestInspectAssertion(t *testing.T) {
 	tok := taSign(t, fx.rsa.key, jose.PS256, map[jose.HeaderKey]any{
 		"x5t": x5t, "x5c": []string{base64.StdEncoding.EncodeToString(fx.rsa.der)}, "kid": "kid-1",
 	}, taJSON(t, c))
-	in, err := InspectAssertion(tok)
+	in, err := Inspect(tok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -735,7 +736,7 @@ func TestInspectAssertion(t *testing.T) {
 
 	fed := map[string]any{"iss": "https://token.actions.githubusercontent.com", "sub": "repo:contoso/app:ref:refs/heads/main", "aud": "api://AzureADTokenExchange", "exp": 1}
 	tok = taSign(t, fx.ec.key, jose.ES256, map[jose.HeaderKey]any{"x5t#S256": "abc"}, taJSON(t, fed))
-	in, err = InspectAssertion(tok)
+	in, err = Inspect(tok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -791,14 +792,14 @@ func TestInspectAssertionMalformed(t *testing.T) {
 	}
 	for name, raw := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := InspectAssertion(raw)
-			te := taWantError(t, err, 50027, ErrInvalidRequest)
+			_, err := Inspect(raw)
+			te := taWantError(t, err, 50027, tokenerr.ErrInvalidRequest)
 			if te.Message != "JWT token is invalid or malformed." {
 				t.Errorf("description %q", te.Message)
 			}
 			// The same input fails the same way in the verifiers.
-			_, err = VerifyCertificateAssertion(raw, taParams(taCred(fx.rsa, "k")))
-			taWantError(t, err, 50027, ErrInvalidRequest)
+			_, err = VerifyCertificate(raw, taParams(taCred(fx.rsa, "k")))
+			taWantError(t, err, 50027, tokenerr.ErrInvalidRequest)
 		})
 	}
 }
@@ -888,9 +889,9 @@ func TestAssertionPrintable(t *testing.T) {
 
 func TestAssertionErrorsAreTyped(t *testing.T) {
 	// errors.As through wrapping, as the sts layer does.
-	_, err := InspectAssertion("x")
+	_, err := Inspect("x")
 	wrapped := fmt.Errorf("authenticate: %w", err)
-	var te *Error
+	var te *tokenerr.Error
 	if !errors.As(wrapped, &te) || te.Number != 50027 {
 		t.Fatalf("got %v", wrapped)
 	}

@@ -1,4 +1,4 @@
-package token
+package assertion
 
 import (
 	"crypto"
@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/token/tokenerr"
 	"os"
 	"strings"
 	"testing"
@@ -95,10 +96,10 @@ func FuzzInspectAssertion(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		in, err := InspectAssertion(raw)
+		in, err := Inspect(raw)
 		if err != nil {
-			te, ok := AsError(err)
-			if !ok || te.Number != 50027 || te.Code != ErrInvalidRequest {
+			te, ok := tokenerr.AsError(err)
+			if !ok || te.Number != 50027 || te.Code != tokenerr.ErrInvalidRequest {
 				t.Fatalf("unexpected error %T %v", err, err)
 			}
 			return
@@ -121,14 +122,14 @@ func FuzzVerifyCertificateAssertion(f *testing.F) {
 	}
 	creds := []domain.KeyCredential{{KeyID: "fuzz", Type: "AsymmetricX509Cert", Usage: "Verify", Key: der}}
 	f.Fuzz(func(t *testing.T, raw string) {
-		res, err := VerifyCertificateAssertion(raw, CertificateAssertionParams{
+		res, err := VerifyCertificate(raw, CertificateParams{
 			ClientID:     taClientID,
 			Certificates: creds,
 			AudienceOK:   func(aud string) bool { return aud == taTokenURL },
 			Now:          fuzzAssertionNow,
 		})
 		if err != nil {
-			if _, ok := AsError(err); !ok {
+			if _, ok := tokenerr.AsError(err); !ok {
 				t.Fatalf("untyped error %T %v", err, err)
 			}
 			return
@@ -141,7 +142,7 @@ func FuzzVerifyCertificateAssertion(f *testing.F) {
 			res.Expiry.After(fuzzAssertionNow.Add(MaxClientAssertionLifetime+DefaultAssertionClockSkew)) {
 			t.Fatalf("accepted expiry %v", res.Expiry)
 		}
-		in, ierr := InspectAssertion(raw)
+		in, ierr := Inspect(raw)
 		if ierr != nil || in.Issuer != taClientID || in.Subject != taClientID {
 			t.Fatalf("accepted %+v %v", in, ierr)
 		}

@@ -1,4 +1,4 @@
-package token
+package assertion
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"github.com/tessera-id/tessera/internal/token/tokenerr"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -255,29 +256,29 @@ func TestFederatedVerify(t *testing.T) {
 			c["exp"] = float64(now.Unix()+600) + 0.25
 			c["iat"] = float64(now.Unix()) + 0.25
 		}), credID: "fic-1"},
-		{name: "issuer not federated", token: tfToken(t, k1, "https://evil.example", now, nil), code: 700211, oauth: ErrInvalidClient, inDescr: "'https://evil.example'"},
-		{name: "issuer differs in case", token: tfToken(t, k1, strings.ToUpper(iss), now, nil), code: 700211, oauth: ErrInvalidClient},
-		{name: "issuer missing", token: tfToken(t, k1, iss, now, func(c map[string]any) { delete(c, "iss") }), code: 700211, oauth: ErrInvalidClient},
-		{name: "no credentials", token: tfToken(t, k1, iss, now, nil), creds: []domain.FederatedIdentityCredential{}, code: 700211, oauth: ErrInvalidClient},
-		{name: "subject mismatch", token: tfToken(t, k1, iss, now, func(c map[string]any) { c["sub"] = "repo:contoso/app:pull_request" }), code: 700213, oauth: ErrInvalidClient, inDescr: "'repo:contoso/app:pull_request'"},
-		{name: "subject differs in case", token: tfToken(t, k1, iss, now, func(c map[string]any) { c["sub"] = strings.ToUpper(tfSubject) }), code: 700213, oauth: ErrInvalidClient},
-		{name: "audience mismatch", token: tfToken(t, k1, iss, now, func(c map[string]any) { c["aud"] = "api://other" }), code: 700212, oauth: ErrInvalidClient, inDescr: "'api://other'"},
-		{name: "no audience", token: tfToken(t, k1, iss, now, func(c map[string]any) { delete(c, "aud") }), code: 700212, oauth: ErrInvalidClient},
+		{name: "issuer not federated", token: tfToken(t, k1, "https://evil.example", now, nil), code: 700211, oauth: tokenerr.ErrInvalidClient, inDescr: "'https://evil.example'"},
+		{name: "issuer differs in case", token: tfToken(t, k1, strings.ToUpper(iss), now, nil), code: 700211, oauth: tokenerr.ErrInvalidClient},
+		{name: "issuer missing", token: tfToken(t, k1, iss, now, func(c map[string]any) { delete(c, "iss") }), code: 700211, oauth: tokenerr.ErrInvalidClient},
+		{name: "no credentials", token: tfToken(t, k1, iss, now, nil), creds: []domain.FederatedIdentityCredential{}, code: 700211, oauth: tokenerr.ErrInvalidClient},
+		{name: "subject mismatch", token: tfToken(t, k1, iss, now, func(c map[string]any) { c["sub"] = "repo:contoso/app:pull_request" }), code: 700213, oauth: tokenerr.ErrInvalidClient, inDescr: "'repo:contoso/app:pull_request'"},
+		{name: "subject differs in case", token: tfToken(t, k1, iss, now, func(c map[string]any) { c["sub"] = strings.ToUpper(tfSubject) }), code: 700213, oauth: tokenerr.ErrInvalidClient},
+		{name: "audience mismatch", token: tfToken(t, k1, iss, now, func(c map[string]any) { c["aud"] = "api://other" }), code: 700212, oauth: tokenerr.ErrInvalidClient, inDescr: "'api://other'"},
+		{name: "no audience", token: tfToken(t, k1, iss, now, func(c map[string]any) { delete(c, "aud") }), code: 700212, oauth: tokenerr.ErrInvalidClient},
 		{name: "expired", token: tfToken(t, k1, iss, now, func(c map[string]any) {
 			c["nbf"], c["iat"] = now.Add(-time.Hour).Unix(), now.Add(-time.Hour).Unix()
 			c["exp"] = now.Add(-10 * time.Minute).Unix()
-		}), code: 700024, oauth: ErrInvalidClient},
+		}), code: 700024, oauth: tokenerr.ErrInvalidClient},
 		{name: "expired within skew", token: tfToken(t, k1, iss, now, func(c map[string]any) { c["exp"] = now.Add(-time.Minute).Unix(); c["nbf"] = now.Add(-time.Hour).Unix() }), credID: "fic-1"},
 		{name: "not yet valid", token: tfToken(t, k1, iss, now, func(c map[string]any) {
 			c["nbf"] = now.Add(10 * time.Minute).Unix()
 			c["exp"] = now.Add(time.Hour).Unix()
-		}), code: 700024, oauth: ErrInvalidClient},
-		{name: "no exp", token: tfToken(t, k1, iss, now, func(c map[string]any) { delete(c, "exp") }), code: 700024, oauth: ErrInvalidClient},
+		}), code: 700024, oauth: tokenerr.ErrInvalidClient},
+		{name: "no exp", token: tfToken(t, k1, iss, now, func(c map[string]any) { delete(c, "exp") }), code: 700024, oauth: tokenerr.ErrInvalidClient},
 		{name: "long-lived token is the issuer's business", token: tfToken(t, k1, iss, now, func(c map[string]any) { c["exp"] = now.Add(12 * time.Hour).Unix() }), credID: "fic-1"},
-		{name: "bad signature under a known kid", token: tfToken(t, other, iss, now, nil), code: 700027, oauth: ErrInvalidClient, inDescr: "invalid signature"},
-		{name: "ES256 header under an RSA kid", token: tfToken(t, tfKey{kid: "k1", alg: jose.ES256, key: k2.key}, iss, now, nil), code: 700027, oauth: ErrInvalidClient, inDescr: "not found"},
-		{name: "alg none", token: taUnsigned(`{"alg":"none","kid":"k1"}`, `{"iss":"`+iss+`"}`, ""), code: 50027, oauth: ErrInvalidRequest},
-		{name: "garbage", token: "garbage", code: 50027, oauth: ErrInvalidRequest},
+		{name: "bad signature under a known kid", token: tfToken(t, other, iss, now, nil), code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "invalid signature"},
+		{name: "ES256 header under an RSA kid", token: tfToken(t, tfKey{kid: "k1", alg: jose.ES256, key: k2.key}, iss, now, nil), code: 700027, oauth: tokenerr.ErrInvalidClient, inDescr: "not found"},
+		{name: "alg none", token: taUnsigned(`{"alg":"none","kid":"k1"}`, `{"iss":"`+iss+`"}`, ""), code: 50027, oauth: tokenerr.ErrInvalidRequest},
+		{name: "garbage", token: "garbage", code: 50027, oauth: tokenerr.ErrInvalidRequest},
 	}
 	v := tfVerifier(is, clock)
 	for _, c := range cases {
@@ -322,7 +323,7 @@ func TestFederatedIssuerNotFetchedUnlessTrusted(t *testing.T) {
 	// The token names the test server as issuer, but no credential trusts it.
 	_, err := v.Verify(context.Background(), tfToken(t, keys[0], is.srv.URL, clock.Now(), nil),
 		[]domain.FederatedIdentityCredential{{Issuer: "https://token.actions.githubusercontent.com", Subject: tfSubject, Audiences: []string{tfAudience}}})
-	taWantError(t, err, 700211, ErrInvalidClient)
+	taWantError(t, err, 700211, tokenerr.ErrInvalidClient)
 	if d, j := is.hits(); d != 0 || j != 0 {
 		t.Errorf("untrusted issuer contacted: %d %d", d, j)
 	}
@@ -381,7 +382,7 @@ func TestFederatedKeyRotation(t *testing.T) {
 	// k1 is gone from the issuer: its tokens now fail (known-kid lookups do
 	// not refetch, unknown ones are throttled).
 	_, err := v.Verify(ctx, tfToken(t, k1, is.srv.URL, clock.Now(), nil), tfCreds(is.srv.URL))
-	taWantError(t, err, 700027, ErrInvalidClient)
+	taWantError(t, err, 700027, tokenerr.ErrInvalidClient)
 	if d, j := is.hits(); d != 2 || j != 2 {
 		t.Fatalf("fetches %d/%d, want 2/2 (throttled)", d, j)
 	}
@@ -398,7 +399,7 @@ func TestFederatedRefetchRateLimit(t *testing.T) {
 	unknown := func(kid string) {
 		t.Helper()
 		_, err := v.Verify(ctx, tfToken(t, tfKey{kid: kid, alg: jose.PS256, key: k3.key}, is.srv.URL, clock.Now(), nil), creds)
-		te := taWantError(t, err, 700027, ErrInvalidClient)
+		te := taWantError(t, err, 700027, tokenerr.ErrInvalidClient)
 		if !strings.Contains(te.Message, "not found") {
 			t.Errorf("description %q", te.Message)
 		}
@@ -477,7 +478,7 @@ func TestFederatedCallerContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := v.Verify(ctx, tok, tfCreds(is.srv.URL))
-	taWantError(t, err, 50166, ErrInvalidClient)
+	taWantError(t, err, 50166, tokenerr.ErrInvalidClient)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("cause %v", err)
 	}
@@ -541,7 +542,7 @@ func TestFederatedFetchFailures(t *testing.T) {
 				}
 				return
 			}
-			te := taWantError(t, err, c.code, ErrInvalidClient)
+			te := taWantError(t, err, c.code, tokenerr.ErrInvalidClient)
 			if te.Message != "Request to External OIDC endpoint failed." || te.Err == nil {
 				t.Errorf("got %q cause %v", te.Message, te.Err)
 			}
@@ -560,8 +561,8 @@ func TestFederatedFailureRemembered(t *testing.T) {
 		_, err := v.Verify(ctx, tfToken(t, keys[0], is.srv.URL, clock.Now(), nil), tfCreds(is.srv.URL))
 		return err
 	}
-	taWantError(t, verify(), 50166, ErrInvalidClient)
-	taWantError(t, verify(), 50166, ErrInvalidClient)
+	taWantError(t, verify(), 50166, tokenerr.ErrInvalidClient)
+	taWantError(t, verify(), 50166, tokenerr.ErrInvalidClient)
 	if d, _ := is.hits(); d != 1 {
 		t.Fatalf("discovery hit %d times, want 1 (failure remembered)", d)
 	}
@@ -597,7 +598,7 @@ func TestFederatedRefusesInsecureIssuers(t *testing.T) {
 			v := NewFederatedVerifier(client, FederatedOptions{Now: clock.Now})
 			_, err := v.Verify(context.Background(), tfToken(t, keys[0], iss, clock.Now(), nil),
 				[]domain.FederatedIdentityCredential{{Issuer: iss, Subject: tfSubject, Audiences: []string{tfAudience}}})
-			taWantError(t, err, 50166, ErrInvalidClient)
+			taWantError(t, err, 50166, tokenerr.ErrInvalidClient)
 			if hits.Load() != 0 {
 				t.Errorf("request sent")
 			}
@@ -617,7 +618,7 @@ func TestFederatedRedirectToHTTPRefused(t *testing.T) {
 	clock := tfStart()
 	v := NewFederatedVerifier(srv.Client(), FederatedOptions{Now: clock.Now})
 	_, err := v.Verify(context.Background(), tfToken(t, keys[0], srv.URL, clock.Now(), nil), tfCreds(srv.URL))
-	te := taWantError(t, err, 50166, ErrInvalidClient)
+	te := taWantError(t, err, 50166, tokenerr.ErrInvalidClient)
 	if !strings.Contains(te.Error(), "redirect refused") {
 		t.Errorf("cause: %v", te)
 	}

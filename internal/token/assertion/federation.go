@@ -1,4 +1,4 @@
-package token
+package assertion
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tessera-id/tessera/internal/token/tokenerr"
 	"io"
 	"net"
 	"net/http"
@@ -156,7 +157,7 @@ func NewFederatedVerifier(client *http.Client, opts FederatedOptions) *Federated
 // (required) and nbf are checked with ClockSkew, then the subject and the
 // audience are matched, both exactly.
 //
-// Every error is a *Error. Malformed input fails as InspectAssertion does
+// Every error is a *tokenerr.Error. Malformed input fails as Inspect does
 // (AADSTS50027, invalid_request); all other failures are invalid_client:
 //
 //	700211  no credential has the assertion's issuer
@@ -182,7 +183,7 @@ func (v *FederatedVerifier) Verify(ctx context.Context, raw string, creds []doma
 		}
 	}
 	if len(candidates) == 0 {
-		return FederatedResult{}, Errorf(ErrInvalidClient, 700211,
+		return FederatedResult{}, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700211,
 			"No matching federated identity record found for presented assertion issuer '%s'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
 			assertionPrintable(iss))
 	}
@@ -206,7 +207,7 @@ func (v *FederatedVerifier) Verify(ctx context.Context, raw string, creds []doma
 		}
 	}
 	if len(bySubject) == 0 {
-		return FederatedResult{}, Errorf(ErrInvalidClient, 700213,
+		return FederatedResult{}, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700213,
 			"No matching federated identity record found for presented assertion subject '%s'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
 			assertionPrintable(claims.Subject))
 	}
@@ -225,7 +226,7 @@ func (v *FederatedVerifier) Verify(ctx context.Context, raw string, creds []doma
 			}
 		}
 	}
-	return FederatedResult{}, Errorf(ErrInvalidClient, 700212,
+	return FederatedResult{}, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700212,
 		"No matching federated identity record found for presented assertion audience '%s'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
 		assertionPrintable(strings.Join(claims.Audience, ", ")))
 }
@@ -255,11 +256,11 @@ func (v *FederatedVerifier) verifySignature(ctx context.Context, pa *parsedAsser
 		}
 	}
 	if !found {
-		return nil, Errorf(ErrInvalidClient, 700027,
+		return nil, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 			"Client assertion failed signature validation. [Reason - The key was not found., Key identifier of key used by issuer: '%s', Issuer: '%s']",
 			assertionPrintable(pa.header.KeyID), assertionPrintable(iss))
 	}
-	return nil, Errorf(ErrInvalidClient, 700027,
+	return nil, tokenerr.Errorf(tokenerr.ErrInvalidClient, 700027,
 		"Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., Key identifier of key used by issuer: '%s', Issuer: '%s']",
 		assertionPrintable(pa.header.KeyID), assertionPrintable(iss)).WithCause(verr)
 }
@@ -303,8 +304,8 @@ func federatedTryKeys(pa *parsedAssertion, keys []jose.JSONWebKey) (payload []by
 	return nil, found, err
 }
 
-func errFederatedFetch(cause error) *Error {
-	return Errorf(ErrInvalidClient, 50166, "Request to External OIDC endpoint failed.").WithCause(cause)
+func errFederatedFetch(cause error) *tokenerr.Error {
+	return tokenerr.Errorf(tokenerr.ErrInvalidClient, 50166, "Request to External OIDC endpoint failed.").WithCause(cause)
 }
 
 // issuerKeys returns the issuer's keys: from the cache while it is younger
