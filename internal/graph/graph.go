@@ -25,6 +25,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/store"
@@ -384,6 +385,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.writeError(w, r, http.StatusBadRequest, qe.Code, qe.Message)
 	case errors.As(err, &inv):
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, inv.Message)
+	case fault.KindOf(err) == fault.Invalid:
+		fe, _ := fault.As(err)
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, fe.Message)
 	case errors.Is(err, directory.ErrForbidden):
 		h.writeError(w, r, http.StatusForbidden, wire.GraphAuthorizationDenied, msgForbidden)
 	case errors.As(err, &nf):
