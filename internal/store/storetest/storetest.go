@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RBACInTx", testRBACInTx},
 		{"SignIn", testSignIn},
 		{"Changes", testChanges},
+		{"PermissionGrants", testPermissionGrants},
+		{"TokenLifetimePolicies", testTokenLifetimePolicies},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
