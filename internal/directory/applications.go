@@ -31,6 +31,7 @@ type ApplicationInput struct {
 	// OwnerID, when set, becomes the application's first owner: Entra makes
 	// the principal that registers an application its owner.
 	OwnerID string
+	API     APIInput
 }
 
 // CreateApplication registers a new application with fresh ids.
@@ -58,6 +59,9 @@ func (s *Service) CreateApplication(ctx context.Context, tenantID string, in App
 		return domain.Application{}, invalidf("api.requestedAccessTokenVersion must be 1 or 2.")
 	}
 	if err := s.applyCommon(&app, in); err != nil {
+		return domain.Application{}, err
+	}
+	if err := applyAPI(&app, in.API); err != nil {
 		return domain.Application{}, err
 	}
 	err := s.inTx(ctx, func(tx Tx) error {
@@ -331,6 +335,7 @@ type ApplicationPatch struct {
 	AppRoles                   *[]domain.AppRole
 	AccessTokenAcceptedVersion *int
 	KeyCredentials             *[]KeyCredentialInput
+	API                        APIPatch
 }
 
 // UpdateApplication applies patch to the application with object id id, and
@@ -392,6 +397,9 @@ func (s *Service) UpdateApplication(ctx context.Context, tenantID, id string, pa
 		if err := s.applyCommon(&app, in); err != nil {
 			return err
 		}
+		if err := applyAPIPatch(&app, patch.API); err != nil {
+			return err
+		}
 		if patch.IdentifierURIs != nil {
 			if err := checkIdentifierURIsTx(ctx, tx, tenantID, app.AppID, app.IdentifierURIs); err != nil {
 				return err
@@ -407,6 +415,7 @@ func (s *Service) UpdateApplication(ctx context.Context, tenantID, id string, pa
 			return err
 		default:
 			sp.DisplayName, sp.AppRoles = app.DisplayName, app.AppRoles
+			sp.OAuth2PermissionScopes = app.OAuth2PermissionScopes
 			sp.ServicePrincipalNames = servicePrincipalNames(app)
 			sp.AccessTokenAcceptedVersion = app.AccessTokenAcceptedVersion
 			if err := tx.UpdateServicePrincipal(ctx, sp); err != nil {

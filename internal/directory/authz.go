@@ -201,6 +201,13 @@ const (
 	// OpManageSigningKeys lists and rotates the token-signing keys (no
 	// target): Global Administrators only.
 	OpManageSigningKeys
+	// OpManagePermissionGrants creates, changes or deletes delegated
+	// permission grants (no target): the administrators who may grant app
+	// roles.
+	OpManagePermissionGrants
+	// OpManagePolicies changes the authorization policy and token lifetime
+	// policies (no target): Global Administrators only.
+	OpManagePolicies
 )
 
 // Administrator roles per area.
@@ -253,7 +260,7 @@ func (s *Service) Authorize(ctx context.Context, actor Actor, op Op, target stri
 		allowed = a.HasRole(groupAdminRoles...) || (target != "" && a.Owns(target))
 	case OpAssignDirectoryRole:
 		allowed = a.HasRole(roleAdminRoles...)
-	case OpAssignAppRole:
+	case OpAssignAppRole, OpManagePermissionGrants:
 		allowed = a.HasRole(appRoleGranters...)
 	case OpReadAuditLogs:
 		allowed = a.HasRole(auditRoles...)

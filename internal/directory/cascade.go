@@ -9,8 +9,12 @@ import (
 )
 
 // removeGrantsTx deletes what principalID holds: its RBAC role assignments,
-// app role assignments and directory role assignments (ownerships included).
+// app role assignments, directory role assignments (ownerships included)
+// and the delegated permission grants it is the client, resource or user of.
 func (s *Service) removeGrantsTx(ctx context.Context, tx Tx, tenantID, principalID string, rm *Removed) error {
+	if err := removePermissionGrantsTx(ctx, tx, tenantID, principalID, rm); err != nil {
+		return err
+	}
 	ras, err := tx.ListRoleAssignments(ctx, tenantID)
 	if err != nil {
 		return fmt.Errorf("list role assignments: %w", err)

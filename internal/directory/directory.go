@@ -38,6 +38,8 @@ type Tx interface {
 	store.Groups
 	store.DirectoryRoles
 	store.RoleAssignments
+	store.PermissionGrants
+	store.TokenLifetimePolicies
 }
 
 // Store is the storage the directory needs.
@@ -151,4 +153,5 @@ type Removed struct {
 	DirectoryRoles     []string
 	Memberships        []domain.GroupMembership
 	OwnershipsOfObject int
+	PermissionGrants   []string
 }

@@ -29,7 +29,8 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, tenantID, appID st
 		AccountEnabled: accountEnabled, ServicePrincipalNames: servicePrincipalNames(app),
 		ServicePrincipalType: domain.ServicePrincipalTypeApplication, AppOwnerTenantID: tenantID,
 		AppRoles: app.AppRoles, AccessTokenAcceptedVersion: app.AccessTokenAcceptedVersion,
-		CreatedAt: s.now().UTC(),
+		OAuth2PermissionScopes: app.OAuth2PermissionScopes,
+		CreatedAt:              s.now().UTC(),
 	}
 	if err := s.store.CreateServicePrincipal(ctx, sp); err != nil {
 		return domain.ServicePrincipal{}, fmt.Errorf("create service principal for %s: %w", appID, err)

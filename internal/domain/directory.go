@@ -17,6 +17,10 @@ type Tenant struct {
 type TenantSettings struct {
 	// AllowROPC enables the resource-owner password grant (off by default).
 	AllowROPC bool `json:"allowROPC,omitempty"`
+	// PermissionGrantPoliciesAssigned is the authorization policy's
+	// defaultUserRolePermissions.permissionGrantPoliciesAssigned; nil means
+	// Entra's default, under which users may consent for themselves.
+	PermissionGrantPoliciesAssigned *[]string `json:"permissionGrantPoliciesAssigned,omitempty"`
 }
 
 // DefaultDomain returns the tenant's first verified domain.
@@ -67,6 +71,17 @@ type Application struct {
 	KeyCredentials             []KeyCredential
 	FederatedCredentials       []FederatedIdentityCredential
 	CreatedAt                  time.Time
+	// OAuth2PermissionScopes are the delegated permissions the app exposes as a resource.
+	OAuth2PermissionScopes []PermissionScope
+	RequiredResourceAccess []RequiredResourceAccess
+	// GroupMembershipClaims is "" (Graph's null), None, SecurityGroup, All,
+	// ApplicationGroup or DirectoryRole.
+	GroupMembershipClaims string
+	OptionalClaims        *OptionalClaims
+	// LogoutURL is the front-channel logout URL (web.logoutUrl).
+	LogoutURL string
+	// TokenLifetimePolicyIDs are the token lifetime policies assigned to the app.
+	TokenLifetimePolicyIDs []string
 }
 
 // AppRole is a role an application (as a resource) defines.
@@ -137,6 +152,8 @@ type ServicePrincipal struct {
 	// AccessTokenAcceptedVersion mirrors the application's setting for resources.
 	AccessTokenAcceptedVersion int
 	CreatedAt                  time.Time
+	// OAuth2PermissionScopes is copied from the application, as AppRoles is.
+	OAuth2PermissionScopes []PermissionScope
 }
 
 // AppRoleAssignment grants an app role of a resource service principal to a principal.

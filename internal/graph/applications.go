@@ -20,10 +20,11 @@ type applicationBody struct {
 	IsFallbackPublicClient *bool                `json:"isFallbackPublicClient"`
 	AppRoles               *[]domain.AppRole    `json:"appRoles"`
 	API                    *apiJSON             `json:"api"`
-	Web                    *redirectsJSON       `json:"web"`
+	Web                    *webJSON             `json:"web"`
 	PublicClient           *redirectsJSON       `json:"publicClient"`
 	Spa                    *redirectsJSON       `json:"spa"`
 	KeyCredentials         *[]keyCredentialJSON `json:"keyCredentials"`
+	applicationAPIBody
 }
 
 func keyInput(k keyCredentialJSON) (directory.KeyCredentialInput, string) {
@@ -129,6 +130,7 @@ func (h *Handler) createApplication(w http.ResponseWriter, r *http.Request, c ca
 	if keys != nil {
 		in.KeyCredentials = *keys
 	}
+	in.API = b.apiInput()
 	app, err := h.dir.CreateApplication(r.Context(), c.TenantID, in)
 	h.recordChange(r, c, "application.create", app.AppID, err, "displayName", in.DisplayName)
 	if err != nil {
@@ -205,11 +207,12 @@ func (h *Handler) patchApplication(w http.ResponseWriter, r *http.Request, c cal
 	p := directory.ApplicationPatch{
 		DisplayName: b.DisplayName, SignInAudience: b.SignInAudience, IdentifierURIs: b.IdentifierURIs,
 		IsFallbackPublicClient: b.IsFallbackPublicClient, AppRoles: b.AppRoles, KeyCredentials: keys,
+		API: b.apiPatch(),
 	}
 	if b.API != nil {
 		p.AccessTokenAcceptedVersion = b.API.RequestedAccessTokenVersion
 	}
-	if b.Web != nil {
+	if b.Web != nil && b.Web.RedirectURIs != nil {
 		p.WebRedirectURIs = &b.Web.RedirectURIs
 	}
 	if b.PublicClient != nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/graph/odata"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/store"
@@ -179,6 +180,7 @@ func (h *Handler) routes() {
 		add("GET", c+"/{id}/transitiveMemberOf", h.memberOf(true))
 		add("POST", c+"/{id}/checkMemberGroups", h.checkMemberGroups)
 		add("POST", c+"/{id}/getMemberGroups", h.getMemberGroups)
+		add("POST", c+"/{id}/getMemberObjects", h.getMemberObjects)
 	}
 	add("GET", "/directoryObjects/{id}", h.getDirectoryObject)
 	add("POST", "/directoryObjects/getByIds", h.getByIDs)
@@ -196,6 +198,25 @@ func (h *Handler) routes() {
 	add("POST", "/roleManagement/directory/roleAssignments", h.createRoleAssignment)
 	add("GET", "/roleManagement/directory/roleAssignments/{id}", h.getRoleAssignment)
 	add("DELETE", "/roleManagement/directory/roleAssignments/{id}", h.deleteRoleAssignment)
+
+	add("GET", "/oauth2PermissionGrants", h.listPermissionGrants)
+	add("POST", "/oauth2PermissionGrants", h.createPermissionGrant)
+	add("GET", "/oauth2PermissionGrants/{id}", h.getPermissionGrant)
+	add("PATCH", "/oauth2PermissionGrants/{id}", h.patchPermissionGrant)
+	add("DELETE", "/oauth2PermissionGrants/{id}", h.deletePermissionGrant)
+	add("GET", "/servicePrincipals/{id}/oauth2PermissionGrants", h.listServicePrincipalGrants)
+	add("POST", "/me/getMemberObjects", h.me(h.getMemberObjects))
+
+	add("GET", "/policies/authorizationPolicy", h.getAuthorizationPolicy)
+	add("PATCH", "/policies/authorizationPolicy", h.patchAuthorizationPolicy)
+	add("GET", "/policies/tokenLifetimePolicies", h.listTokenLifetimePolicies)
+	add("POST", "/policies/tokenLifetimePolicies", h.createTokenLifetimePolicy)
+	add("GET", "/policies/tokenLifetimePolicies/{id}", h.getTokenLifetimePolicy)
+	add("PATCH", "/policies/tokenLifetimePolicies/{id}", h.patchTokenLifetimePolicy)
+	add("DELETE", "/policies/tokenLifetimePolicies/{id}", h.deleteTokenLifetimePolicy)
+	add("GET", "/applications/{id}/tokenLifetimePolicies", h.listApplicationPolicies)
+	add("POST", "/applications/{id}/tokenLifetimePolicies/$ref", h.assignApplicationPolicy)
+	add("DELETE", "/applications/{id}/tokenLifetimePolicies/{policy}/$ref", h.removeApplicationPolicy)
 
 	add("GET", "/auditLogs/signIns", h.auditList(domain.AuditSignIn))
 	add("GET", "/auditLogs/directoryAudits", h.auditList(domain.AuditChange))
@@ -240,7 +261,8 @@ var pathWords = func() map[string]string {
 		"members", "transitiveMembers", "memberOf", "transitiveMemberOf", "owners", "ownedObjects", "$ref", "$count",
 		"addPassword", "removePassword", "addKey", "removeKey", "federatedIdentityCredentials",
 		"checkMemberGroups", "getMemberGroups", "getByIds", "appRoleAssignments", "appRoleAssignedTo",
-		"auditLogs", "signIns", "directoryAudits", "roleManagement", "directory", "roleAssignments", "roleDefinitions"} {
+		"auditLogs", "signIns", "directoryAudits", "roleManagement", "directory", "roleAssignments", "roleDefinitions",
+		"oauth2PermissionGrants", "getMemberObjects", "policies", "authorizationPolicy", "tokenLifetimePolicies"} {
 		m[strings.ToLower(w)] = w
 	}
 	return m
@@ -384,6 +406,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.writeError(w, r, http.StatusBadRequest, qe.Code, qe.Message)
 	case errors.As(err, &inv):
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, inv.Message)
+	case fault.KindOf(err) == fault.Invalid:
+		fe, _ := fault.As(err)
+		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, fe.Message)
 	case errors.Is(err, directory.ErrForbidden):
 		h.writeError(w, r, http.StatusForbidden, wire.GraphAuthorizationDenied, msgForbidden)
 	case errors.As(err, &nf):
@@ -550,6 +575,7 @@ func removedDetails(rm directory.Removed) []string {
 		"directoryRoles", strings.Join(rm.DirectoryRoles, ","),
 		"memberships", n(len(rm.Memberships)),
 		"ownerships", n(rm.OwnershipsOfObject),
+		"permissionGrants", n(len(rm.PermissionGrants)),
 	}
 }
 

@@ -23,27 +23,38 @@ const (
 )
 
 type applicationJSON struct {
-	ODataType              string                   `json:"@odata.type"`
-	ID                     string                   `json:"id"`
-	AppID                  string                   `json:"appId"`
-	DisplayName            string                   `json:"displayName"`
-	CreatedDateTime        string                   `json:"createdDateTime"`
-	SignInAudience         string                   `json:"signInAudience"`
-	IdentifierURIs         []string                 `json:"identifierUris"`
-	IsFallbackPublicClient *bool                    `json:"isFallbackPublicClient"`
-	AppRoles               []domain.AppRole         `json:"appRoles"`
-	API                    apiJSON                  `json:"api"`
-	Web                    redirectsJSON            `json:"web"`
-	PublicClient           redirectsJSON            `json:"publicClient"`
-	Spa                    redirectsJSON            `json:"spa"`
-	PasswordCredentials    []passwordCredentialJSON `json:"passwordCredentials"`
-	KeyCredentials         []keyCredentialJSON      `json:"keyCredentials"`
-	RequiredResourceAccess []any                    `json:"requiredResourceAccess"`
-	Tags                   []string                 `json:"tags"`
+	ODataType              string                          `json:"@odata.type"`
+	ID                     string                          `json:"id"`
+	AppID                  string                          `json:"appId"`
+	DisplayName            string                          `json:"displayName"`
+	CreatedDateTime        string                          `json:"createdDateTime"`
+	SignInAudience         string                          `json:"signInAudience"`
+	IdentifierURIs         []string                        `json:"identifierUris"`
+	IsFallbackPublicClient *bool                           `json:"isFallbackPublicClient"`
+	AppRoles               []domain.AppRole                `json:"appRoles"`
+	API                    apiJSON                         `json:"api"`
+	Web                    webJSON                         `json:"web"`
+	PublicClient           redirectsJSON                   `json:"publicClient"`
+	Spa                    redirectsJSON                   `json:"spa"`
+	PasswordCredentials    []passwordCredentialJSON        `json:"passwordCredentials"`
+	KeyCredentials         []keyCredentialJSON             `json:"keyCredentials"`
+	RequiredResourceAccess []domain.RequiredResourceAccess `json:"requiredResourceAccess"`
+	GroupMembershipClaims  *string                         `json:"groupMembershipClaims"`
+	OptionalClaims         *domain.OptionalClaims          `json:"optionalClaims"`
+	Tags                   []string                        `json:"tags"`
 }
 
+// apiJSON is Graph's apiApplication. requestedAccessTokenVersion is
+// domain.Application.AccessTokenAcceptedVersion (null when unset).
 type apiJSON struct {
-	RequestedAccessTokenVersion *int `json:"requestedAccessTokenVersion"`
+	RequestedAccessTokenVersion *int                      `json:"requestedAccessTokenVersion"`
+	OAuth2PermissionScopes      *[]domain.PermissionScope `json:"oauth2PermissionScopes"`
+}
+
+// webJSON is Graph's webApplication.
+type webJSON struct {
+	RedirectURIs []string `json:"redirectUris"`
+	LogoutURL    *string  `json:"logoutUrl"`
 }
 
 type redirectsJSON struct {
@@ -92,13 +103,38 @@ func toApplicationJSON(a domain.Application) applicationJSON {
 		ODataType: typeApplication,
 		ID:        a.ID, AppID: a.AppID, DisplayName: a.DisplayName, CreatedDateTime: graphTime(a.CreatedAt),
 		SignInAudience: a.SignInAudience, IdentifierURIs: nonNil(a.IdentifierURIs), AppRoles: a.AppRoles,
-		Web: redirectsJSON{nonNil(a.WebRedirectURIs)}, PublicClient: redirectsJSON{nonNil(a.PublicRedirectURIs)},
+		Web: webJSON{RedirectURIs: nonNil(a.WebRedirectURIs)}, PublicClient: redirectsJSON{nonNil(a.PublicRedirectURIs)},
 		Spa:                 redirectsJSON{nonNil(a.SpaRedirectURIs)},
 		PasswordCredentials: []passwordCredentialJSON{}, KeyCredentials: []keyCredentialJSON{},
-		RequiredResourceAccess: []any{}, Tags: []string{},
+		RequiredResourceAccess: a.RequiredResourceAccess, Tags: []string{},
 	}
 	if a.AppRoles == nil {
 		j.AppRoles = []domain.AppRole{}
+	}
+	scopes := a.OAuth2PermissionScopes
+	if scopes == nil {
+		scopes = []domain.PermissionScope{}
+	}
+	j.API.OAuth2PermissionScopes = &scopes
+	if j.RequiredResourceAccess == nil {
+		j.RequiredResourceAccess = []domain.RequiredResourceAccess{}
+	}
+	if a.GroupMembershipClaims != "" {
+		v := a.GroupMembershipClaims
+		j.GroupMembershipClaims = &v
+	}
+	if a.OptionalClaims != nil {
+		oc := *a.OptionalClaims
+		for _, l := range []*[]domain.OptionalClaim{&oc.IDToken, &oc.AccessToken, &oc.Saml2Token} {
+			if *l == nil {
+				*l = []domain.OptionalClaim{}
+			}
+		}
+		j.OptionalClaims = &oc
+	}
+	if a.LogoutURL != "" {
+		v := a.LogoutURL
+		j.Web.LogoutURL = &v
 	}
 	if a.IsFallbackPublicClient {
 		t := true
@@ -160,6 +196,7 @@ type servicePrincipalJSON struct {
 	AccountEnabled         bool                     `json:"accountEnabled"`
 	AppOwnerOrganizationID string                   `json:"appOwnerOrganizationId"`
 	AppRoles               []domain.AppRole         `json:"appRoles"`
+	OAuth2PermissionScopes []domain.PermissionScope `json:"oauth2PermissionScopes"`
 	CreatedDateTime        string                   `json:"createdDateTime"`
 	ServicePrincipalNames  []string                 `json:"servicePrincipalNames"`
 	ServicePrincipalType   string                   `json:"servicePrincipalType"`
@@ -185,6 +222,10 @@ func toServicePrincipalJSON(sp domain.ServicePrincipal) servicePrincipalJSON {
 	}
 	if j.AppRoles == nil {
 		j.AppRoles = []domain.AppRole{}
+	}
+	j.OAuth2PermissionScopes = sp.OAuth2PermissionScopes
+	if j.OAuth2PermissionScopes == nil {
+		j.OAuth2PermissionScopes = []domain.PermissionScope{}
 	}
 	for _, p := range sp.PasswordCredentials {
 		j.PasswordCredentials = append(j.PasswordCredentials, toPasswordJSON(p, nil))

@@ -20,6 +20,11 @@ const (
 	ChangeServicePrincipal ChangeKind = "servicePrincipal" // key: object id
 	ChangeTenant           ChangeKind = "tenant"           // key: tenant id
 	ChangeSigningKey       ChangeKind = "signingKey"       // key: kid
+	// ChangePermissionGrant: an oAuth2PermissionGrant was created, changed
+	// or deleted (key: grant id), so cached consent is dropped.
+	ChangePermissionGrant ChangeKind = "permissionGrant"
+	// ChangeTokenLifetimePolicy: key: policy id.
+	ChangeTokenLifetimePolicy ChangeKind = "tokenLifetimePolicy"
 )
 
 // Change is one entry of the change feed. It says what changed, not how: a

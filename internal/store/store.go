@@ -149,6 +149,8 @@ type Tx interface {
 	Resources
 	Nodes
 	SignIn
+	PermissionGrants
+	TokenLifetimePolicies
 	// InTx runs fn in one transaction: fn's writes commit together or not at
 	// all. fn must use the Tx it is given, not the outer one. Called on a Tx
 	// it runs fn in a savepoint: an error from fn undoes only fn's writes.

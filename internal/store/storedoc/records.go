@@ -69,6 +69,12 @@ type applicationDoc struct {
 	KeyCredentials             []domain.KeyCredential               `json:"keyCredentials"`
 	FederatedCredentials       []domain.FederatedIdentityCredential `json:"federatedCredentials"`
 	CreatedAt                  time.Time                            `json:"createdAt,omitzero"`
+	OAuth2PermissionScopes     []domain.PermissionScope             `json:"oauth2PermissionScopes,omitempty"`
+	RequiredResourceAccess     []domain.RequiredResourceAccess      `json:"requiredResourceAccess,omitempty"`
+	GroupMembershipClaims      string                               `json:"groupMembershipClaims,omitempty"`
+	OptionalClaims             *domain.OptionalClaims               `json:"optionalClaims,omitempty"`
+	LogoutURL                  string                               `json:"logoutUrl,omitempty"`
+	TokenLifetimePolicyIDs     []string                             `json:"tokenLifetimePolicyIds,omitempty"`
 }
 
 func EncodeApplication(a domain.Application) ([]byte, error) {
@@ -89,6 +95,12 @@ func EncodeApplication(a domain.Application) ([]byte, error) {
 		KeyCredentials:             UtcKeys(a.KeyCredentials),
 		FederatedCredentials:       a.FederatedCredentials,
 		CreatedAt:                  Utc(a.CreatedAt),
+		OAuth2PermissionScopes:     a.OAuth2PermissionScopes,
+		RequiredResourceAccess:     a.RequiredResourceAccess,
+		GroupMembershipClaims:      a.GroupMembershipClaims,
+		OptionalClaims:             a.OptionalClaims,
+		LogoutURL:                  a.LogoutURL,
+		TokenLifetimePolicyIDs:     a.TokenLifetimePolicyIDs,
 	})
 }
 
@@ -114,6 +126,12 @@ func DecodeApplication(b []byte) (domain.Application, error) {
 		KeyCredentials:             d.KeyCredentials,
 		FederatedCredentials:       d.FederatedCredentials,
 		CreatedAt:                  d.CreatedAt,
+		OAuth2PermissionScopes:     d.OAuth2PermissionScopes,
+		RequiredResourceAccess:     d.RequiredResourceAccess,
+		GroupMembershipClaims:      d.GroupMembershipClaims,
+		OptionalClaims:             d.OptionalClaims,
+		LogoutURL:                  d.LogoutURL,
+		TokenLifetimePolicyIDs:     d.TokenLifetimePolicyIDs,
 	}, nil
 }
 
@@ -131,6 +149,7 @@ type servicePrincipalDoc struct {
 	PublicClient               bool                        `json:"publicClient"`
 	AccessTokenAcceptedVersion int                         `json:"accessTokenAcceptedVersion"`
 	CreatedAt                  time.Time                   `json:"createdAt,omitzero"`
+	OAuth2PermissionScopes     []domain.PermissionScope    `json:"oauth2PermissionScopes,omitempty"`
 }
 
 func EncodeServicePrincipal(sp domain.ServicePrincipal) ([]byte, error) {
@@ -148,6 +167,7 @@ func EncodeServicePrincipal(sp domain.ServicePrincipal) ([]byte, error) {
 		PublicClient:               sp.PublicClient,
 		AccessTokenAcceptedVersion: sp.AccessTokenAcceptedVersion,
 		CreatedAt:                  Utc(sp.CreatedAt),
+		OAuth2PermissionScopes:     sp.OAuth2PermissionScopes,
 	})
 }
 
@@ -170,6 +190,7 @@ func DecodeServicePrincipal(b []byte) (domain.ServicePrincipal, error) {
 		PublicClient:               d.PublicClient,
 		AccessTokenAcceptedVersion: d.AccessTokenAcceptedVersion,
 		CreatedAt:                  d.CreatedAt,
+		OAuth2PermissionScopes:     d.OAuth2PermissionScopes,
 	}, nil
 }
 

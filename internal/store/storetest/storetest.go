@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RBACInTx", testRBACInTx},
 		{"SignIn", testSignIn},
 		{"Changes", testChanges},
+		{"PermissionGrants", testPermissionGrants},
+		{"TokenLifetimePolicies", testTokenLifetimePolicies},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
@@ -155,7 +157,30 @@ func fullApplication(tenantID string) domain.Application {
 			Audiences:   []string{"api://AzureADTokenExchange"},
 			Description: "CI",
 		}},
-		CreatedAt: at(0),
+		CreatedAt:              at(0),
+		OAuth2PermissionScopes: permissionScopes(),
+		RequiredResourceAccess: []domain.RequiredResourceAccess{{
+			ResourceAppID:  newID(),
+			ResourceAccess: []domain.ResourceAccess{{ID: newID(), Type: "Scope"}, {ID: newID(), Type: "Role"}},
+		}},
+		GroupMembershipClaims: "SecurityGroup",
+		OptionalClaims: &domain.OptionalClaims{
+			IDToken:     []domain.OptionalClaim{{Name: "upn", Essential: true, AdditionalProperties: []string{"include_externally_authenticated_upn"}}},
+			AccessToken: []domain.OptionalClaim{{Name: "groups", Source: &source, AdditionalProperties: []string{}}},
+			Saml2Token:  []domain.OptionalClaim{},
+		},
+		LogoutURL:              "https://app.example.com/signout-oidc",
+		TokenLifetimePolicyIDs: []string{newID()},
+	}
+}
+
+var source = "user"
+
+func permissionScopes() []domain.PermissionScope {
+	return []domain.PermissionScope{
+		{ID: newID(), Value: "Files.Read", Type: "User", IsEnabled: true, AdminConsentDisplayName: "Read files",
+			AdminConsentDescription: "Reads files.", UserConsentDisplayName: "Read your files", UserConsentDescription: "Reads your files."},
+		{ID: newID(), Value: "Files.Write.All", Type: "Admin", IsEnabled: false, AdminConsentDisplayName: "Write all files"},
 	}
 }
 
@@ -174,6 +199,7 @@ func fullServicePrincipal(tenantID, appID string) domain.ServicePrincipal {
 		PublicClient:               true,
 		AccessTokenAcceptedVersion: 2,
 		CreatedAt:                  at(0),
+		OAuth2PermissionScopes:     permissionScopes(),
 	}
 }
 

@@ -1,0 +1,31 @@
+-- Delegated consent (Graph's oAuth2PermissionGrant): one grant per client,
+-- resource, consent type and principal ('' for AllPrincipals); more scopes
+-- change the grant's scope.
+CREATE TABLE oauth2_permission_grants (
+    tenant_id    TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    client_id    TEXT NOT NULL,
+    consent_type TEXT NOT NULL,
+    principal_id TEXT NOT NULL,
+    resource_id  TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    created_at   INTEGER,
+    PRIMARY KEY (tenant_id, id)
+) STRICT;
+CREATE UNIQUE INDEX oauth2_permission_grants_key
+    ON oauth2_permission_grants (tenant_id, client_id, resource_id, consent_type, principal_id);
+CREATE INDEX oauth2_permission_grants_resource ON oauth2_permission_grants (tenant_id, resource_id);
+CREATE INDEX oauth2_permission_grants_principal ON oauth2_permission_grants (tenant_id, principal_id);
+
+-- Token lifetime policies; at most one organisation default per tenant.
+CREATE TABLE token_lifetime_policies (
+    tenant_id      TEXT    NOT NULL,
+    id             TEXT    NOT NULL,
+    display_name   TEXT    NOT NULL,
+    definition     TEXT    NOT NULL,
+    is_org_default INTEGER NOT NULL,
+    created_at     INTEGER,
+    PRIMARY KEY (tenant_id, id)
+) STRICT;
+CREATE UNIQUE INDEX token_lifetime_policies_default
+    ON token_lifetime_policies (tenant_id) WHERE is_org_default = 1;
