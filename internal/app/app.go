@@ -150,7 +150,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		assertion.NewFederatedVerifier(s.outboundClient(), assertion.FederatedOptions{LocalKeys: token.LocalWorkloadKeys(s.keys, cfg.PublicURL)}),
 		s.audit, token.Options{AccessTokenLifetime: cfg.AccessTokenLifetime.Duration, Logger: log, ManagedIdentities: res,
 			ClientThrottle: ix.SignIns(), PortalRedirectURIs: s.portalRedirectURIs()},
-		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode())
+		token.ClientCredentials{}, ix.Password(), ix.AuthorizationCode(), ix.RefreshToken(), ix.DeviceCode(),
+		ix.OnBehalfOf(token.NewVerifier(s.keys)))
 
 	tenants := directory.NewTenants(s.store, s.tenant.ID)
 

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/store/sqlite"
@@ -78,7 +79,7 @@ func BenchmarkMint(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, _, err := s.Mint(benchClaims()); err != nil {
+			if _, _, _, err := s.Mint(benchClaims(), time.Hour); err != nil {
 				b.Error(err)
 				return
 			}

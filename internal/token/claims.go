@@ -33,6 +33,17 @@ type AccessClaims struct {
 	Ver               string   `json:"ver"`
 	XmsMirid          string   `json:"xms_mirid,omitempty"`
 	XmsTcdt           int64    `json:"xms_tcdt,omitempty"`
+	Groups            []string `json:"groups,omitempty"`
+	Wids              []string `json:"wids,omitempty"`
+	// ClaimNames and ClaimSources are the groups overage: the groups did not
+	// fit, and the endpoint lists them.
+	ClaimNames   map[string]string      `json:"_claim_names,omitempty"`
+	ClaimSources map[string]ClaimSource `json:"_claim_sources,omitempty"`
+}
+
+// ClaimSource is where a distributed claim is read (the groups overage).
+type ClaimSource struct {
+	Endpoint string `json:"endpoint"`
 }
 
 // Identity types Entra puts in idtyp.

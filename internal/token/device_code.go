@@ -20,7 +20,6 @@ import (
 // and polls the token endpoint while the person signs in on another device
 // and approves.
 
-
 // Device code grant types: the RFC 8628 URN (Python, Node, az) and the
 // bare "device_code" MSAL Go sends.
 const (

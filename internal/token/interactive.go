@@ -119,6 +119,11 @@ type IDClaims struct {
 	Upn               string   `json:"upn,omitempty"`
 	Uti               string   `json:"uti"`
 	Ver               string   `json:"ver"`
+	Groups            []string `json:"groups,omitempty"`
+	Wids              []string `json:"wids,omitempty"`
+	// ClaimNames and ClaimSources: the groups overage (see AccessClaims).
+	ClaimNames   map[string]string      `json:"_claim_names,omitempty"`
+	ClaimSources map[string]ClaimSource `json:"_claim_sources,omitempty"`
 }
 
 // ClientInfo is MSAL's client_info: base64url of {"uid","utid"}, from which
@@ -159,7 +164,7 @@ func (ix *Interactive) userDecision(ctx context.Context, req *Request, client *C
 // idToken signs the id_token. Its issuer is the one of the discovery
 // document the client read: the v2 document for /oauth2/v2.0/token, the v1
 // (and ADFS-style) document for /oauth2/token. MSAL compares them exactly.
-func (s *Service) idToken(req *Request, client *Client, d *UserDecision, now time.Time) (string, error) {
+func (s *Service) idToken(ctx context.Context, req *Request, client *Client, d *UserDecision, now time.Time) (string, error) {
 	auth := d.Auth
 	u := auth.User
 	c := IDClaims{
@@ -170,6 +175,13 @@ func (s *Service) idToken(req *Request, client *Client, d *UserDecision, now tim
 	if !auth.AuthTime.IsZero() {
 		c.AuthTime = auth.AuthTime.Unix()
 	}
+	// The client's registration decides what its id_tokens say of the
+	// user's memberships.
+	m, err := s.membershipsFor(ctx, req.Tenant.ID, u.ID, client.Application, client.ServicePrincipal)
+	if err != nil {
+		return "", err
+	}
+	m.apply(req.BaseURL, u.ID, &c.Groups, &c.Wids, &c.ClaimNames, &c.ClaimSources)
 	if req.Version == 1 {
 		c.Iss, c.Ver, c.Upn, c.UniqueName = issuer.V1(req.Tenant.ID), "1.0", u.UserPrincipalName, u.UserPrincipalName
 	} else {

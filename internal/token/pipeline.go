@@ -105,6 +105,9 @@ type UserDecision struct {
 	FamilyEnds time.Time
 	// IDTokenLifetime is the id_token's lifetime.
 	IDTokenLifetime time.Duration
+	// NoIDToken: the response carries no id_token (on-behalf-of, where
+	// the client signed no one in).
+	NoIDToken bool
 }
 
 // Exchange runs a token request and records the sign-in. No token leaves
@@ -190,7 +193,7 @@ func (s *Service) steps(ctx context.Context, req *Request, g Grant, ev *Event, s
 	if s.audit != nil { // 8: the log commits while the token is signed
 		committed = s.audit.Submit(ctx, s.signInEvent(req, ev, started, nil))
 	}
-	out, err = s.mintResponse(req, client, res, d, claims) // 9
+	out, err = s.mintResponse(ctx, req, client, res, d, claims) // 9
 	return out, committed, err
 }
 
@@ -226,18 +229,32 @@ func (s *Service) client(ctx context.Context, req *Request, rule ClientRule) (*C
 
 // accessClaims is step 7: the access token's claims for the decision.
 func (s *Service) accessClaims(ctx context.Context, req *Request, client *Client, res Resource, d *Decision) (*AccessClaims, error) {
-	roles, err := s.dir.AppRoleValues(ctx, req.Tenant.ID, d.ObjectID, res.ServicePrincipal)
-	if err != nil {
-		return nil, errStore(err)
-	}
 	c := s.accessClaimsFor(req, res)
-	c.Oid, c.Sub, c.Roles = d.ObjectID, d.ObjectID, roles
+	c.Oid, c.Sub = d.ObjectID, d.ObjectID
 	appID := client.ServicePrincipal.AppID
 	if u := d.User; u != nil {
 		user := u.Auth.User
+		scp, err := s.DelegatedPermissions(ctx, req.Tenant, client, res, u.Scope, user.ID)
+		if err != nil {
+			return nil, err
+		}
+		if c.Roles, err = s.userRoles(ctx, req.Tenant.ID, user.ID, res.ServicePrincipal); err != nil {
+			return nil, errStore(err)
+		}
+		// The resource's registration decides what its tokens say of the
+		// user's memberships.
+		app, err := s.resourceApplication(ctx, req.Tenant.ID, res)
+		if err != nil {
+			return nil, err
+		}
+		m, err := s.membershipsFor(ctx, req.Tenant.ID, user.ID, app, res.ServicePrincipal)
+		if err != nil {
+			return nil, err
+		}
+		m.apply(req.BaseURL, user.ID, &c.Groups, &c.Wids, &c.ClaimNames, &c.ClaimSources)
 		c.Idtyp = IdentityTypeUser
 		c.Upn, c.UniqueName, c.Name = user.UserPrincipalName, user.UserPrincipalName, user.DisplayName
-		c.Scp, c.Amr, c.Acr, c.IPAddr = u.Scope.DelegatedScp(), u.Auth.AMR, "1", req.ClientIP
+		c.Scp, c.Amr, c.Acr, c.IPAddr = scp, u.Auth.AMR, "1", req.ClientIP
 		if c.Ver == "2.0" {
 			c.Azp, c.Azpacr, c.PreferredUsername = appID, client.Method, user.UserPrincipalName
 		} else {
@@ -245,7 +262,11 @@ func (s *Service) accessClaims(ctx context.Context, req *Request, client *Client
 		}
 		return c, nil
 	}
-	c.Idtyp, c.XmsMirid = IdentityTypeApp, d.ManagedIdentityResourceID
+	roles, err := s.dir.AppRoleValues(ctx, req.Tenant.ID, d.ObjectID, res.ServicePrincipal)
+	if err != nil {
+		return nil, errStore(err)
+	}
+	c.Roles, c.Idtyp, c.XmsMirid = roles, IdentityTypeApp, d.ManagedIdentityResourceID
 	if c.Ver == "2.0" {
 		c.Azp, c.Azpacr = appID, client.Method
 	} else {
@@ -255,12 +276,20 @@ func (s *Service) accessClaims(ctx context.Context, req *Request, client *Client
 }
 
 // mintResponse is step 9: the signed tokens and the response around them.
-func (s *Service) mintResponse(req *Request, client *Client, res Resource, d *Decision, claims *AccessClaims) (*Issued, error) {
-	tok, exp, nbf, err := s.Mint(claims)
+func (s *Service) mintResponse(ctx context.Context, req *Request, client *Client, res Resource, d *Decision, claims *AccessClaims) (*Issued, error) {
+	lifetime := s.lifetime
+	if d.ManagedIdentityResourceID == "" || d.User != nil {
+		// Token lifetime policies do not reach managed identities (Entra).
+		var err error
+		if lifetime, err = s.accessTokenLifetime(ctx, req.Tenant.ID, res.ServicePrincipal.AppID); err != nil {
+			return nil, err
+		}
+	}
+	tok, exp, nbf, err := s.Mint(claims, lifetime)
 	if err != nil {
 		return nil, Transient(err)
 	}
-	out := &Issued{AccessToken: tok, ExpiresIn: int64(s.lifetime.Seconds()) - 1, ExpiresOn: exp, NotBefore: nbf,
+	out := &Issued{AccessToken: tok, ExpiresIn: int64(lifetime.Seconds()) - 1, ExpiresOn: exp, NotBefore: nbf,
 		Resource: strings.TrimSpace(res.Audience)}
 	u := d.User
 	if u == nil {
@@ -281,7 +310,10 @@ func (s *Service) mintResponse(req *Request, client *Client, res Resource, d *De
 	// ask for openid: clients (azure-identity's shared cache refresh) record
 	// the account from it, and an account without a username stops
 	// matching (CLIENTS.md §2.1).
-	if out.IDToken, err = s.idToken(req, client, u, now); err != nil {
+	if u.NoIDToken {
+		return out, nil
+	}
+	if out.IDToken, err = s.idToken(ctx, req, client, u, now); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -151,6 +151,9 @@ type Service struct {
 	spaMu    sync.Mutex
 	spaIndex map[string]*spaIndex
 	spaGen   uint64
+
+	// lifetimes: see lifetime.go.
+	lifetimes lifetimeCache
 }
 
 type resourceIndex struct {
@@ -171,6 +174,7 @@ func NewService(dir *directory.Service, keys *signing.Keys, replay store.Replay,
 		resources: map[string]*resourceIndex{}, bindings: map[string]binding{},
 		managedIdentities: opts.ManagedIdentities, clientThrottle: opts.ClientThrottle,
 		portalRedirects: opts.PortalRedirectURIs, spaIndex: map[string]*spaIndex{},
+		lifetimes: lifetimeCache{byTenant: map[string]map[string]time.Duration{}},
 	}
 	if s.lifetime <= 0 {
 		s.lifetime = time.Hour
@@ -293,6 +297,7 @@ func (s *Service) Follow(f *feed.Follower) {
 	forgetOrigins := func(_ context.Context, c store.Change) error { s.invalidateSPAOrigins(c.TenantID); return nil }
 	f.On(store.ChangeApplication, forgetOrigins)
 	f.On(store.ChangeTenant, forgetOrigins)
+	s.followLifetimes(f)
 	f.Load(func(context.Context) error {
 		s.resMu.Lock()
 		clear(s.resources)
@@ -344,11 +349,12 @@ func ResourceFromRequest(req *Request) (string, error) {
 	return resource, nil
 }
 
-// Mint signs an access token for claims, filling the time and id claims.
-func (s *Service) Mint(c *AccessClaims) (string, time.Time, time.Time, error) {
+// Mint signs an access token for claims, living lifetime, filling the time
+// and id claims.
+func (s *Service) Mint(c *AccessClaims, lifetime time.Duration) (string, time.Time, time.Time, error) {
 	now := s.now().UTC()
 	nbf := now.Add(-5 * time.Minute) // Entra back-dates nbf to absorb clock skew
-	exp := now.Add(s.lifetime)
+	exp := now.Add(lifetime)
 	c.Iat, c.Nbf, c.Exp = nbf.Unix(), nbf.Unix(), exp.Unix()
 	c.Uti = newUTI()
 	payload, err := json.Marshal(c)
@@ -384,10 +390,9 @@ func (s *Service) accessClaimsFor(req *Request, res Resource) *AccessClaims {
 	c := &AccessClaims{Aud: res.Audience, Tid: req.Tenant.ID}
 	if res.ServicePrincipal.AccessTokenAcceptedVersion == 2 {
 		c.Iss = issuer.V2(req.BaseURL, req.Tenant.ID)
-		c.Ver = "2.0"
-		if strings.EqualFold(res.Audience, res.ServicePrincipal.AppID) {
-			c.Aud = res.ServicePrincipal.AppID
-		}
+		// A v2 token names its audience by application id, however the
+		// client named the resource (Entra's v2 shape).
+		c.Ver, c.Aud = "2.0", res.ServicePrincipal.AppID
 	} else {
 		c.Iss = issuer.V1(req.Tenant.ID)
 		c.Ver = "1.0"
