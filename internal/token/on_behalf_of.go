@@ -84,7 +84,7 @@ func (r *oboRedemption) Subject(ctx context.Context, req *Request, client *Clien
 			"Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '%s' and the expected audience is '%s' or one of the Application Id URIs of this application.",
 			printableScope(a.Aud), client.ServicePrincipal.AppID)
 	}
-	u, ok, err := r.ix.signins.UserValid(ctx, req.Tenant.ID, a.Oid, time.Unix(a.Iat, 0))
+	u, ok, err := r.ix.signins.UserValid(ctx, req.Tenant.ID, a.Oid, signedAt(a))
 	if err != nil {
 		return "", errStore(err)
 	}
@@ -107,7 +107,7 @@ func (r *oboRedemption) Authorize(ctx context.Context, req *Request, client *Cli
 	if err := r.ix.evaluate(ctx, req, client, res, r.user, amr, ev); err != nil {
 		return nil, err
 	}
-	d, err := r.ix.userDecision(ctx, req, client, r.scope, userAuth{User: r.user, AMR: amr, AuthTime: time.Unix(r.assertion.Iat, 0)}, refreshPlan{})
+	d, err := r.ix.userDecision(ctx, req, client, r.scope, userAuth{User: r.user, AMR: amr, AuthTime: signedAt(r.assertion)}, refreshPlan{})
 	if err != nil {
 		return nil, err
 	}
@@ -131,3 +131,6 @@ func audienceIsClient(aud string, client *Client) bool {
 	}
 	return false
 }
+
+// signedAt is when Tessera signed an access token: its iat is back-dated.
+func signedAt(c *AccessClaims) time.Time { return time.Unix(c.Iat, 0).Add(skewAllowance) }

@@ -349,11 +349,15 @@ func ResourceFromRequest(req *Request) (string, error) {
 	return resource, nil
 }
 
+// skewAllowance is how far iat and nbf are back-dated, as Entra does, to
+// absorb clock skew: a token was signed skewAllowance after its iat.
+const skewAllowance = 5 * time.Minute
+
 // Mint signs an access token for claims, living lifetime, filling the time
 // and id claims.
 func (s *Service) Mint(c *AccessClaims, lifetime time.Duration) (string, time.Time, time.Time, error) {
 	now := s.now().UTC()
-	nbf := now.Add(-5 * time.Minute) // Entra back-dates nbf to absorb clock skew
+	nbf := now.Add(-skewAllowance)
 	exp := now.Add(lifetime)
 	c.Iat, c.Nbf, c.Exp = nbf.Unix(), nbf.Unix(), exp.Unix()
 	c.Uti = newUTI()
