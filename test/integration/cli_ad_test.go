@@ -365,7 +365,8 @@ func TestCLIAd(t *testing.T) {
 
 	step("app federated-credential create, list, delete: the credential signs the app in", func(t *testing.T) {
 		// The external token: a workload's v2 token for api://AzureADTokenExchange, with Tessera as its issuer.
-		s.CreateApp(t, "token-exchange", map[string]any{
+		// A v2 token names its audience by app id.
+		exchange := s.CreateApp(t, "token-exchange", map[string]any{
 			"identifierUris": []string{"api://AzureADTokenExchange"}, "api": map[string]any{"requestedAccessTokenVersion": 2},
 		})
 		workload := s.CreateApp(t, "workload", nil)
@@ -378,7 +379,7 @@ func TestCLIAd(t *testing.T) {
 
 		var fic map[string]any
 		admin.ok(t, &fic, "ad", "app", "federated-credential", "create", "--id", target.AppID, "--parameters",
-			`{"name":"workload","issuer":"`+issuer+`","subject":"`+workload.SPID+`","audiences":["api://AzureADTokenExchange"]}`)
+			`{"name":"workload","issuer":"`+issuer+`","subject":"`+workload.SPID+`","audiences":["`+exchange.AppID+`"]}`)
 		if field(fic, "id") == "" || field(fic, "name") != "workload" || field(fic, "issuer") != issuer || field(fic, "subject") != workload.SPID {
 			t.Fatalf("federated-credential create printed %v", fic)
 		}

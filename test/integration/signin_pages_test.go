@@ -255,7 +255,8 @@ func TestMFAEnrollmentAndChallenge(t *testing.T) {
 	if p2 := b.Submit(f, map[string]string{"otp": "000000"}, ""); !p2.Has("didn") {
 		t.Fatalf("wrong code accepted: %d", p2.Status)
 	}
-	code := codeFrom(t, a, b.Submit(f, map[string]string{"otp": signin.TOTPCode(key, time.Now())}, ""))
+	used := signin.TOTPCode(key, time.Now())
+	code := codeFrom(t, a, b.Submit(f, map[string]string{"otp": used}, ""))
 	r := redeem(t, s, a, code, nil)
 	amr, _ := verifyWithJWKS(t, s, str(r, "access_token"))["amr"].([]any)
 	if len(amr) != 2 || amr[0] != "pwd" || amr[1] != "mfa" {
@@ -270,7 +271,7 @@ func TestMFAEnrollmentAndChallenge(t *testing.T) {
 		t.Fatalf("want the challenge: %d\n%s", p.Status, p.Body)
 	}
 	// The code just used is refused (each code is good once); the next step's works.
-	if p2 := b2.Submit(p.FormWith(t, "otp"), map[string]string{"otp": signin.TOTPCode(key, time.Now())}, ""); !p2.Has("didn") {
+	if p2 := b2.Submit(p.FormWith(t, "otp"), map[string]string{"otp": used}, ""); !p2.Has("didn") {
 		t.Fatalf("a reused code was accepted: %d %q", p2.Status, p2.Location())
 	}
 	next := signin.TOTPCode(key, time.Now().Add(30*time.Second))

@@ -101,17 +101,17 @@ func TestClientCertificateCredential(t *testing.T) {
 // credential of a second application.
 func TestFederatedAssertion(t *testing.T) {
 	s := testserver.Start(t, testserver.Options{})
-	// The "workload": an app whose v2 tokens for api://AzureADTokenExchange act as the external token.
+	// The "workload": an app whose v2 tokens for api://AzureADTokenExchange
+	// act as the external token. A v2 token names its audience by app id.
 	exchange := s.CreateApp(t, "token-exchange", map[string]any{
 		"identifierUris": []string{"api://AzureADTokenExchange"}, "api": map[string]any{"requestedAccessTokenVersion": 2},
 	})
 	workload := s.CreateApp(t, "workload", nil)
-	_ = exchange
 	external := s.AppToken(t, workload.AppID, workload.Secret, "api://AzureADTokenExchange/.default")
 	issuer := s.URL + "/" + s.Bootstrap.TenantID + "/v2.0"
 
 	target := s.CreateApp(t, "federated-target", nil)
-	fic := map[string]any{"name": "workload", "issuer": issuer, "subject": workload.SPID, "audiences": []string{"api://AzureADTokenExchange"}}
+	fic := map[string]any{"name": "workload", "issuer": issuer, "subject": workload.SPID, "audiences": []string{exchange.AppID}}
 	if st := s.Graph(t, s.GraphToken(t), "POST", "/applications/"+target.ObjectID+"/federatedIdentityCredentials", fic, nil); st != http.StatusCreated {
 		t.Fatalf("add federated credential: %d", st)
 	}

@@ -64,5 +64,19 @@ func Errorf(oauth string, aadsts int, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: oauth, Number: aadsts, Message: fmt.Sprintf(format, args...)}
 }
 
-// AsError extracts an *Error from err's chain.
-func AsError(err error) (*Error, bool) { return fault.As(err) }
+// AsError extracts the token service's refusal from err's chain: the first
+// fault.Error with an AADSTS number. Another package's refusal (a
+// directory rule) is not one until the token service words it.
+func AsError(err error) (*Error, bool) {
+	for err != nil {
+		fe, ok := fault.As(err)
+		if !ok {
+			return nil, false
+		}
+		if fe.Number != 0 {
+			return fe, true
+		}
+		err = fe.Err
+	}
+	return nil, false
+}
