@@ -495,6 +495,16 @@ func jsonErrorText(err error) string {
 	return "cannot be read"
 }
 
+// auditReason is what the directory audit log says of a refused change: an
+// invalid or forbidden change as the caller was told, anything else as the
+// error reads.
+func auditReason(err error) string {
+	if fe, ok := fault.As(err); ok && fe.Number == 0 && (fe.Kind == fault.Invalid || fe.Kind == fault.Forbidden) {
+		return fe.Message
+	}
+	return err.Error()
+}
+
 // recordChange writes an audit event for a directory change (or a refused one).
 func (h *Handler) recordChange(r *http.Request, c caller, action, target string, err error, details ...string) {
 	if h.audit == nil {
@@ -506,7 +516,7 @@ func (h *Handler) recordChange(r *http.Request, c caller, action, target string,
 		ClientIP: httpx.ClientIP(r), CorrelationID: httpx.CorrelationID(r.Context()),
 	}
 	if err != nil {
-		ev.Result, ev.Reason = "failure", err.Error()
+		ev.Result, ev.Reason = "failure", auditReason(err)
 	}
 	for i := 0; i+1 < len(details); i += 2 {
 		if details[i+1] == "" {

@@ -42,10 +42,10 @@ func (c *completion) newIdentityPrincipal() (domain.ServicePrincipal, error) {
 // identityRefusal words the directory's refusal of a change to a managed
 // identity (deleting the tenant's last Global Administrator with its
 // resource, say) as ARM does: FailedIdentityOperation, with the directory's
-// message. The directory's refusal stays in the chain.
+// message, which is all of it the caller and the audit log need.
 func identityRefusal(err error) error {
 	if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
-		return fault.New(fault.Invalid, "FailedIdentityOperation", fe.Message).WithCause(err)
+		return fault.New(fault.Invalid, "FailedIdentityOperation", fe.Message)
 	}
 	return err
 }
