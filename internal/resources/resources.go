@@ -2,7 +2,9 @@
 // resource groups, Machine Learning workspaces and their child resources as
 // stored documents with ARM ids, ETags and provisioningState, and the
 // cascades a delete implies (children, role assignments at the deleted
-// scopes, system-assigned identities). It never sees HTTP.
+// scopes, system-assigned identities). It never sees HTTP: it refuses with
+// *fault.Error whose Code is the ARM error code, and the ARM edge answers
+// by its kind.
 package resources
 
 import (
