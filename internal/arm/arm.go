@@ -11,10 +11,10 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/rbac"
 	"github.com/tessera-id/tessera/internal/resources"
-	"github.com/tessera-id/tessera/internal/store"
 	"github.com/tessera-id/tessera/internal/token"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -169,29 +169,16 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, code, msg
 	wire.WriteARMError(w, http.StatusUnauthorized, code, msg)
 }
 
-// fail maps a service error to ARM's error envelope.
+// fail answers a refusal in ARM's error envelope, through wire's table;
+// anything else is Tessera's fault, logged and answered with a 500.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *resources.Error
-	var de *directory.InvalidError
-	switch {
-	case errors.As(err, &ae):
-		status := map[resources.Kind]int{resources.KindInvalid: 400, resources.KindNotFound: 404,
-			resources.KindConflict: 409, resources.KindPrecondition: 412}[ae.Kind]
-		wire.WriteARMError(w, status, ae.Code, ae.Message)
-	case errors.As(err, &de):
-		// The directory refused what a change would do to a managed identity,
-		// such as deleting the tenant's last Global Administrator with its resource.
-		wire.WriteARMError(w, http.StatusBadRequest, "FailedIdentityOperation", de.Message)
-	case errors.Is(err, store.ErrPrecondition):
-		wire.WriteARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met.")
-	case errors.Is(err, store.ErrNotFound):
-		wire.WriteARMError(w, http.StatusNotFound, "ResourceNotFound", "The resource was not found.")
-	case errors.Is(err, store.ErrConflict):
-		wire.WriteARMError(w, http.StatusConflict, "Conflict", "The resource already exists or was changed concurrently.")
-	default:
-		h.log.ErrorContext(r.Context(), "arm request failed", "err", err, "request_id", httpx.RequestID(r.Context()))
-		wire.WriteARMError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error. Please retry the request.")
+	fe, _ := fault.As(err)
+	if status, code, msg, ok := wire.ARMRefusal(fe); ok {
+		wire.WriteARMError(w, status, code, msg)
+		return
 	}
+	h.log.ErrorContext(r.Context(), "arm request failed", "err", err, "request_id", httpx.RequestID(r.Context()))
+	wire.WriteARMError(w, http.StatusInternalServerError, wire.ARMInternalCode, wire.ARMInternalMessage)
 }
 
 // authorize checks the caller may perform action at scope, writing Azure's

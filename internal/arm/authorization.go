@@ -1,14 +1,13 @@
 package arm
 
 import (
-	"errors"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
-	"github.com/tessera-id/tessera/internal/rbac"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
@@ -42,25 +41,6 @@ func (h *Handler) validScope(w http.ResponseWriter, r *http.Request, c caller, s
 		return false
 	}
 	return true
-}
-
-func (h *Handler) failRBAC(w http.ResponseWriter, r *http.Request, err error) {
-	var re *rbac.Error
-	if !errors.As(err, &re) {
-		h.fail(w, r, err)
-		return
-	}
-	status := map[rbac.Kind]int{rbac.KindInvalid: 400, rbac.KindNotFound: 404, rbac.KindConflict: 409, rbac.KindForbidden: 403}[re.Kind]
-	if status == 0 {
-		status = 400
-	}
-	wire.WriteARMError(w, status, re.Code, re.Message)
-}
-
-// isRBACKind reports whether err is an RBAC refusal of kind k.
-func isRBACKind(err error, k rbac.Kind) bool {
-	var re *rbac.Error
-	return errors.As(err, &re) && re.Kind == k
 }
 
 func armTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000000Z") }
@@ -216,7 +196,7 @@ func (h *Handler) roleAssignment(w http.ResponseWriter, r *http.Request, c calle
 		})
 		h.recordChange(r, c, roleAssignmentType+"/write", scope+"/providers/Microsoft.Authorization/roleAssignments/"+name, err)
 		if err != nil {
-			h.failRBAC(w, r, err)
+			h.fail(w, r, err)
 			return
 		}
 		wire.WriteJSON(w, http.StatusCreated, assignmentJSON(a))
@@ -225,13 +205,13 @@ func (h *Handler) roleAssignment(w http.ResponseWriter, r *http.Request, c calle
 			return
 		}
 		a, err := h.rbac.DeleteAssignment(ctx, c.TenantID, scope, name)
-		if isRBACKind(err, rbac.KindNotFound) {
+		if fault.KindOf(err) == fault.NotFound {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		h.recordChange(r, c, roleAssignmentType+"/delete", scope+"/providers/Microsoft.Authorization/roleAssignments/"+name, err)
 		if err != nil {
-			h.failRBAC(w, r, err)
+			h.fail(w, r, err)
 			return
 		}
 		wire.WriteJSON(w, http.StatusOK, assignmentJSON(a))
@@ -342,7 +322,7 @@ func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c calle
 			Description: p.Description, Permissions: p.Permissions, AssignableScopes: p.AssignableScopes, CreatedBy: c.ObjectID})
 		h.recordChange(r, c, roleDefinitionType+"/write", "/providers/Microsoft.Authorization/roleDefinitions/"+name, err)
 		if err != nil {
-			h.failRBAC(w, r, err)
+			h.fail(w, r, err)
 			return
 		}
 		status := http.StatusOK
@@ -368,7 +348,7 @@ func (h *Handler) roleDefinition(w http.ResponseWriter, r *http.Request, c calle
 		_, err = h.rbac.DeleteDefinition(ctx, c.TenantID, d.ID)
 		h.recordChange(r, c, roleDefinitionType+"/delete", "/providers/Microsoft.Authorization/roleDefinitions/"+name, err)
 		if err != nil {
-			h.failRBAC(w, r, err)
+			h.fail(w, r, err)
 			return
 		}
 		wire.WriteJSON(w, http.StatusOK, definitionJSON(d, scope))

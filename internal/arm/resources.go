@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/resources"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -248,7 +249,7 @@ func (h *Handler) resource(w http.ResponseWriter, r *http.Request, c caller, p p
 		wire.WriteJSON(w, status, res.Doc)
 	case http.MethodDelete:
 		op, err := h.res.Delete(ctx, actorOf(c), id, path)
-		if rerr, ok := err.(*resources.Error); ok && rerr.Kind == resources.KindNotFound && rerr.Code == "ResourceNotFound" {
+		if fe, ok := err.(*fault.Error); ok && fe.Kind == fault.NotFound && fe.Code == "ResourceNotFound" {
 			w.WriteHeader(http.StatusNoContent) // deleting what is absent succeeds, as in ARM
 			return
 		}

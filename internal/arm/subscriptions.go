@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/resources"
 	"github.com/tessera-id/tessera/internal/wire"
 )
@@ -65,7 +66,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c ca
 func (h *Handler) requireVisible(w http.ResponseWriter, r *http.Request, c caller, subID string) (domain.Subscription, bool) {
 	s, err := h.res.Subscription(r.Context(), c.TenantID, subID)
 	if err == nil && !h.visible(c, s.ID) {
-		err = &resources.Error{Kind: resources.KindNotFound, Code: "SubscriptionNotFound", Message: "The subscription '" + subID + "' could not be found."}
+		err = fault.Errorf(fault.NotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", subID)
 	}
 	if err != nil {
 		h.fail(w, r, err)

@@ -4,10 +4,10 @@
 // every tenant carries. It never sees HTTP; Graph and the token service call
 // it.
 //
-// Errors: a refusal the caller caused is an *InvalidError (Graph 400); an
-// addressed object that does not exist wraps store.ErrNotFound (404, with a
-// *NotFoundError naming the id when it is not the one in the URL); a caller
-// without the directory role or ownership an operation needs gets
+// Errors are *fault.Error refusals: a refusal the caller caused is of kind
+// Invalid (Graph 400); an addressed object that does not exist is NotFound
+// (404, a *NotFoundError naming the id when it is not the one in the URL); a
+// caller without the directory role or ownership an operation needs gets
 // ErrForbidden (403); a duplicate unique value wraps store.ErrConflict.
 //
 // What RBAC decides with (role assignments, group membership edges) reaches
@@ -19,13 +19,12 @@ package directory
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -54,36 +53,52 @@ func (s *Service) inTx(ctx context.Context, fn func(tx Tx) error) error {
 	return s.store.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 }
 
-// InvalidError is a request the directory refuses; its message is meant for the caller.
-type InvalidError struct{ Message string }
+// Reason codes of the directory's refusals (fault.Error's Code). Graph
+// answers by kind; the codes let a caller tell refusals of one kind apart.
+const (
+	CodeInvalid            = "InvalidRequest"
+	CodePasswordComplexity = "PasswordComplexity"
+	CodePasswordReused     = "PasswordReused"
+	CodePasswordChanged    = "PasswordChangedMeanwhile"
+	CodeObjectNotFound     = "ObjectNotFound"
+	CodeTenantNotFound     = "TenantNotFound"
+	CodeForbidden          = "InsufficientPrivileges"
+	CodePasswordMismatch   = "PasswordMismatch"
+	CodeUserDisabled       = "UserDisabled"
+	CodeSecretInvalid      = "SecretInvalid"
+	CodeSecretExpired      = "SecretExpired"
+	CodePasswordBusy       = "PasswordHashingBusy"
+)
 
-func (e *InvalidError) Error() string { return e.Message }
-
+// invalidf is a request the directory refuses; its message is meant for the
+// caller.
 func invalidf(format string, args ...any) error {
-	return &InvalidError{Message: fmt.Sprintf(format, args...)}
+	return fault.Errorf(fault.Invalid, CodeInvalid, format, args...)
 }
 
-// IsInvalid reports whether err is an *InvalidError.
-func IsInvalid(err error) bool {
-	var ie *InvalidError
-	return errors.As(err, &ie)
-}
+// IsInvalid reports whether err is a request the directory (or a rule
+// package on its behalf) refused as invalid.
+func IsInvalid(err error) bool { return fault.KindOf(err) == fault.Invalid }
 
 // NotFoundError names the object that does not exist, when it is not the one
-// the caller addressed (a member to add, an owner, a resource). It wraps
-// store.ErrNotFound.
+// the caller addressed (a member to add, an owner, a resource). It is a
+// not-found refusal whose message names ID, so errors.Is(err,
+// store.ErrNotFound) holds.
 type NotFoundError struct{ ID string }
 
 func (e *NotFoundError) Error() string { return "object " + e.ID + " not found" }
 
-// Unwrap makes errors.Is(err, store.ErrNotFound) true.
-func (e *NotFoundError) Unwrap() error { return store.ErrNotFound }
+// Unwrap is the refusal in the caller's words.
+func (e *NotFoundError) Unwrap() error {
+	return fault.Errorf(fault.NotFound, CodeObjectNotFound,
+		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", e.ID)
+}
 
 func notFound(id string) error { return &NotFoundError{ID: id} }
 
 // ErrForbidden: the caller holds neither a directory role nor the ownership
 // the operation needs.
-var ErrForbidden = errors.New("insufficient privileges to complete the operation")
+var ErrForbidden = fault.New(fault.Forbidden, CodeForbidden, "insufficient privileges to complete the operation")
 
 // Service applies directory rules over a Store.
 type Service struct {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/tessera-id/tessera/internal/fault"
 )
 
 // PasswordParams are argon2id's cost parameters. Every hash records the
@@ -60,7 +62,7 @@ func HashPassword(password string) (string, error) {
 }
 
 // ErrPasswordMismatch: the password does not match the hash.
-var ErrPasswordMismatch = errors.New("password does not match")
+var ErrPasswordMismatch = fault.New(fault.Unauthenticated, CodePasswordMismatch, "password does not match")
 
 // phcHash is a parsed PHC argon2id string.
 type phcHash struct {
@@ -120,11 +122,16 @@ func VerifyPassword(hash, password string) error {
 
 // BusyError: every password hashing slot is taken and the wait queue is
 // full (or the wait took too long). Nothing was checked; the caller may try
-// again after RetryAfter.
+// again after RetryAfter. It is a Throttled refusal.
 type BusyError struct{ RetryAfter time.Duration }
 
 func (e *BusyError) Error() string {
 	return fmt.Sprintf("password hashing is at capacity; retry after %s", e.RetryAfter)
+}
+
+// Unwrap is the refusal: Throttled, with RetryAfter.
+func (e *BusyError) Unwrap() error {
+	return &fault.Error{Kind: fault.Throttled, Code: CodePasswordBusy, Message: e.Error(), RetryAfter: e.RetryAfter}
 }
 
 // PasswordsOptions size a Passwords limiter; zero values take the defaults.

@@ -5,16 +5,16 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 )
 
 // Secret verification outcomes.
 var (
-	ErrSecretInvalid = errors.New("client secret does not match")
-	ErrSecretExpired = errors.New("client secret has expired")
+	ErrSecretInvalid = fault.New(fault.Unauthenticated, CodeSecretInvalid, "client secret does not match")
+	ErrSecretExpired = fault.New(fault.Unauthenticated, CodeSecretExpired, "client secret has expired")
 )
 
 // NewClientSecret returns a fresh high-entropy secret and its stored hash.

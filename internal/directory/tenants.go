@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/feed"
 	"github.com/tessera-id/tessera/internal/store"
 )
@@ -41,8 +42,8 @@ func NewTenants(st store.Tenants, homeID string) *Tenants {
 	return &Tenants{store: st, homeID: homeID, ttl: 30 * time.Second, now: time.Now, cache: map[string]cachedTenant{}}
 }
 
-// Resolve finds the tenant segment names; an unknown one is a
-// *TenantNotFoundError.
+// Resolve finds the tenant segment names; an unknown one is a NotFound
+// refusal with CodeTenantNotFound.
 func (ts *Tenants) Resolve(ctx context.Context, segment string) (domain.Tenant, error) {
 	key := strings.ToLower(segment)
 	now := ts.now()
@@ -63,7 +64,7 @@ func (ts *Tenants) Resolve(ctx context.Context, segment string) (domain.Tenant, 
 		t, err = ts.store.GetTenantByDomain(ctx, key)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return domain.Tenant{}, &TenantNotFoundError{Segment: segment}
+		return domain.Tenant{}, fault.Errorf(fault.NotFound, CodeTenantNotFound, "Tenant '%s' not found.", segment)
 	}
 	if err != nil {
 		return domain.Tenant{}, err
@@ -90,11 +91,3 @@ func (ts *Tenants) Follow(f *feed.Follower) {
 	f.On(store.ChangeTenant, func(context.Context, store.Change) error { ts.Forget(); return nil })
 	f.Load(func(context.Context) error { ts.Forget(); return nil })
 }
-
-// TenantNotFoundError: no tenant has the id or domain a URL names.
-type TenantNotFoundError struct{ Segment string }
-
-func (e *TenantNotFoundError) Error() string { return "tenant " + e.Segment + " not found" }
-
-// Unwrap makes errors.Is(err, store.ErrNotFound) true.
-func (e *TenantNotFoundError) Unwrap() error { return store.ErrNotFound }

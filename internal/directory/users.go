@@ -2,13 +2,13 @@ package directory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -31,7 +31,7 @@ const (
 	maxPasswordLength = 256
 )
 
-var errPasswordComplexity = &InvalidError{Message: "The specified password does not comply with password complexity requirements. Please provide a different password."}
+var errPasswordComplexity = fault.New(fault.Invalid, CodePasswordComplexity, "The specified password does not comply with password complexity requirements. Please provide a different password.")
 
 // CheckPasswordComplexity applies Entra's rule: 8 to 256 characters with at
 // least three of lower case, upper case, digits and symbols.
@@ -278,7 +278,7 @@ func lastGlobalAdminTx(ctx context.Context, tx Tx, tenantID, principalID string)
 
 // User sign-in failures, for the token service.
 var (
-	ErrUserDisabled = errors.New("user account is disabled")
+	ErrUserDisabled = fault.New(fault.Forbidden, CodeUserDisabled, "user account is disabled")
 )
 
 // AuthenticateUser checks a user's password: store.ErrNotFound for an unknown
@@ -300,10 +300,10 @@ func (s *Service) AuthenticateUser(ctx context.Context, tenantID, upn, password 
 
 // errPasswordChangedMeanwhile: the password was reset while the user was
 // choosing a new one; the sign-in must start again.
-var errPasswordChangedMeanwhile = &InvalidError{Message: "Your password was changed meanwhile. Sign in again."}
+var errPasswordChangedMeanwhile = fault.New(fault.Invalid, CodePasswordChanged, "Your password was changed meanwhile. Sign in again.")
 
 // ErrPasswordReused: a forced password change must choose a new password.
-var ErrPasswordReused = &InvalidError{Message: "You can't reuse your current password. Please choose a different password."}
+var ErrPasswordReused = fault.New(fault.Invalid, CodePasswordReused, "You can't reuse your current password. Please choose a different password.")
 
 // ChangeExpiredPassword completes a forced password change at sign-in: the
 // user (whose current password the caller has already verified) sets

@@ -159,7 +159,7 @@ func (h *Handler) auditGet(kind string) authedHandler {
 			return
 		}
 		if len(events) == 0 {
-			h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(displayRef(id)))
+			h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, wire.GraphNotFoundMessage(displayRef(id)))
 			return
 		}
 		obj := auditLogOf(kind).shape(events[0])

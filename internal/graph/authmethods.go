@@ -2,14 +2,13 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
-	"github.com/tessera-id/tessera/internal/store"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/wire"
 )
 
@@ -128,7 +127,7 @@ func (m *AuthenticationMethods) oath(w http.ResponseWriter, r *http.Request, c c
 	}
 	id := r.PathValue("method")
 	if !has || normMethodID(id) != softwareOathID(c.TenantID, u.ID) {
-		m.h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(id))
+		m.h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, wire.GraphNotFoundMessage(id))
 		return false
 	}
 	return true
@@ -158,8 +157,8 @@ func (m *AuthenticationMethods) deleteOath(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	err := m.totp.RemoveTOTP(r.Context(), c.TenantID, u.ID)
-	if errors.Is(err, store.ErrNotFound) { // removed meanwhile
-		m.h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(r.PathValue("method")))
+	if fault.KindOf(err) == fault.NotFound { // removed meanwhile
+		m.h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, wire.GraphNotFoundMessage(r.PathValue("method")))
 		return
 	}
 	m.h.recordChange(r, c, action, u.UserPrincipalName, err, "id", u.ID, "method", "softwareOathAuthenticationMethod")

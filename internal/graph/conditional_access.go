@@ -68,19 +68,10 @@ func (c *ConditionalAccess) allowed(w http.ResponseWriter, r *http.Request, cl c
 	}
 	if !ok {
 		c.h.recordChange(r, cl, action, "", errors.New("insufficient privileges"))
-		c.h.writeError(w, r, http.StatusForbidden, wire.GraphAuthorizationDenied, msgForbidden)
+		c.h.writeError(w, r, http.StatusForbidden, wire.GraphAuthorizationDenied, wire.GraphForbiddenMessage)
 		return false
 	}
 	return true
-}
-
-func (c *ConditionalAccess) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var pe *signin.PolicyError
-	if errors.As(err, &pe) {
-		c.h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, pe.Message)
-		return
-	}
-	c.h.fail(w, r, err)
 }
 
 func (c *ConditionalAccess) context(r *http.Request, set string) string {
@@ -93,7 +84,7 @@ func (c *ConditionalAccess) listPolicies(w http.ResponseWriter, r *http.Request,
 	}
 	ps, err := c.ca.ListPolicies(r.Context(), cl.TenantID)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"@odata.context": c.context(r, "policies"), "value": ps})
@@ -105,7 +96,7 @@ func (c *ConditionalAccess) getPolicy(w http.ResponseWriter, r *http.Request, cl
 	}
 	p, err := c.ca.GetPolicy(r.Context(), cl.TenantID, r.PathValue("id"))
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	c.write(w, r, http.StatusOK, "policies", p)
@@ -122,7 +113,7 @@ func (c *ConditionalAccess) createPolicy(w http.ResponseWriter, r *http.Request,
 	p, err := c.ca.CreatePolicy(r.Context(), cl.TenantID, p)
 	c.h.recordChange(r, cl, "conditionalAccessPolicy.create", p.ID, err, "displayName", p.DisplayName, "state", p.State)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	c.write(w, r, http.StatusCreated, "policies", p)
@@ -134,7 +125,7 @@ func (c *ConditionalAccess) patchPolicy(w http.ResponseWriter, r *http.Request, 
 	}
 	old, err := c.ca.GetPolicy(r.Context(), cl.TenantID, r.PathValue("id"))
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	var p signin.Policy
@@ -144,7 +135,7 @@ func (c *ConditionalAccess) patchPolicy(w http.ResponseWriter, r *http.Request, 
 	p, err = c.ca.ReplacePolicy(r.Context(), cl.TenantID, old.ID, p)
 	c.h.recordChange(r, cl, "conditionalAccessPolicy.update", old.ID, err, "state", p.State)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -157,7 +148,7 @@ func (c *ConditionalAccess) deletePolicy(w http.ResponseWriter, r *http.Request,
 	err := c.ca.DeletePolicy(r.Context(), cl.TenantID, r.PathValue("id"))
 	c.h.recordChange(r, cl, "conditionalAccessPolicy.delete", r.PathValue("id"), err)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -169,7 +160,7 @@ func (c *ConditionalAccess) listLocations(w http.ResponseWriter, r *http.Request
 	}
 	ls, err := c.ca.ListLocations(r.Context(), cl.TenantID)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"@odata.context": c.context(r, "namedLocations"), "value": ls})
@@ -181,7 +172,7 @@ func (c *ConditionalAccess) getLocation(w http.ResponseWriter, r *http.Request, 
 	}
 	l, err := c.ca.GetLocation(r.Context(), cl.TenantID, r.PathValue("id"))
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	c.write(w, r, http.StatusOK, "namedLocations", l)
@@ -198,7 +189,7 @@ func (c *ConditionalAccess) createLocation(w http.ResponseWriter, r *http.Reques
 	l, err := c.ca.CreateLocation(r.Context(), cl.TenantID, l)
 	c.h.recordChange(r, cl, "namedLocation.create", l.ID, err, "displayName", l.DisplayName)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	c.write(w, r, http.StatusCreated, "namedLocations", l)
@@ -210,7 +201,7 @@ func (c *ConditionalAccess) patchLocation(w http.ResponseWriter, r *http.Request
 	}
 	old, err := c.ca.GetLocation(r.Context(), cl.TenantID, r.PathValue("id"))
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	var l signin.NamedLocation
@@ -220,7 +211,7 @@ func (c *ConditionalAccess) patchLocation(w http.ResponseWriter, r *http.Request
 	_, err = c.ca.ReplaceLocation(r.Context(), cl.TenantID, old.ID, l)
 	c.h.recordChange(r, cl, "namedLocation.update", old.ID, err)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -233,7 +224,7 @@ func (c *ConditionalAccess) deleteLocation(w http.ResponseWriter, r *http.Reques
 	err := c.ca.DeleteLocation(r.Context(), cl.TenantID, r.PathValue("id"))
 	c.h.recordChange(r, cl, "namedLocation.delete", r.PathValue("id"), err)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -248,12 +239,12 @@ func (c *ConditionalAccess) merge(w http.ResponseWriter, r *http.Request, old, i
 	}
 	b, err := json.Marshal(old)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return false
 	}
 	var cur map[string]json.RawMessage
 	if err := json.Unmarshal(b, &cur); err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return false
 	}
 	for k, v := range patch {
@@ -274,7 +265,7 @@ func (c *ConditionalAccess) merge(w http.ResponseWriter, r *http.Request, old, i
 func (c *ConditionalAccess) write(w http.ResponseWriter, r *http.Request, status int, set string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		c.fail(w, r, err)
+		c.h.fail(w, r, err)
 		return
 	}
 	var m map[string]any

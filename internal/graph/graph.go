@@ -44,7 +44,6 @@ const (
 	codeUnsupportedMediaType = "UnsupportedMediaType"
 	// codeBadRequestPlain is the code Graph uses for /me with an app token.
 	codeBadRequestPlain = "BadRequest"
-	msgForbidden        = "Insufficient privileges to complete the operation."
 )
 
 // Verifier checks access tokens.
@@ -392,36 +391,20 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, status int,
 	})
 }
 
-func notFoundMessage(id string) string {
-	return "Resource '" + id + "' does not exist or one of its queried reference-property objects are not present."
-}
-
 // fail maps a directory or store error to Graph's error shape.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var inv *directory.InvalidError
-	var nf *directory.NotFoundError
 	var qe *odata.Error
-	switch {
-	case errors.As(err, &qe):
+	if errors.As(err, &qe) {
 		h.writeError(w, r, http.StatusBadRequest, qe.Code, qe.Message)
-	case errors.As(err, &inv):
-		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, inv.Message)
-	case fault.KindOf(err) == fault.Invalid:
-		fe, _ := fault.As(err)
-		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, fe.Message)
-	case errors.Is(err, directory.ErrForbidden):
-		h.writeError(w, r, http.StatusForbidden, wire.GraphAuthorizationDenied, msgForbidden)
-	case errors.As(err, &nf):
-		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(nf.ID))
-	case errors.Is(err, store.ErrNotFound):
-		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(displayRef(r.PathValue("id"))))
-	case errors.Is(err, store.ErrConflict):
-		h.writeError(w, r, http.StatusBadRequest, wire.GraphMultipleObjectsExist,
-			"Another object with the same value for a unique property already exists.")
-	default:
-		h.log.ErrorContext(r.Context(), "graph request failed", "route", r.Pattern, "err", err)
-		h.writeError(w, r, http.StatusServiceUnavailable, wire.GraphServiceUnavailable, "The service is temporarily unavailable. Please retry.")
+		return
 	}
+	fe, _ := fault.As(err)
+	if status, code, msg, ok := wire.GraphRefusal(fe, displayRef(r.PathValue("id"))); ok {
+		h.writeError(w, r, status, code, msg)
+		return
+	}
+	h.log.ErrorContext(r.Context(), "graph request failed", "route", r.Pattern, "err", err)
+	h.writeError(w, r, http.StatusServiceUnavailable, wire.GraphServiceUnavailable, wire.GraphUnavailableMessage)
 }
 
 // displayRef shows an appId= reference as the client wrote it.
@@ -478,7 +461,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, c caller, op
 	if err == nil {
 		return true
 	}
-	if errors.Is(err, directory.ErrForbidden) {
+	if fault.KindOf(err) == fault.Forbidden {
 		h.recordChange(r, c, action, target, err)
 	}
 	h.fail(w, r, err)
@@ -533,6 +516,16 @@ func jsonErrorText(err error) string {
 	return "cannot be read"
 }
 
+// auditReason is what the directory audit log says of a refused change: an
+// invalid or forbidden change as the caller was told, anything else as the
+// error reads.
+func auditReason(err error) string {
+	if fe, ok := fault.As(err); ok && fe.Number == 0 && (fe.Kind == fault.Invalid || fe.Kind == fault.Forbidden) {
+		return fe.Message
+	}
+	return err.Error()
+}
+
 // recordChange writes an audit event for a directory change (or a refused one).
 func (h *Handler) recordChange(r *http.Request, c caller, action, target string, err error, details ...string) {
 	if h.audit == nil {
@@ -544,7 +537,7 @@ func (h *Handler) recordChange(r *http.Request, c caller, action, target string,
 		ClientIP: httpx.ClientIP(r), CorrelationID: httpx.CorrelationID(r.Context()),
 	}
 	if err != nil {
-		ev.Result, ev.Reason = "failure", err.Error()
+		ev.Result, ev.Reason = "failure", auditReason(err)
 	}
 	for i := 0; i+1 < len(details); i += 2 {
 		if details[i+1] == "" {

@@ -354,7 +354,7 @@ func (h *Handler) revokeAppRole(w http.ResponseWriter, r *http.Request, c caller
 	id := r.PathValue("assignment")
 	i := slices.IndexFunc(among, func(a domain.AppRoleAssignment) bool { return strings.EqualFold(a.ID, id) })
 	if i < 0 {
-		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, notFoundMessage(id))
+		h.writeError(w, r, http.StatusNotFound, wire.GraphResourceNotFound, wire.GraphNotFoundMessage(id))
 		return
 	}
 	a := among[i]

@@ -23,6 +23,9 @@
 // Index. A caller that mixes tenants must check that the scope belongs to
 // the principal's tenant before asking, or keep one Index per tenant.
 //
+// Managing definitions and assignments refuses with *fault.Error whose
+// Code is the ARM error code; the ARM edge answers by its kind.
+//
 // Azure evaluates deny assignments and assignment conditions (ABAC) too;
 // Tessera has neither, so an assignment either grants its role's
 // permissions at and below its scope or nothing.

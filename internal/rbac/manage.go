@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -89,30 +90,6 @@ func (s *Service) Permissions(principalID, scope string) []domain.Permission {
 	return s.index.Permissions(principalID, scope)
 }
 
-// Kind classifies RBAC management errors.
-type Kind int
-
-// Error kinds.
-const (
-	KindInvalid Kind = iota + 1
-	KindNotFound
-	KindConflict
-	KindForbidden
-)
-
-// Error is a refusal with ARM's error code.
-type Error struct {
-	Kind    Kind
-	Code    string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func errorf(k Kind, code, format string, args ...any) *Error {
-	return &Error{Kind: k, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
 // Definition returns a role definition visible in a tenant: a built-in or
 // one of the tenant's custom roles.
 func (s *Service) Definition(tenantID, id string) (domain.RoleDefinition, bool) {
@@ -182,21 +159,21 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 	a.ID = strings.ToLower(a.ID)
 	a.PrincipalID = strings.ToLower(a.PrincipalID)
 	if _, err := uuid.Parse(a.ID); err != nil {
-		return a, errorf(KindInvalid, "InvalidRoleAssignmentId", "The role assignment ID '%s' is not valid. The role assignment ID must be a GUID.", a.ID)
+		return a, fault.Errorf(fault.Invalid, "InvalidRoleAssignmentId", "The role assignment ID '%s' is not valid. The role assignment ID must be a GUID.", a.ID)
 	}
 	if _, err := uuid.Parse(a.PrincipalID); err != nil {
-		return a, errorf(KindInvalid, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
+		return a, fault.Errorf(fault.Invalid, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
 	}
 	def, ok, err := s.StoredDefinition(ctx, a.TenantID, a.RoleDefinitionID)
 	if err != nil {
 		return a, err
 	}
 	if !ok {
-		return a, errorf(KindNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", a.RoleDefinitionID)
+		return a, fault.Errorf(fault.NotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", a.RoleDefinitionID)
 	}
 	a.RoleDefinitionID = def.ID
 	if !compileRole(def, def.Type != domain.RoleTypeCustom).assignableAt(domain.CanonicalScope(a.Scope)) {
-		return a, errorf(KindForbidden, "RoleAssignmentScopeNotAssignable",
+		return a, fault.Errorf(fault.Forbidden, "RoleAssignmentScopeNotAssignable",
 			"The role '%s' is not available for assignment at the requested scope '%s'.", def.RoleName, a.Scope)
 	}
 	typ, err := s.principalType(ctx, a.TenantID, a.PrincipalID)
@@ -204,7 +181,7 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 		return a, fmt.Errorf("look up principal %s: %w", a.PrincipalID, err)
 	}
 	if typ == "" {
-		return a, errorf(KindInvalid, "PrincipalNotFound",
+		return a, fault.Errorf(fault.Invalid, "PrincipalNotFound",
 			"Principal %s does not exist in the directory %s. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay.",
 			strings.ReplaceAll(a.PrincipalID, "-", ""), a.TenantID)
 	}
@@ -219,14 +196,14 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 	default:
 		if existing.PrincipalID == a.PrincipalID && strings.EqualFold(existing.RoleDefinitionID, a.RoleDefinitionID) &&
 			domain.CanonicalScope(existing.Scope) == domain.CanonicalScope(a.Scope) {
-			return existing, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
+			return existing, fault.Errorf(fault.Conflict, "RoleAssignmentExists", "The role assignment already exists.")
 		}
-		return a, errorf(KindConflict, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
+		return a, fault.Errorf(fault.Conflict, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
 	}
 	for _, e := range s.index.AssignmentsFor(a.PrincipalID) {
 		if strings.EqualFold(e.RoleDefinitionID, a.RoleDefinitionID) &&
 			domain.CanonicalScope(e.Scope) == domain.CanonicalScope(a.Scope) {
-			return e, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
+			return e, fault.Errorf(fault.Conflict, "RoleAssignmentExists", "The role assignment already exists.")
 		}
 	}
 	now := s.now().UTC()
@@ -235,7 +212,7 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 	// another replica that this one's index has not seen yet.
 	if err := s.store.CreateRoleAssignment(ctx, a); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return a, errorf(KindConflict, "RoleAssignmentExists", "The role assignment already exists.")
+			return a, fault.Errorf(fault.Conflict, "RoleAssignmentExists", "The role assignment already exists.")
 		}
 		return a, fmt.Errorf("store role assignment: %w", err)
 	}
@@ -246,7 +223,7 @@ func (s *Service) CreateAssignment(ctx context.Context, a domain.RoleAssignment)
 // any scope), wherever it was created: it is looked up in the store, not in
 // this replica's index, which may not have it yet.
 func (s *Service) DeleteAssignment(ctx context.Context, tenantID, scope, id string) (domain.RoleAssignment, error) {
-	notFound := errorf(KindNotFound, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", id)
+	notFound := fault.Errorf(fault.NotFound, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", id)
 	a, err := s.store.GetRoleAssignment(ctx, strings.ToLower(id))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -288,29 +265,29 @@ func (s *Service) StoredDefinition(ctx context.Context, tenantID, id string) (do
 func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (domain.RoleDefinition, bool, error) {
 	d.ID = strings.ToLower(d.ID)
 	if _, err := uuid.Parse(d.ID); err != nil {
-		return d, false, errorf(KindInvalid, "InvalidRoleDefinitionId", "The role definition ID '%s' is not valid. It must be a GUID.", d.ID)
+		return d, false, fault.Errorf(fault.Invalid, "InvalidRoleDefinitionId", "The role definition ID '%s' is not valid. It must be a GUID.", d.ID)
 	}
 	if _, builtin := BuiltInRole(d.ID); builtin {
-		return d, false, errorf(KindForbidden, "RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be changed.")
+		return d, false, fault.Errorf(fault.Forbidden, "RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be changed.")
 	}
 	if strings.TrimSpace(d.RoleName) == "" {
-		return d, false, errorf(KindInvalid, "RoleDefinitionNameNullOrEmpty", "The role definition name cannot be null or empty.")
+		return d, false, fault.Errorf(fault.Invalid, "RoleDefinitionNameNullOrEmpty", "The role definition name cannot be null or empty.")
 	}
 	if len(d.AssignableScopes) == 0 {
-		return d, false, errorf(KindInvalid, "MissingAssignableScopes", "The role definition must have at least one assignable scope.")
+		return d, false, fault.Errorf(fault.Invalid, "MissingAssignableScopes", "The role definition must have at least one assignable scope.")
 	}
 	for _, sc := range d.AssignableScopes {
 		if sc != "/" {
 			if _, err := domain.ParseResourceID(sc); err != nil {
-				return d, false, errorf(KindInvalid, "InvalidAssignableScope", "The assignable scope '%s' is not valid.", sc)
+				return d, false, fault.Errorf(fault.Invalid, "InvalidAssignableScope", "The assignable scope '%s' is not valid.", sc)
 			}
 		}
 	}
 	if len(d.Permissions) == 0 {
-		return d, false, errorf(KindInvalid, "RoleDefinitionWithoutPermission", "The role definition must have permissions.")
+		return d, false, fault.Errorf(fault.Invalid, "RoleDefinitionWithoutPermission", "The role definition must have permissions.")
 	}
 	if other, ok := s.index.DefinitionByNameIn(d.TenantID, d.RoleName); ok && other.ID != d.ID {
-		return d, false, errorf(KindConflict, "RoleDefinitionWithSameNameExists", "A custom role with the same name already exists in this directory. Use a different name.")
+		return d, false, fault.Errorf(fault.Conflict, "RoleDefinitionWithSameNameExists", "A custom role with the same name already exists in this directory. Use a different name.")
 	}
 	d.Type = domain.RoleTypeCustom
 	now := s.now().UTC()
@@ -322,7 +299,7 @@ func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (d
 	case err != nil:
 		return d, false, fmt.Errorf("look up role definition %s: %w", d.ID, err)
 	case old.TenantID != d.TenantID:
-		return d, false, errorf(KindConflict, "RoleDefinitionIdExists", "A role definition with this ID already exists.")
+		return d, false, fault.Errorf(fault.Conflict, "RoleDefinitionIdExists", "A role definition with this ID already exists.")
 	}
 	if exists {
 		d.CreatedAt, d.CreatedBy = old.CreatedAt, old.CreatedBy
@@ -332,7 +309,7 @@ func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (d
 		err = s.store.CreateRoleDefinition(ctx, d)
 	}
 	if errors.Is(err, store.ErrConflict) {
-		return d, false, errorf(KindConflict, "RoleDefinitionWithSameNameExists", "A custom role with the same name already exists in this directory. Use a different name.")
+		return d, false, fault.Errorf(fault.Conflict, "RoleDefinitionWithSameNameExists", "A custom role with the same name already exists in this directory. Use a different name.")
 	}
 	if err != nil {
 		return d, false, fmt.Errorf("store role definition: %w", err)
@@ -342,7 +319,7 @@ func (s *Service) PutDefinition(ctx context.Context, d domain.RoleDefinition) (d
 
 // DeleteDefinition deletes a custom role that no assignment uses.
 func (s *Service) DeleteDefinition(ctx context.Context, tenantID, id string) (domain.RoleDefinition, error) {
-	notFound := errorf(KindNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", id)
+	notFound := fault.Errorf(fault.NotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", id)
 	d, ok, err := s.StoredDefinition(ctx, tenantID, id)
 	if err != nil {
 		return d, err
@@ -351,7 +328,7 @@ func (s *Service) DeleteDefinition(ctx context.Context, tenantID, id string) (do
 		return d, notFound
 	}
 	if d.Type != domain.RoleTypeCustom {
-		return d, errorf(KindForbidden, "RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be deleted.")
+		return d, fault.Errorf(fault.Forbidden, "RoleDefinitionUpdateNotPermitted", "Built-in role definitions cannot be deleted.")
 	}
 	assignments, err := s.store.ListRoleAssignments(ctx, tenantID)
 	if err != nil {
@@ -359,7 +336,7 @@ func (s *Service) DeleteDefinition(ctx context.Context, tenantID, id string) (do
 	}
 	for _, a := range assignments {
 		if strings.EqualFold(a.RoleDefinitionID, d.ID) {
-			return d, errorf(KindConflict, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).")
+			return d, fault.Errorf(fault.Conflict, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).")
 		}
 	}
 	if err := s.store.DeleteRoleDefinition(ctx, d.ID); errors.Is(err, store.ErrNotFound) {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -51,7 +52,7 @@ func (c *completion) build() (Document, error) {
 			loc = str(c.prev["location"])
 		}
 		if loc == "" {
-			return nil, errorf(KindInvalid, "LocationRequired", "The location property is required for this definition.")
+			return nil, fault.Errorf(fault.Invalid, "LocationRequired", "The location property is required for this definition.")
 		}
 		doc["location"] = strings.ToLower(strings.ReplaceAll(loc, " ", ""))
 		if _, ok := doc["tags"]; !ok {

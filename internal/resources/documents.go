@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -77,13 +78,13 @@ func (s *Service) GetStored(ctx context.Context, tenantID string, id domain.Reso
 func (s *Service) notFound(ctx context.Context, id domain.ResourceID) error {
 	if id.ResourceGroup != "" && len(id.Types) > 0 && !strings.EqualFold(id.Provider, "Microsoft.Resources") {
 		if _, err := s.store.GetResource(ctx, resourceGroupID(id.SubscriptionID, id.ResourceGroup)); errors.Is(err, store.ErrNotFound) {
-			return errorf(KindNotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", id.ResourceGroup)
+			return fault.Errorf(fault.NotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", id.ResourceGroup)
 		}
 	}
 	if strings.EqualFold(id.OperationType(), "Microsoft.Resources/subscriptions/resourceGroups") {
-		return errorf(KindNotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", id.ResourceGroup)
+		return fault.Errorf(fault.NotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", id.ResourceGroup)
 	}
-	return errorf(KindNotFound, "ResourceNotFound", "The Resource '%s/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+	return fault.Errorf(fault.NotFound, "ResourceNotFound", "The Resource '%s/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
 		id.OperationType(), strings.Join(id.Names, "/"), id.ResourceGroup)
 }
 
@@ -128,7 +129,7 @@ func docsOf(rs []domain.Resource, tenantID string) ([]Document, error) {
 }
 
 func invalidType(id domain.ResourceID) error {
-	return errorf(KindInvalid, "InvalidResourceType", "The resource type '%s' could not be found in the namespace '%s'.",
+	return fault.Errorf(fault.Invalid, "InvalidResourceType", "The resource type '%s' could not be found in the namespace '%s'.",
 		strings.Join(id.Types, "/"), id.Provider)
 }
 
@@ -171,7 +172,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 		return Result{}, invalidType(id)
 	}
 	if len(id.Names) != len(id.Types) || id.Name() == "" {
-		return Result{}, errorf(KindInvalid, "InvalidResourceName", "The resource name is missing.")
+		return Result{}, fault.Errorf(fault.Invalid, "InvalidResourceName", "The resource name is missing.")
 	}
 	if err := validName(id.Name()); err != nil {
 		return Result{}, err
@@ -182,7 +183,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 	}
 	rg, err := s.store.GetResource(ctx, resourceGroupID(id.SubscriptionID, id.ResourceGroup))
 	if errors.Is(err, store.ErrNotFound) {
-		return Result{}, errorf(KindNotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", id.ResourceGroup)
+		return Result{}, fault.Errorf(fault.NotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", id.ResourceGroup)
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("load resource group: %w", err)
@@ -191,7 +192,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 	if p := parentID(id); p != "" {
 		pr, err := s.store.GetResource(ctx, p)
 		if errors.Is(err, store.ErrNotFound) {
-			return Result{}, errorf(KindNotFound, "ParentResourceNotFound",
+			return Result{}, fault.Errorf(fault.NotFound, "ParentResourceNotFound",
 				"Can not perform requested operation on nested resource. Parent resource '%s' not found.", strings.Join(id.Names[:len(id.Names)-1], "/"))
 		}
 		if err != nil {
@@ -253,7 +254,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 		return nil
 	})
 	if errors.Is(err, store.ErrPrecondition) {
-		return Result{}, errorf(KindPrecondition, "PreconditionFailed", "The specified precondition (If-Match) does not match the resource's current ETag.")
+		return Result{}, fault.Errorf(fault.Precondition, "PreconditionFailed", "The specified precondition (If-Match) does not match the resource's current ETag.")
 	}
 	return res, err
 }
@@ -261,7 +262,7 @@ func (s *Service) Put(ctx context.Context, a Actor, id domain.ResourceID, body D
 // validName applies ARM's common naming rules.
 func validName(n string) error {
 	if len(n) == 0 || len(n) > 260 || strings.ContainsAny(n, "<>%&:\\?/#*") || strings.HasSuffix(n, ".") || strings.HasSuffix(n, " ") {
-		return errorf(KindInvalid, "InvalidResourceName", "The resource name '%s' is invalid.", n)
+		return fault.Errorf(fault.Invalid, "InvalidResourceName", "The resource name '%s' is invalid.", n)
 	}
 	return nil
 }
@@ -342,7 +343,7 @@ func (s *Service) deleteIdentitiesAndAssignments(ctx context.Context, tx store.T
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("delete identity %s: %w", pid, err)
+			return identityRefusal(fmt.Errorf("delete identity %s: %w", pid, err))
 		}
 	}
 	if scope == "" {
@@ -400,7 +401,7 @@ func (s *Service) newOperation(ctx context.Context, tx store.Tx, a Actor, sub, l
 func (s *Service) OperationStatus(ctx context.Context, a Actor, rawID string) (Document, error) {
 	r, err := s.store.GetResource(ctx, rawID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (r.TenantID != a.TenantID || r.CreatedBy != a.ObjectID)) {
-		return nil, errorf(KindNotFound, "OperationNotFound", "The operation was not found.")
+		return nil, fault.Errorf(fault.NotFound, "OperationNotFound", "The operation was not found.")
 	}
 	if err != nil {
 		return nil, err

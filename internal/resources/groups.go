@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -36,13 +37,13 @@ func (s *Service) PutResourceGroup(ctx context.Context, a Actor, subID, name str
 				return err
 			}
 			if loc != "" && loc != str(prev["location"]) {
-				return errorf(KindInvalid, "InvalidResourceGroupLocation",
+				return fault.Errorf(fault.Invalid, "InvalidResourceGroupLocation",
 					"Invalid resource group location '%s'. The Resource group already exists in location '%s'.", loc, str(prev["location"]))
 			}
 			loc = str(prev["location"])
 		case errors.Is(err, store.ErrNotFound):
 			if loc == "" {
-				return errorf(KindInvalid, "LocationRequired", "The location property is required for this definition.")
+				return fault.Errorf(fault.Invalid, "LocationRequired", "The location property is required for this definition.")
 			}
 		default:
 			return err
@@ -74,11 +75,11 @@ func (s *Service) PutResourceGroup(ctx context.Context, a Actor, subID, name str
 
 func validGroupName(n string) error {
 	if n == "" || len(n) > 90 || strings.HasSuffix(n, ".") {
-		return errorf(KindInvalid, "InvalidResourceGroup", "The provided resource group name '%s' has these invalid characters or length.", n)
+		return fault.Errorf(fault.Invalid, "InvalidResourceGroup", "The provided resource group name '%s' has these invalid characters or length.", n)
 	}
 	for _, r := range n {
 		if !(r == '-' || r == '_' || r == '.' || r == '(' || r == ')' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127) {
-			return errorf(KindInvalid, "InvalidResourceGroup", "The provided resource group name '%s' has these invalid characters or length.", n)
+			return fault.Errorf(fault.Invalid, "InvalidResourceGroup", "The provided resource group name '%s' has these invalid characters or length.", n)
 		}
 	}
 	return nil
@@ -91,7 +92,7 @@ func (s *Service) ResourceGroup(ctx context.Context, tenantID, subID, name strin
 	}
 	r, err := s.store.GetResource(ctx, resourceGroupID(subID, name))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && r.TenantID != tenantID) {
-		return nil, errorf(KindNotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", name)
+		return nil, fault.Errorf(fault.NotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", name)
 	}
 	if err != nil {
 		return nil, err

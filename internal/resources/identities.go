@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -33,9 +34,20 @@ const DefaultFederatedAudience = "api://AzureADTokenExchange"
 func (c *completion) newIdentityPrincipal() (domain.ServicePrincipal, error) {
 	sp, err := c.s.identities.CreateManagedIdentityTx(c.ctx, c.tx, c.actor.TenantID, c.fullID, c.id.Name())
 	if err != nil {
-		return domain.ServicePrincipal{}, fmt.Errorf("create identity of %s: %w", c.fullID, err)
+		return domain.ServicePrincipal{}, identityRefusal(fmt.Errorf("create identity of %s: %w", c.fullID, err))
 	}
 	return sp, nil
+}
+
+// identityRefusal words the directory's refusal of a change to a managed
+// identity (deleting the tenant's last Global Administrator with its
+// resource, say) as ARM does: FailedIdentityOperation, with the directory's
+// message, which is all of it the caller and the audit log need.
+func identityRefusal(err error) error {
+	if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
+		return fault.New(fault.Invalid, "FailedIdentityOperation", fe.Message)
+	}
+	return err
 }
 
 // prepareUserAssignedIdentity builds a Microsoft.ManagedIdentity/
@@ -75,7 +87,7 @@ func prepareFederatedCredential(c *completion) error {
 		return err
 	}
 	if subject == "" || len(subject) > maxFederatedValueLength {
-		return errorf(KindInvalid, "BadRequest", "The subject of a federated identity credential is required and must be at most %d characters.", maxFederatedValueLength)
+		return fault.Errorf(fault.Invalid, "BadRequest", "The subject of a federated identity credential is required and must be at most %d characters.", maxFederatedValueLength)
 	}
 	var audiences []string
 	switch v := p["audiences"].(type) {
@@ -85,15 +97,15 @@ func prepareFederatedCredential(c *completion) error {
 		for _, a := range v {
 			s, _ := a.(string)
 			if s == "" || len(s) > maxFederatedValueLength {
-				return errorf(KindInvalid, "BadRequest", "Each audience of a federated identity credential must be a non-empty string of at most %d characters.", maxFederatedValueLength)
+				return fault.Errorf(fault.Invalid, "BadRequest", "Each audience of a federated identity credential must be a non-empty string of at most %d characters.", maxFederatedValueLength)
 			}
 			audiences = append(audiences, s)
 		}
 	default:
-		return errorf(KindInvalid, "BadRequest", "The audiences of a federated identity credential must be an array of strings.")
+		return fault.Errorf(fault.Invalid, "BadRequest", "The audiences of a federated identity credential must be an array of strings.")
 	}
 	if len(audiences) != 1 {
-		return errorf(KindInvalid, "BadRequest", "A federated identity credential must have exactly one audience.")
+		return fault.Errorf(fault.Invalid, "BadRequest", "A federated identity credential must have exactly one audience.")
 	}
 	siblings, err := c.tx.ListResources(c.ctx, c.id.SubscriptionID, parentID(c.id), TypeFederatedIdentityCredential)
 	if err != nil {
@@ -111,11 +123,11 @@ func prepareFederatedCredential(c *completion) error {
 		}
 		sp, _ := d["properties"].(map[string]any)
 		if str(sp["issuer"]) == issuer && str(sp["subject"]) == subject {
-			return errorf(KindConflict, "Conflict", "The federated identity credential '%s' already has issuer '%s' and subject '%s'.", str(d["name"]), issuer, subject)
+			return fault.Errorf(fault.Conflict, "Conflict", "The federated identity credential '%s' already has issuer '%s' and subject '%s'.", str(d["name"]), issuer, subject)
 		}
 	}
 	if count >= maxFederatedCredentials {
-		return errorf(KindInvalid, "BadRequest", "An identity can have at most %d federated identity credentials.", maxFederatedCredentials)
+		return fault.Errorf(fault.Invalid, "BadRequest", "An identity can have at most %d federated identity credentials.", maxFederatedCredentials)
 	}
 	c.doc["properties"] = map[string]any{"issuer": issuer, "subject": subject, "audiences": audiences}
 	return nil
@@ -129,7 +141,7 @@ func validIssuer(issuer string) error {
 		ok = u.Scheme == "http" && (strings.EqualFold(u.Hostname(), "localhost") || ip != nil && ip.IsLoopback())
 	}
 	if !ok {
-		return errorf(KindInvalid, "BadRequest", "The issuer '%s' of a federated identity credential must be an https URL without query or fragment.", issuer)
+		return fault.Errorf(fault.Invalid, "BadRequest", "The issuer '%s' of a federated identity credential must be an https URL without query or fragment.", issuer)
 	}
 	return nil
 }
@@ -147,7 +159,7 @@ func (c *completion) userAssignedIdentities(typ string, req, prevID map[string]a
 	case req != nil && req["userAssignedIdentities"] != nil:
 		m, ok := req["userAssignedIdentities"].(map[string]any)
 		if !ok {
-			return errorf(KindInvalid, "BadRequest", "identity.userAssignedIdentities must be an object keyed by identity resource id.")
+			return fault.Errorf(fault.Invalid, "BadRequest", "identity.userAssignedIdentities must be an object keyed by identity resource id.")
 		}
 		given = m
 	case req == nil && prevID != nil:
@@ -161,11 +173,11 @@ func (c *completion) userAssignedIdentities(typ string, req, prevID map[string]a
 		}
 		id, err := domain.ParseResourceID(rawID)
 		if err != nil || !strings.EqualFold(id.OperationType(), TypeUserAssignedIdentity) || len(id.Names) != 1 {
-			return errorf(KindInvalid, "BadRequest", "'%s' is not the resource id of a user-assigned identity.", rawID)
+			return fault.Errorf(fault.Invalid, "BadRequest", "'%s' is not the resource id of a user-assigned identity.", rawID)
 		}
 		r, err := c.tx.GetResource(c.ctx, rawID)
 		if errors.Is(err, store.ErrNotFound) || err == nil && r.TenantID != c.actor.TenantID {
-			return errorf(KindInvalid, "FailedIdentityOperation",
+			return fault.Errorf(fault.Invalid, "FailedIdentityOperation",
 				"Identity operation for resource '%s' failed: the user-assigned identity '%s' was not found.", c.fullID, rawID)
 		}
 		if err != nil {
@@ -184,9 +196,9 @@ func (c *completion) userAssignedIdentities(typ string, req, prevID map[string]a
 	}
 	switch {
 	case wants && len(out) == 0:
-		return errorf(KindInvalid, "BadRequest", "The identity type '%s' requires at least one entry in identity.userAssignedIdentities.", typ)
+		return fault.Errorf(fault.Invalid, "BadRequest", "The identity type '%s' requires at least one entry in identity.userAssignedIdentities.", typ)
 	case !wants && len(out) > 0:
-		return errorf(KindInvalid, "BadRequest", "identity.userAssignedIdentities is allowed only when the identity type includes 'UserAssigned' (it is '%s').", typ)
+		return fault.Errorf(fault.Invalid, "BadRequest", "identity.userAssignedIdentities is allowed only when the identity type includes 'UserAssigned' (it is '%s').", typ)
 	case len(out) > 0:
 		idn, _ := c.doc["identity"].(map[string]any)
 		if idn == nil {

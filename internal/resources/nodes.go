@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -55,7 +56,7 @@ type NodeRegistration struct {
 // compute loads the compute a node action addresses, as Get would.
 func (s *Service) compute(ctx context.Context, tenantID string, id domain.ResourceID, rawID string) (domain.Resource, error) {
 	if !strings.EqualFold(id.OperationType(), ProviderML+"/workspaces/computes") || len(id.Names) != len(id.Types) {
-		return domain.Resource{}, errorf(KindInvalid, "InvalidResourceType", "Nodes belong to computes: '%s' is not a compute.", rawID)
+		return domain.Resource{}, fault.Errorf(fault.Invalid, "InvalidResourceType", "Nodes belong to computes: '%s' is not a compute.", rawID)
 	}
 	_, r, err := s.Get(ctx, tenantID, id, rawID)
 	return r, err
@@ -69,14 +70,14 @@ func (s *Service) RegisterNode(ctx context.Context, a Actor, id domain.ResourceI
 		return NodeRegistration{}, err
 	}
 	if len(name) > maxNodeNameLength || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return NodeRegistration{}, errorf(KindInvalid, "BadRequest", "A node name is at most %d printable characters.", maxNodeNameLength)
+		return NodeRegistration{}, fault.Errorf(fault.Invalid, "BadRequest", "A node name is at most %d printable characters.", maxNodeNameLength)
 	}
 	existing, err := s.store.ListNodes(ctx, comp.ID)
 	if err != nil {
 		return NodeRegistration{}, fmt.Errorf("list nodes: %w", err)
 	}
 	if len(existing) >= maxNodesPerCompute {
-		return NodeRegistration{}, errorf(KindConflict, "QuotaExceeded", "The compute '%s' already has %d registered nodes; revoke some first.", comp.Name, len(existing))
+		return NodeRegistration{}, fault.Errorf(fault.Conflict, "QuotaExceeded", "The compute '%s' already has %d registered nodes; revoke some first.", comp.Name, len(existing))
 	}
 	now := s.now().UTC()
 	n := domain.ComputeNode{ID: uuid.NewString(), TenantID: a.TenantID, ComputeID: comp.ID, Name: name, CreatedBy: a.ObjectID, CreatedAt: now}
@@ -118,7 +119,7 @@ func (s *Service) node(ctx context.Context, tenantID string, id domain.ResourceI
 	}
 	n, err := s.store.GetNode(ctx, strings.ToLower(nodeID))
 	if errors.Is(err, store.ErrNotFound) || err == nil && !strings.EqualFold(n.ComputeID, comp.ID) {
-		return domain.ComputeNode{}, errorf(KindNotFound, "NodeNotFound", "The node '%s' is not registered on compute '%s'.", nodeID, comp.Name)
+		return domain.ComputeNode{}, fault.Errorf(fault.NotFound, "NodeNotFound", "The node '%s' is not registered on compute '%s'.", nodeID, comp.Name)
 	}
 	if err != nil {
 		return domain.ComputeNode{}, fmt.Errorf("load node %s: %w", nodeID, err)

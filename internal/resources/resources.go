@@ -2,7 +2,9 @@
 // resource groups, Machine Learning workspaces and their child resources as
 // stored documents with ARM ids, ETags and provisioningState, and the
 // cascades a delete implies (children, role assignments at the deleted
-// scopes, system-assigned identities). It never sees HTTP.
+// scopes, system-assigned identities). It never sees HTTP: it refuses with
+// *fault.Error whose Code is the ARM error code, and the ARM edge answers
+// by its kind.
 package resources
 
 import (
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -39,30 +42,6 @@ type Identities interface {
 	// DeleteServicePrincipalTx deletes an identity, failing with
 	// store.ErrNotFound before writing anything when it is already gone.
 	DeleteServicePrincipalTx(ctx context.Context, tx store.Tx, tenantID, id string) error
-}
-
-// Kind classifies a resource manager error.
-type Kind int
-
-// Error kinds.
-const (
-	KindInvalid Kind = iota + 1
-	KindNotFound
-	KindConflict
-	KindPrecondition
-)
-
-// Error is a refusal with ARM's error code and message.
-type Error struct {
-	Kind    Kind
-	Code    string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func errorf(kind Kind, code, format string, args ...any) *Error {
-	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // Actor is who performs a change (recorded in systemData).
@@ -94,7 +73,7 @@ func NewService(st Store, identities Identities, now func() time.Time) *Service 
 func (s *Service) Subscription(ctx context.Context, tenantID, id string) (domain.Subscription, error) {
 	sub, err := s.store.GetSubscription(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && sub.TenantID != tenantID) {
-		return domain.Subscription{}, errorf(KindNotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", id)
+		return domain.Subscription{}, fault.Errorf(fault.NotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", id)
 	}
 	if err != nil {
 		return domain.Subscription{}, fmt.Errorf("load subscription %s: %w", id, err)

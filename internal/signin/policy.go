@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -111,10 +112,14 @@ var knownControls = map[string]bool{controlBlock: true, controlMFA: true, "compl
 
 var knownAppTypes = map[string]bool{"all": true, ClientAppBrowser: true, ClientAppNative: true, "exchangeActiveSync": true, "other": true}
 
-// PolicyError is a policy or location the caller must fix (Graph 400).
+// PolicyError is a policy or location the caller must fix: an Invalid
+// refusal (Graph 400).
 type PolicyError struct{ Message string }
 
 func (e *PolicyError) Error() string { return e.Message }
+
+// Unwrap is the refusal.
+func (e *PolicyError) Unwrap() error { return fault.New(fault.Invalid, CodeInvalidPolicy, e.Message) }
 
 func policyErrorf(format string, args ...any) error {
 	return &PolicyError{Message: fmt.Sprintf(format, args...)}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -26,7 +27,7 @@ func HasMFA(amr []string) bool { return slices.Contains(amr, AMRMFA) }
 
 // ErrNoSession: the cookie names no live session, or the session no longer
 // holds (expired, user disabled or password reset since).
-var ErrNoSession = errors.New("no valid sign-in session")
+var ErrNoSession = fault.New(fault.Unauthenticated, CodeNoSession, "no valid sign-in session")
 
 // NewSession starts a browser session for a user who just authenticated
 // with amr, and returns the cookie value (only its hash is stored).

@@ -35,6 +35,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -131,25 +132,43 @@ func (s *Service) Directory() *directory.Service { return s.dir }
 // Now is the service clock.
 func (s *Service) Now() time.Time { return s.now() }
 
+// Reason codes of sign-in refusals (fault.Error's Code).
+const (
+	CodeInvalidCredentials = "InvalidCredentials"
+	CodeInvalidCode        = "InvalidCode"
+	CodeNoMFAMethod        = "NoMFAMethod"
+	CodeNoSession          = "NoSession"
+	CodeLocked             = "AccountLocked"
+	CodeThrottled          = "Throttled"
+	CodeBusy               = "Busy"
+	CodeInvalidPolicy      = "InvalidPolicy"
+)
+
 // Sign-in failures. Callers map them to AADSTS codes (token service) or to
 // page messages (login pages).
 var (
 	// ErrInvalidCredentials: unknown account name or wrong password (AADSTS50126).
-	ErrInvalidCredentials = errors.New("invalid username or password")
-	// ErrUserDisabled: the password was right but the account is disabled (AADSTS50057).
-	ErrUserDisabled = errors.New("the user account is disabled")
+	ErrInvalidCredentials = fault.New(fault.Unauthenticated, CodeInvalidCredentials, "invalid username or password")
+	// ErrUserDisabled: the password was right but the account is disabled
+	// (AADSTS50057). It has the directory's code, so that errors.Is matches
+	// either package's.
+	ErrUserDisabled = fault.New(fault.Forbidden, directory.CodeUserDisabled, "the user account is disabled")
 	// ErrInvalidCode: a wrong, expired or reused verification code.
-	ErrInvalidCode = errors.New("the verification code is not valid")
+	ErrInvalidCode = fault.New(fault.Unauthenticated, CodeInvalidCode, "the verification code is not valid")
 	// ErrNoMFAMethod: the user has no confirmed authenticator app.
-	ErrNoMFAMethod = errors.New("the user has no authenticator app registered")
+	ErrNoMFAMethod = fault.New(fault.Forbidden, CodeNoMFAMethod, "the user has no authenticator app registered")
 )
 
-// LockedError: the account name is locked after repeated failures (AADSTS50053).
+// LockedError: the account name is locked after repeated failures
+// (AADSTS50053). It is a Throttled refusal.
 type LockedError struct{ Until time.Time }
 
 func (e *LockedError) Error() string {
 	return "the account is locked after repeated sign-in failures until " + e.Until.UTC().Format(time.RFC3339)
 }
+
+// Unwrap is the refusal.
+func (e *LockedError) Unwrap() error { return fault.New(fault.Throttled, CodeLocked, e.Error()) }
 
 // IsLocked reports whether err is a *LockedError.
 func IsLocked(err error) (*LockedError, bool) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tessera-id/tessera/internal/fault"
 )
 
 // ThrottledError: the attempt was refused before any credential was checked,
@@ -23,6 +25,15 @@ func (e *ThrottledError) Error() string {
 		return fmt.Sprintf("too many sign-ins at once; retry after %s", e.RetryAfter)
 	}
 	return fmt.Sprintf("too many failed sign-ins from this address; retry after %s", e.RetryAfter)
+}
+
+// Unwrap is the refusal: Throttled, with RetryAfter.
+func (e *ThrottledError) Unwrap() error {
+	code := CodeThrottled
+	if e.Busy {
+		code = CodeBusy
+	}
+	return &fault.Error{Kind: fault.Throttled, Code: code, Message: e.Error(), RetryAfter: e.RetryAfter}
 }
 
 // IsThrottled reports whether err is a *ThrottledError.

@@ -42,7 +42,7 @@ func (in *Interactive) authorize(version int) http.HandlerFunc {
 		tenant, err := in.h.tenants.Resolve(ctx, r.PathValue("tenant"))
 		if err != nil {
 			te, ok := token.AsError(err)
-			if !ok {
+			if !ok || te.Number == 0 {
 				in.internalError(pc, err)
 				return
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/token"
@@ -319,11 +320,11 @@ func (in *Interactive) changePassword(pc *pageCtx, sess domain.BrowserSession, u
 		return sess, user, false
 	}
 	u, err := in.signins.Directory().ChangeExpiredPassword(ctx, pc.tenant.ID, user.ID, pw)
-	var inv *directory.InvalidError
 	switch {
-	case errors.As(err, &inv):
-		in.recordPasswordChange(pc, user, inv.Message)
-		in.renderChangePassword(pc, user, inv.Message, http.StatusOK)
+	case fault.KindOf(err) == fault.Invalid:
+		fe, _ := fault.As(err)
+		in.recordPasswordChange(pc, user, fe.Message)
+		in.renderChangePassword(pc, user, fe.Message, http.StatusOK)
 		return sess, user, false
 	case errors.Is(err, directory.ErrUserDisabled):
 		in.render(pc, http.StatusOK, web.PageLogin, web.Page{Title: "Sign in", Username: user.UserPrincipalName,
@@ -429,7 +430,7 @@ func (in *Interactive) internalError(pc *pageCtx, err error) {
 	in.h.log.ErrorContext(pc.r.Context(), "sign-in page", "err", err, "request_id", httpx.RequestID(pc.r.Context()))
 	// 503 as the token endpoint answers a storage failure: retryable.
 	in.errorPage(pc, http.StatusServiceUnavailable, "Something went wrong",
-		token.TransientMessage, "AADSTS90033")
+		fault.TransientMessage, "AADSTS90033")
 }
 
 // record writes an interactive sign-in to the sign-in log.

@@ -40,6 +40,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/resources"
 	"github.com/tessera-id/tessera/internal/token"
@@ -312,7 +313,7 @@ func (h *ManagedIdentityHandler) authenticate(w http.ResponseWriter, r *http.Req
 // unavailable answers a storage failure as retryable, never with its detail.
 func (h *ManagedIdentityHandler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.ErrorContext(r.Context(), "managed identity request failed", "err", err, "request_id", httpx.RequestID(r.Context()))
-	writeMSIError(w, http.StatusServiceUnavailable, token.ErrTemporarilyUnavailable, token.TransientMessage)
+	writeMSIError(w, http.StatusServiceUnavailable, token.ErrTemporarilyUnavailable, fault.TransientMessage)
 }
 
 func (h *ManagedIdentityHandler) token(w http.ResponseWriter, r *http.Request) {
@@ -361,10 +362,7 @@ func (h *ManagedIdentityHandler) token(w http.ResponseWriter, r *http.Request) {
 // tokenError writes a token service refusal (an unknown resource, ...) in
 // Entra's error shape, which IMDS relays as it is.
 func (h *ManagedIdentityHandler) tokenError(w http.ResponseWriter, r *http.Request, err error) {
-	te, ok := token.AsError(err)
-	if !ok {
-		te = token.Transient(err)
-	}
+	te := oauthRefusal(err)
 	switch {
 	case te.Code == token.ErrServerError || te.Code == token.ErrTemporarilyUnavailable:
 		h.log.ErrorContext(r.Context(), "managed identity token error", "aadsts", te.Number, "err", te.Err, "request_id", httpx.RequestID(r.Context()))
@@ -425,7 +423,7 @@ func (h *ManagedIdentityHandler) workloadTenant(w http.ResponseWriter, r *http.R
 	}
 	t, err := h.tenants.Resolve(r.Context(), strings.ToLower(seg))
 	if err != nil {
-		if _, ok := token.AsError(err); ok {
+		if te, ok := token.AsError(err); ok && te.Number != 0 {
 			writeMSIError(w, http.StatusNotFound, "invalid_request", "No workload issuer at this path.")
 		} else {
 			h.unavailable(w, r, err)

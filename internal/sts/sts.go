@@ -12,7 +12,6 @@ package sts
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/token"
@@ -37,8 +37,7 @@ func NewTenants(dir *directory.Tenants) Tenants { return Tenants{dir: dir} }
 // Resolve implements TenantResolver.
 func (t Tenants) Resolve(ctx context.Context, segment string) (domain.Tenant, error) {
 	tenant, err := t.dir.Resolve(ctx, segment)
-	var unknown *directory.TenantNotFoundError
-	if errors.As(err, &unknown) {
+	if fault.KindOf(err) == fault.NotFound {
 		return domain.Tenant{}, token.Errorf(token.ErrInvalidRequest, 90002,
 			"Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.",
 			printable(segment))
@@ -125,10 +124,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 // writeError writes err as Entra's error body.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	te, ok := token.AsError(err)
-	if !ok {
-		te = token.Transient(err)
-	}
+	te := oauthRefusal(err)
 	switch {
 	case te.RetryAfter > 0:
 		// Throttling is the server working as meant, and the caller was told.
@@ -146,16 +142,22 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	wire.WriteOAuthError(w, wire.OAuthStatus(te), body)
 }
 
+// oauthRefusal is err in the token service's words: its numbered refusal,
+// or, for anything else (a rule package's refusal the token service left
+// unworded is a fault of Tessera's too), the transient server_error.
+func oauthRefusal(err error) *token.Error {
+	if te, ok := token.AsError(err); ok && te.Number != 0 {
+		return te
+	}
+	return token.Transient(err)
+}
+
 // tenant resolves the {tenant} segment or writes AADSTS90002.
 func (h *Handler) tenant(w http.ResponseWriter, r *http.Request) (domain.Tenant, string, bool) {
 	seg := r.PathValue("tenant")
 	t, err := h.tenants.Resolve(r.Context(), seg)
 	if err != nil {
-		te, ok := token.AsError(err)
-		if !ok {
-			te = token.Transient(err)
-		}
-		h.writeError(w, r, te)
+		h.writeError(w, r, err)
 		return domain.Tenant{}, "", false
 	}
 	return t, strings.ToLower(seg), true

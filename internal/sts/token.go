@@ -39,7 +39,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, version int) {
 	issued, err := h.tokens.Exchange(r.Context(), req)
 	if err != nil {
 		result := "error"
-		if te, ok := token.AsError(err); ok {
+		if te, ok := token.AsError(err); ok && te.Number != 0 {
 			result = te.Code
 		}
 		h.observeToken(req.GrantType, result)
