@@ -33,6 +33,7 @@ type AccessClaims struct {
 	Ver               string   `json:"ver"`
 	XmsMirid          string   `json:"xms_mirid,omitempty"`
 	XmsTcdt           int64    `json:"xms_tcdt,omitempty"`
+	Acct              *int     `json:"acct,omitempty"`
 	Groups            []string `json:"groups,omitempty"`
 	Wids              []string `json:"wids,omitempty"`
 	// ClaimNames and ClaimSources are the groups overage: the groups did not

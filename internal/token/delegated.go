@@ -240,3 +240,25 @@ func (s *Service) resourceApplication(ctx context.Context, tenantID string, res 
 	}
 	return c.Application, nil
 }
+
+// optionalClaims are the names of the optional claims an application asks
+// for in one token type (optionalClaims.accessToken or .idToken). Tessera
+// emits those it has data for: upn, acct (0: the user is the tenant's own)
+// and ipaddr; groups follows groupMembershipClaims.
+func optionalClaims(app *domain.Application, idToken bool) map[string]bool {
+	if app == nil || app.OptionalClaims == nil {
+		return nil
+	}
+	list := app.OptionalClaims.AccessToken
+	if idToken {
+		list = app.OptionalClaims.IDToken
+	}
+	out := map[string]bool{}
+	for _, c := range list {
+		out[strings.ToLower(c.Name)] = true
+	}
+	return out
+}
+
+// tenantMember is acct's value for a user of the tenant itself (0).
+func tenantMember() *int { return new(int) }

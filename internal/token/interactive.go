@@ -119,6 +119,8 @@ type IDClaims struct {
 	Upn               string   `json:"upn,omitempty"`
 	Uti               string   `json:"uti"`
 	Ver               string   `json:"ver"`
+	Acct              *int     `json:"acct,omitempty"`
+	IPAddr            string   `json:"ipaddr,omitempty"`
 	Groups            []string `json:"groups,omitempty"`
 	Wids              []string `json:"wids,omitempty"`
 	// ClaimNames and ClaimSources: the groups overage (see AccessClaims).
@@ -182,10 +184,20 @@ func (s *Service) idToken(ctx context.Context, req *Request, client *Client, d *
 		return "", err
 	}
 	m.apply(req.BaseURL, u.ID, &c.Groups, &c.Wids, &c.ClaimNames, &c.ClaimSources)
+	optional := optionalClaims(client.Application, true)
 	if req.Version == 1 {
 		c.Iss, c.Ver, c.Upn, c.UniqueName = issuer.V1(req.Tenant.ID), "1.0", u.UserPrincipalName, u.UserPrincipalName
 	} else {
 		c.Iss, c.Ver = issuer.V2(req.BaseURL, req.Tenant.ID), "2.0"
+		if optional["upn"] {
+			c.Upn = u.UserPrincipalName
+		}
+	}
+	if optional["acct"] {
+		c.Acct = tenantMember()
+	}
+	if optional["ipaddr"] {
+		c.IPAddr = req.ClientIP
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {

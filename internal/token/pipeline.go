@@ -10,9 +10,13 @@ package token
 //	  4. Redemption.Subject       the principal's own checks; the resource asked for
 //	  5. ResolveResource          the resource's service principal (AADSTS500011)
 //	  6. Redemption.Authorize     the grant's decision for that resource
-//	  7. accessClaims             the claims: audience shape, subject, roles, client
+//	  7. accessClaims             the claims: audience shape, subject, client, roles;
+//	                              for a user, the consented delegated permissions
+//	                              (delegated.go, AADSTS65001) and memberships
 //	  8. Auditor.Submit           the sign-in record, queued
-//	  9. Mint                     the access token (and a user flow's id_token)
+//	  9. mintResponse             the access token, living as the resource's token
+//	                              lifetime policy says (lifetime.go), and a user
+//	                              flow's id_token
 //	 10. wait                     for the sign-in record's commit; no token leaves before it
 //
 // A grant fills steps 2, 4 and 6 and holds only its own dependencies; it never
@@ -252,6 +256,9 @@ func (s *Service) accessClaims(ctx context.Context, req *Request, client *Client
 			return nil, err
 		}
 		m.apply(req.BaseURL, user.ID, &c.Groups, &c.Wids, &c.ClaimNames, &c.ClaimSources)
+		if optionalClaims(app, false)["acct"] {
+			c.Acct = tenantMember()
+		}
 		c.Idtyp = IdentityTypeUser
 		c.Upn, c.UniqueName, c.Name = user.UserPrincipalName, user.UserPrincipalName, user.DisplayName
 		c.Scp, c.Amr, c.Acr, c.IPAddr = scp, u.Auth.AMR, "1", req.ClientIP

@@ -122,8 +122,10 @@ func TestTokenClaimsFollowTheApplication(t *testing.T) {
 	if err := s.App.SetAllowROPC(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	api := registerProtectedAPI(t, s, "features", 1, map[string]any{"groupMembershipClaims": "All"})
-	client := s.CreateApp(t, "features-cli", map[string]any{"isFallbackPublicClient": true})
+	api := registerProtectedAPI(t, s, "features", 1, map[string]any{"groupMembershipClaims": "All",
+		"optionalClaims": map[string]any{"accessToken": []any{map[string]any{"name": "acct"}}}})
+	client := s.CreateApp(t, "features-cli", map[string]any{"isFallbackPublicClient": true, "groupMembershipClaims": "SecurityGroup",
+		"optionalClaims": map[string]any{"idToken": []any{map[string]any{"name": "upn"}}}})
 	grantConsent(t, s, client.SPID, api.SPID, "", "Scores.Read")
 	u := s.CreateUser(t, "featureuser", userPassword)
 	gt := s.GraphToken(t)
@@ -139,8 +141,16 @@ func TestTokenClaimsFollowTheApplication(t *testing.T) {
 		t.Fatalf("assign directory role: %d %s", r.Status, r.Raw)
 	}
 
-	r := ropc(t, s, client.AppID, u, "api://features/Scores.Read")
+	r := ropc(t, s, client.AppID, u, "api://features/Scores.Read openid")
 	c := verifyWithJWKS(t, s, str(r, "access_token"))
+	if c["acct"] != float64(0) {
+		t.Errorf("acct %v (optional claim of the API)", c["acct"])
+	}
+	// The id_token follows the client's registration.
+	id := claimsOf(t, str(r, "id_token"))
+	if id["upn"] != u.UPN || len(stringsOf(id["groups"])) != 2 || id["wids"] != nil {
+		t.Errorf("id_token upn %v groups %v wids %v", id["upn"], id["groups"], id["wids"])
+	}
 	groups := stringsOf(c["groups"])
 	if !slices.Contains(groups, outer) || !slices.Contains(groups, inner) || len(groups) != 2 {
 		t.Errorf("groups %v, want %s and %s", c["groups"], outer, inner)
