@@ -46,6 +46,12 @@ func applyAPIPatch(app *domain.Application, p APIPatch) error {
 		GroupMembershipClaims: &app.GroupMembershipClaims, OptionalClaims: app.OptionalClaims, LogoutURL: &app.LogoutURL,
 	}
 	if p.OAuth2PermissionScopes != nil {
+		if err := validatePermissionScopes(*p.OAuth2PermissionScopes); err != nil {
+			return err
+		}
+		if err := checkScopesRemovable(app.OAuth2PermissionScopes, *p.OAuth2PermissionScopes); err != nil {
+			return err
+		}
 		in.OAuth2PermissionScopes = *p.OAuth2PermissionScopes
 	}
 	if p.RequiredResourceAccess != nil {
@@ -151,6 +157,27 @@ func validateRequiredResourceAccess(rras []domain.RequiredResourceAccess) error 
 			if a.Type != "Scope" && a.Type != "Role" {
 				return badRequestf("requiredResourceAccess[%d].resourceAccess[%d].type must be 'Scope' or 'Role'.", i, j)
 			}
+		}
+	}
+	return nil
+}
+
+// checkScopesRemovable is Entra's rule that a scope is disabled
+// (isEnabled false) in one update before a later one removes it or changes
+// its value: tokens and grants may name it until then.
+func checkScopesRemovable(old, updated []domain.PermissionScope) error {
+	next := map[string]domain.PermissionScope{}
+	for _, sc := range updated {
+		next[normID(sc.ID)] = sc
+	}
+	for _, sc := range old {
+		if !sc.IsEnabled {
+			continue
+		}
+		n, kept := next[normID(sc.ID)]
+		if !kept || n.Value != sc.Value {
+			return fault.Errorf(fault.Invalid, "CannotDeleteOrUpdateEnabledEntitlement",
+				"Permission (scope or role) cannot be deleted or updated unless disabled first: '%s'.", sc.Value)
 		}
 	}
 	return nil

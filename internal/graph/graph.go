@@ -408,7 +408,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, inv.Message)
 	case fault.KindOf(err) == fault.Invalid:
 		fe, _ := fault.As(err)
-		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, fe.Message)
+		code := fe.Code
+		if code == "" {
+			code = wire.GraphBadRequest
+		}
+		h.writeError(w, r, http.StatusBadRequest, code, fe.Message)
 	case errors.Is(err, directory.ErrForbidden):
 		h.writeError(w, r, http.StatusForbidden, wire.GraphAuthorizationDenied, msgForbidden)
 	case errors.As(err, &nf):
