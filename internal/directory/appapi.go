@@ -12,6 +12,10 @@ import (
 // Request_BadRequest), for the fault errors of this package's newer rules.
 const CodeBadRequest = "Request_BadRequest"
 
+// CodeEnabledEntitlementChange: an enabled scope or app role was removed
+// or renamed; it must be disabled first.
+const CodeEnabledEntitlementChange = "EnabledEntitlementChange"
+
 func badRequestf(format string, args ...any) error {
 	return fault.Errorf(fault.Invalid, CodeBadRequest, format, args...)
 }
@@ -46,6 +50,12 @@ func applyAPIPatch(app *domain.Application, p APIPatch) error {
 		GroupMembershipClaims: &app.GroupMembershipClaims, OptionalClaims: app.OptionalClaims, LogoutURL: &app.LogoutURL,
 	}
 	if p.OAuth2PermissionScopes != nil {
+		if err := validatePermissionScopes(*p.OAuth2PermissionScopes); err != nil {
+			return err
+		}
+		if err := checkScopesRemovable(app.OAuth2PermissionScopes, *p.OAuth2PermissionScopes); err != nil {
+			return err
+		}
 		in.OAuth2PermissionScopes = *p.OAuth2PermissionScopes
 	}
 	if p.RequiredResourceAccess != nil {
@@ -151,6 +161,27 @@ func validateRequiredResourceAccess(rras []domain.RequiredResourceAccess) error 
 			if a.Type != "Scope" && a.Type != "Role" {
 				return badRequestf("requiredResourceAccess[%d].resourceAccess[%d].type must be 'Scope' or 'Role'.", i, j)
 			}
+		}
+	}
+	return nil
+}
+
+// checkScopesRemovable is Entra's rule that a scope is disabled
+// (isEnabled false) in one update before a later one removes it or changes
+// its value: tokens and grants may name it until then.
+func checkScopesRemovable(old, updated []domain.PermissionScope) error {
+	next := map[string]domain.PermissionScope{}
+	for _, sc := range updated {
+		next[normID(sc.ID)] = sc
+	}
+	for _, sc := range old {
+		if !sc.IsEnabled {
+			continue
+		}
+		n, kept := next[normID(sc.ID)]
+		if !kept || n.Value != sc.Value {
+			return fault.Errorf(fault.Invalid, CodeEnabledEntitlementChange,
+				"Permission (scope or role) cannot be deleted or updated unless disabled first: '%s'.", sc.Value)
 		}
 	}
 	return nil

@@ -57,3 +57,35 @@ func TestPermissionScopesCopiedToServicePrincipal(t *testing.T) {
 		t.Fatalf("service principal scopes = %v", got.OAuth2PermissionScopes)
 	}
 }
+
+func TestEnabledScopeMustBeDisabledBeforeRemoval(t *testing.T) {
+	e := newEnv(t)
+	sc := scope("Files.Read")
+	app, err := e.dir.CreateApplication(e.ctx, e.tenant.ID, directory.ApplicationInput{DisplayName: "api", API: directory.APIInput{OAuth2PermissionScopes: []domain.PermissionScope{sc}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := func(scopes ...domain.PermissionScope) error {
+		if scopes == nil {
+			scopes = []domain.PermissionScope{}
+		}
+		_, err := e.dir.UpdateApplication(e.ctx, e.tenant.ID, app.ID, directory.ApplicationPatch{API: directory.APIPatch{OAuth2PermissionScopes: &scopes}})
+		return err
+	}
+	if err := patch(); fault.KindOf(err) != fault.Invalid {
+		t.Fatalf("removing an enabled scope: %v", err)
+	}
+	renamed := sc
+	renamed.Value = "Files.ReadAll"
+	if err := patch(renamed); fault.KindOf(err) != fault.Invalid {
+		t.Fatalf("renaming an enabled scope: %v", err)
+	}
+	disabled := sc
+	disabled.IsEnabled = false
+	if err := patch(disabled); err != nil {
+		t.Fatal(err)
+	}
+	if err := patch(); err != nil {
+		t.Fatalf("removing a disabled scope: %v", err)
+	}
+}

@@ -253,3 +253,31 @@ func TestMemberGroupIDsAndRoleTemplateIDs(t *testing.T) {
 		t.Fatalf("wids %v", wids)
 	}
 }
+
+func TestConcurrentConsentMergesIntoOneGrant(t *testing.T) {
+	e := newEnv(t)
+	_, client := e.app(t, "client")
+	_, resource := e.app(t, "api")
+	alice := e.user(t, "alice")
+	scopes := []string{"A", "B", "C", "D", "E", "F"}
+	errs := make(chan error, len(scopes))
+	for _, sc := range scopes {
+		go func() {
+			_, err := e.dir.Consent(e.ctx, e.tenant.ID, client.ID, resource.ID, alice.ID, []string{sc})
+			errs <- err
+		}()
+	}
+	for range scopes {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	grants, err := e.dir.ListPermissionGrants(e.ctx, e.tenant.ID, store.GrantFilter{ClientID: client.ID})
+	if err != nil || len(grants) != 1 {
+		t.Fatalf("grants %+v %v", grants, err)
+	}
+	got, _ := e.dir.GrantedScopes(e.ctx, e.tenant.ID, client.ID, resource.ID, alice.ID)
+	if len(got) != len(scopes) {
+		t.Fatalf("granted %v", got)
+	}
+}

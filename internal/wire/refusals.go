@@ -66,6 +66,12 @@ func GraphNotFoundMessage(id string) string {
 	return "Resource '" + id + "' does not exist or one of its queried reference-property objects are not present."
 }
 
+// graphInvalidCodes are the refusals Graph answers with a code of their own
+// rather than Request_BadRequest, by the rule's reason code.
+var graphInvalidCodes = map[string]string{
+	"EnabledEntitlementChange": "CannotDeleteOrUpdateEnabledEntitlement",
+}
+
 // GraphRefusal is Graph's answer to a refusal. A not-found refusal with a
 // reason code names its object in its own message; one without (the
 // store's) is about ref, the object the request addressed. ok is false for
@@ -77,6 +83,9 @@ func GraphRefusal(e *fault.Error, ref string) (status int, code, message string,
 	}
 	switch e.Kind {
 	case fault.Invalid:
+		if code, ok := graphInvalidCodes[e.Code]; ok {
+			return http.StatusBadRequest, code, e.Message, true
+		}
 		return http.StatusBadRequest, GraphBadRequest, e.Message, true
 	case fault.Forbidden:
 		return http.StatusForbidden, GraphAuthorizationDenied, GraphForbiddenMessage, true

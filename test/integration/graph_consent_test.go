@@ -86,6 +86,10 @@ func TestGraphProtectedAPIs(t *testing.T) {
 	} {
 		expect("PATCH "+name, graphCall(t, s, gt, "PATCH", "/applications/"+apiID, body), 400)
 	}
+	if r := graphCall(t, s, gt, "PATCH", "/applications/"+apiID, map[string]any{"api": map[string]any{"oauth2PermissionScopes": []any{}}}); r.Status != 400 ||
+		r.errorField("code") != "CannotDeleteOrUpdateEnabledEntitlement" {
+		t.Errorf("removing an enabled scope: %d %s", r.Status, r.Raw)
+	}
 	expect("clear groupMembershipClaims", graphCall(t, s, gt, "PATCH", "/applications/"+apiID, map[string]any{"groupMembershipClaims": nil}), 204)
 	if got := expect("get api", graphCall(t, s, gt, "GET", "/applications/"+apiID, nil), 200); got.Body["groupMembershipClaims"] != nil ||
 		got.Body["web"].(map[string]any)["logoutUrl"] != "https://files.example.com/logout" {
