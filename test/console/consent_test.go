@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/tessera-id/tessera/test/browser"
 )
 
@@ -102,6 +104,8 @@ func TestConsoleConsent(t *testing.T) {
 	if scope.Value != "Files.Read" || scope.Type != "User" || !scope.IsEnabled || a.API.RequestedAccessTokenVersion == nil || *a.API.RequestedAccessTokenVersion != 2 {
 		t.Fatalf("scope %+v, token version %v", scope, a.API.RequestedAccessTokenVersion)
 	}
+	browser.Run(t, c.ctx, scrollTo("#app-scopes"))
+	checkLabels(t, c, "app-expose-api")
 	c.screenshot(t, "app-expose-api")
 
 	// API permissions: the client asks for Files.Read, then the tenant consents.
@@ -125,6 +129,8 @@ func TestConsoleConsent(t *testing.T) {
 		t.Fatalf("grants after admin consent: %+v", g.Value)
 	}
 	adminGrant := g.Value[0].ID
+	browser.Run(t, c.ctx, scrollTo("h1"))
+	checkLabels(t, c, "app-api-permissions")
 	c.screenshot(t, "app-api-permissions")
 
 	// Token configuration: security groups, and the groups claim in access tokens.
@@ -142,6 +148,8 @@ func TestConsoleConsent(t *testing.T) {
 		len(a.OptionalClaims.IDToken) != 1 || a.OptionalClaims.IDToken[0].Name != "upn" {
 		t.Fatalf("groupMembershipClaims %v, optionalClaims %+v", a.GroupMembershipClaims, a.OptionalClaims)
 	}
+	browser.Run(t, c.ctx, scrollTo("h1"))
+	checkLabels(t, c, "app-token")
 	c.screenshot(t, "app-token")
 	browser.Run(t, c.ctx, browser.Click(`#optional-claims button[data-remove-claim="idToken:upn"]`),
 		browser.WaitFor(`!document.querySelector('#optional-claims button[data-remove-claim="idToken:upn"]')`))
@@ -161,6 +169,7 @@ func TestConsoleConsent(t *testing.T) {
 	if !containsAll(rows, "Files API", "Admin consent", "All users", "User consent", "ada") {
 		t.Errorf("the grants: %q", rows)
 	}
+	checkLabels(t, c, "enterprise-permissions")
 	c.screenshot(t, "enterprise-permissions")
 	browser.Run(t, c.ctx, browser.Click(fmt.Sprintf(`#sp-grants button[data-revoke-grant=%q]`, adminGrant)),
 		browser.WaitFor(fmt.Sprintf(`!document.querySelector('#sp-grants button[data-revoke-grant=%q]')`, adminGrant)))
@@ -192,6 +201,7 @@ func TestConsoleConsent(t *testing.T) {
 	if p := policy(); len(p) != 0 {
 		t.Fatalf("permissionGrantPoliciesAssigned after turning user consent off: %v", p)
 	}
+	checkLabels(t, c, "enterprise-consent")
 	c.screenshot(t, "enterprise-consent")
 	browser.Run(t, c.ctx, browser.Click("#user-consent"), browser.WaitText("#notice", "Users can consent to apps."))
 	if p := policy(); !slices.Equal(p, []string{"ManagePermissionGrantsForSelf.microsoft-user-default-legacy"}) {
@@ -237,6 +247,11 @@ func TestConsoleConsentDenied(t *testing.T) {
 	if !browser.Eval[bool](t, c.ctx, `document.getElementById("user-consent").disabled`) {
 		t.Fatal("the consent setting is enabled for a user who is not a Global Administrator")
 	}
+}
+
+// scrollTo brings an element's section into view, for a screenshot.
+func scrollTo(sel string) browser.Step {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const e = document.querySelector(%q); (e.closest("section") || e).scrollIntoView(); })()`, sel))
 }
 
 func containsAll(s string, parts ...string) bool {

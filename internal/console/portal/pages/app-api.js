@@ -230,7 +230,7 @@ export async function tabPermissions(el, app, reason, reload, ctx) {
         { label: 'Admin consent required', render: (r) => (r.admin ? 'Yes' : 'No') },
         { label: 'Status', render: (r) => h('span', { class: r.ok ? 'ok' : 'muted', dataset: { permissionStatus: r.value } }, r.ok ? `Granted for ${tenant}` : 'Not granted') },
         { label: '', render: (r) => deny(button('Remove', () => removePermission(r), { class: 'secondary', dataset: { removePermission: r.value }, 'aria-label': `Remove permission ${r.value}` }), reason) },
-      ], rs, { caption: 'Configured permissions', empty: 'No permissions configured.' }));
+      ], rs, { empty: 'No permissions configured.' }));
       const why = grantReason || (clientSP ? null : 'Granting consent needs the application\'s enterprise application: create it on the Overview tab.');
       replace(consentEl, deny(button(`Grant admin consent for ${tenant}`, grantConsent, { id: 'grant-consent', disabled: rs.length ? undefined : true }), why));
     } catch (err) {
