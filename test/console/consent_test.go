@@ -247,6 +247,9 @@ func TestConsoleConsentDenied(t *testing.T) {
 	if !browser.Eval[bool](t, c.ctx, `document.getElementById("user-consent").disabled`) {
 		t.Fatal("the consent setting is enabled for a user who is not a Global Administrator")
 	}
+	if got := browser.Text(t, c.ctx, "#user-consent-reason"); got != "Changing the consent settings needs one of these directory roles: Global Administrator." {
+		t.Errorf("reason shown: %q", got)
+	}
 }
 
 // scrollTo brings an element's section into view, for a screenshot.

@@ -33,7 +33,14 @@ async function consentSettings(ctx) {
     if (!ok) box.checked = !box.checked;
   };
   box.addEventListener('change', save);
-  replace(el, h('div', { class: 'field inline' }, deny(box, reason), h('label', { for: 'user-consent' }, 'Users can consent to apps')),
+  // The reason goes below the setting rather than between the checkbox and its label.
+  const why = reason ? h('p', { class: 'reason', id: 'user-consent-reason' }, reason) : null;
+  if (why) {
+    box.disabled = true;
+    box.title = reason;
+    box.setAttribute('aria-describedby', why.id);
+  }
+  replace(el, h('div', { class: 'field inline' }, box, h('label', { for: 'user-consent' }, 'Users can consent to apps')), why,
     h('p', { class: 'hint' }, 'When on, users consent to the delegated permissions an application asks for that need no administrator; when off, an administrator grants consent for everyone.'),
     status);
   return section('Consent and permissions', el);
