@@ -132,6 +132,15 @@ func TestConsoleConsent(t *testing.T) {
 	browser.Run(t, c.ctx, scrollTo("h1"))
 	checkLabels(t, c, "app-api-permissions")
 	c.screenshot(t, "app-api-permissions")
+	// Removing the permission leaves its consent, listed apart.
+	browser.Run(t, c.ctx, browser.Click(`#api-permissions button[data-remove-permission="Files.Read"]`),
+		browser.WaitText("#api-permissions", "No permissions configured."), browser.WaitText("#other-permissions", "Files.Read"))
+	if a = getApp(client.ObjectID); len(a.RequiredResourceAccess) != 0 {
+		t.Fatalf("requiredResourceAccess after removing the permission: %+v", a.RequiredResourceAccess)
+	}
+	if g = grantsOf(client.SPID); len(g.Value) != 1 || g.Value[0].Scope != "Files.Read" {
+		t.Fatalf("grants after removing the permission: %+v", g.Value)
+	}
 
 	// Token configuration: security groups, and the groups claim in access tokens.
 	c.goTo(t, "#/apps/"+client.ObjectID+"?tab=token", "/apps/:id")

@@ -145,6 +145,7 @@ export async function tabPermissions(el, app, reason, reload, ctx) {
   const status = h('div', { 'aria-live': 'polite' });
   const consentEl = h('div', { class: 'actions' });
   const addEl = h('div', { id: 'add-permission' });
+  const otherEl = h('div', { id: 'other-permissions' });
   const resources = new Map();
   const resourceOf = async (appId) => {
     if (!resources.has(appId)) resources.set(appId, servicePrincipalOf(appId).catch(() => null));
@@ -172,7 +173,15 @@ export async function tabPermissions(el, app, reason, reload, ctx) {
           admin: ra.type === 'Role' || (def && def.type === 'Admin') });
       }
     }
-    return out;
+    // Granted scopes the registration no longer asks for, as Entra's
+    // "Other permissions granted": they stay until revoked.
+    const others = [];
+    for (const g of grants.filter((x) => x.consentType === 'AllPrincipals')) {
+      const asked = out.filter((r) => r.sp && r.sp.id === g.resourceId && r.ra.type === 'Scope').map((r) => r.value);
+      const extra = scopeList(g.scope).filter((v) => !hasScope(asked, v));
+      if (extra.length) others.push({ grant: g, scopes: extra });
+    }
+    return { out, others };
   };
 
   const removePermission = (r) => attempt(status, async () => {
@@ -221,7 +230,16 @@ export async function tabPermissions(el, app, reason, reload, ctx) {
   const draw = async () => {
     try {
       const a = await reload();
-      const rs = await rows(a);
+      const { out: rs, others } = await rows(a);
+      const otherRows = await Promise.all(others.map(async (o) => ({ ...o,
+        name: await graph(`/servicePrincipals/${o.grant.resourceId}`).then((sp) => sp.displayName).catch(() => o.grant.resourceId) })));
+      replace(otherEl, otherRows.length ? [h('h3', {}, `Other permissions granted for ${tenant}`),
+        h('p', { class: 'hint' }, 'Consented to but not configured on this registration: revoke them on the enterprise application\'s Permissions tab.'),
+        table([
+          { label: 'API', render: (o) => link(`#/enterprise/${o.grant.resourceId}`, o.name) },
+          { label: 'Permissions', render: (o) => h('code', {}, o.scopes.join(' ')) },
+          { label: 'Status', render: () => `Granted for ${tenant}` },
+        ], otherRows)] : []);
       replace(listEl, table([
         { label: 'API', render: (r) => (r.sp ? link(`#/enterprise/${r.sp.id}`, r.sp.displayName) : r.rra.resourceAppId) },
         { label: 'Permission', render: (r) => h('code', {}, r.value) },
@@ -280,7 +298,7 @@ export async function tabPermissions(el, app, reason, reload, ctx) {
   replace(el,
     section('Configured permissions',
       h('p', { class: 'hint' }, `Applications are authorized to call APIs when they are granted permissions by users or administrators. "Grant admin consent" consents for everyone in ${tenant}.`),
-      status, consentEl, listEl),
+      status, consentEl, listEl, otherEl),
     section('Add a permission', addEl));
   await draw();
   try {
