@@ -259,6 +259,17 @@ func TestConsoleConsentDenied(t *testing.T) {
 	if got := browser.Text(t, c.ctx, "#user-consent-reason"); got != "Changing the consent settings needs one of these directory roles: Global Administrator." {
 		t.Errorf("reason shown: %q", got)
 	}
+	// Forced, Graph refuses and the checkbox goes back.
+	browser.Run(t, c.ctx, force("#user-consent"), browser.WaitText("#consent-settings", insufficient),
+		browser.WaitFor(`document.getElementById("user-consent").checked`))
+	var p struct {
+		DefaultUserRolePermissions struct {
+			PermissionGrantPoliciesAssigned []string `json:"permissionGrantPoliciesAssigned"`
+		} `json:"defaultUserRolePermissions"`
+	}
+	if c.s.Graph(t, bearer, http.MethodGet, "/policies/authorizationPolicy", nil, &p); len(p.DefaultUserRolePermissions.PermissionGrantPoliciesAssigned) != 1 {
+		t.Fatalf("the forced change went through: %v", p.DefaultUserRolePermissions.PermissionGrantPoliciesAssigned)
+	}
 }
 
 // scrollTo brings an element's section into view, for a screenshot.

@@ -14,7 +14,7 @@ import { APP_ADMINS, APP_ROLE_GRANTERS, nameFilter, quote, manageReason, princip
 const USER_CONSENT = 'ManagePermissionGrantsForSelf.microsoft-user-default-legacy';
 
 // consentSettings shows and changes the authorization policy's user
-// consent; only Global Administrators change it, as in Entra.
+// consent; Graph lets only Global Administrators change it.
 async function consentSettings(ctx) {
   const el = h('div', { id: 'consent-settings' });
   const status = h('div', { 'aria-live': 'polite' });
@@ -26,10 +26,13 @@ async function consentSettings(ctx) {
   const allowed = (policy.defaultUserRolePermissions.permissionGrantPoliciesAssigned || []).some((p) => p.toLowerCase().startsWith('managepermissiongrantsforself.'));
   const box = h('input', { type: 'checkbox', id: 'user-consent', checked: allowed });
   const save = async () => {
+    // A second click before the answer would race the first PATCH.
+    box.disabled = true;
     const ok = await attempt(status, async () => {
       await graph('/policies/authorizationPolicy', { method: 'PATCH', body: { defaultUserRolePermissions: { permissionGrantPoliciesAssigned: box.checked ? [USER_CONSENT] : [] } } });
       notice(box.checked ? 'Users can consent to apps.' : 'Users can no longer consent to apps: an administrator consents for them.');
     });
+    box.disabled = false;
     if (!ok) box.checked = !box.checked;
   };
   box.addEventListener('change', save);
