@@ -1,12 +1,14 @@
 // App registrations: list, register, and an application's page in tabs:
 // overview, authentication (redirect URIs per platform, public client
 // flows), certificates & secrets (client secrets, certificates uploaded
-// from a file, federated credentials), expose an API (identifier URIs, app
-// roles), owners. Application Administrators and Cloud Application
-// Administrators manage every registration; its owners manage theirs.
+// from a file, federated credentials), expose an API (identifier URIs,
+// scopes, app roles, token version), API permissions, token configuration,
+// owners. Application Administrators and Cloud Application Administrators
+// manage every registration; its owners manage theirs.
 
 import { graph, graphAll, directoryRoleReason } from '../api.js';
 import { h, replace, section, table, field, input, select, form, button, deny, errorBox, notice, link, when, loading, secretValue } from '../ui.js';
+import { scopesSection, tokenVersionSection, tabPermissions, tabToken } from './app-api.js';
 import { APP_ADMINS, nameFilter, quote, manageReason, ownersSection, attempt, confirmButton, properties, searchForm } from './directory.js';
 
 const AUDIENCES = [
@@ -61,6 +63,8 @@ const TABS = [
   ['authentication', 'Authentication', tabAuthentication],
   ['credentials', 'Certificates & secrets', tabCredentials],
   ['api', 'Expose an API', tabAPI],
+  ['permissions', 'API permissions', tabPermissions],
+  ['token', 'Token configuration', tabToken],
   ['owners', 'Owners', tabOwners],
 ];
 
@@ -395,7 +399,9 @@ async function tabAPI(el, app, reason, reload) {
   drawRoles(app);
   replace(el,
     section('Identifier URIs', h('p', { class: 'hint' }, 'How clients name this application when they ask for a token for it (the audience).'), uriStatus, urisEl, addURI),
-    section('App roles', h('p', { class: 'hint' }, 'Roles granted to users, groups or applications, sent in the roles claim. A role is disabled before it is deleted.'), roleStatus, rolesEl, addRole));
+    scopesSection(app, reason, reload, drawURIs),
+    section('App roles', h('p', { class: 'hint' }, 'Roles granted to users, groups or applications, sent in the roles claim. A role is disabled before it is deleted.'), roleStatus, rolesEl, addRole),
+    tokenVersionSection(app, reason));
 }
 
 async function tabOwners(el, app, reason) {

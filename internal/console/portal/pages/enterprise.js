@@ -1,13 +1,55 @@
-// Enterprise applications (service principals): search, and a service
-// principal's page: its properties, enabling or disabling its sign-in, the
-// app roles granted to it, the users, groups and applications granted its
-// own app roles (grant and revoke), its owners.
+// Enterprise applications (service principals): search, whether users may
+// consent to applications (the tenant's authorization policy), and a
+// service principal's page: its properties, enabling or disabling its
+// sign-in, the app roles granted to it, the users, groups and applications
+// granted its own app roles (grant and revoke), its owners; and on a
+// second tab the delegated permissions granted to it (revoke).
 
-import { graph, graphAll } from '../api.js';
+import { graph, graphAll, directoryRoleReason } from '../api.js';
 import { h, replace, section, table, field, select, button, deny, errorBox, notice, link, when, loading } from '../ui.js';
 import { APP_ADMINS, APP_ROLE_GRANTERS, nameFilter, quote, manageReason, principalPicker, ownersSection, objectLink, attempt, properties, searchForm } from './directory.js';
 
-export async function listEnterprise(view, params, query) {
+// USER_CONSENT is the permission grant policy that lets users consent to
+// applications for themselves; without it only administrators consent.
+const USER_CONSENT = 'ManagePermissionGrantsForSelf.microsoft-user-default-legacy';
+
+// consentSettings shows and changes the authorization policy's user
+// consent; Graph lets only Global Administrators change it.
+async function consentSettings(ctx) {
+  const el = h('div', { id: 'consent-settings' });
+  const status = h('div', { 'aria-live': 'polite' });
+  const [reason, policy] = await Promise.all([
+    directoryRoleReason(ctx.account.oid, ['Global Administrator'], 'Changing the consent settings'),
+    graph('/policies/authorizationPolicy').catch((err) => err),
+  ]);
+  if (policy instanceof Error) return section('Consent and permissions', errorBox(policy));
+  const allowed = (policy.defaultUserRolePermissions.permissionGrantPoliciesAssigned || []).some((p) => p.toLowerCase().startsWith('managepermissiongrantsforself.'));
+  const box = h('input', { type: 'checkbox', id: 'user-consent', checked: allowed });
+  const save = async () => {
+    // A second click before the answer would race the first PATCH.
+    box.disabled = true;
+    const ok = await attempt(status, async () => {
+      await graph('/policies/authorizationPolicy', { method: 'PATCH', body: { defaultUserRolePermissions: { permissionGrantPoliciesAssigned: box.checked ? [USER_CONSENT] : [] } } });
+      notice(box.checked ? 'Users can consent to apps.' : 'Users can no longer consent to apps: an administrator consents for them.');
+    });
+    box.disabled = false;
+    if (!ok) box.checked = !box.checked;
+  };
+  box.addEventListener('change', save);
+  // The reason goes below the setting rather than between the checkbox and its label.
+  const why = reason ? h('p', { class: 'reason', id: 'user-consent-reason' }, reason) : null;
+  if (why) {
+    box.disabled = true;
+    box.title = reason;
+    box.setAttribute('aria-describedby', why.id);
+  }
+  replace(el, h('div', { class: 'field inline' }, box, h('label', { for: 'user-consent' }, 'Users can consent to apps')), why,
+    h('p', { class: 'hint' }, 'When on, users consent to the delegated permissions an application asks for that need no administrator; when off, an administrator grants consent for everyone.'),
+    status);
+  return section('Consent and permissions', el);
+}
+
+export async function listEnterprise(view, params, query, ctx) {
   const results = h('div');
   const load = async (text) => {
     replace(results, loading());
@@ -27,7 +69,7 @@ export async function listEnterprise(view, params, query) {
   const search = searchForm('sp-search', 'Search by name', query.get('q') || '', load);
   replace(view, h('h1', {}, 'Enterprise applications'),
     h('p', { class: 'hint' }, 'The service principals of this directory: an application\'s identity here. Register an application under App registrations, then create its enterprise application from its overview.'),
-    search.form, results);
+    await consentSettings(ctx), search.form, results);
   await load(search.input.value);
 }
 
@@ -50,6 +92,23 @@ export async function showEnterprise(view, params, query, ctx) {
   } catch {
     app = null;
   }
+  const tab = TABS.find((t) => t[0] === query.get('tab')) || TABS[0];
+  const body = h('div', { id: `sp-tab-${tab[0]}` });
+  replace(view,
+    h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, link('#/enterprise', 'Enterprise applications'), h('span', {}, sp.displayName)),
+    h('h1', { id: 'sp-name' }, sp.displayName),
+    h('nav', { class: 'tabs', 'aria-label': 'Enterprise application' }, TABS.map(([key, title]) =>
+      h('a', { href: `#/enterprise/${sp.id}?tab=${key}`, id: `sp-tab-link-${key}`, 'aria-current': key === tab[0] ? 'page' : undefined }, title))),
+    body);
+  await tab[2](body, sp, app, ctx);
+}
+
+const TABS = [
+  ['overview', 'Overview', tabOverview],
+  ['permissions', 'Permissions', tabPermissions],
+];
+
+async function tabOverview(view, sp, app, ctx) {
   const [reason, assignReason] = await Promise.all([
     manageReason(ctx, APP_ADMINS, 'Changing this enterprise application', [sp.id, app && app.id]),
     manageReason(ctx, APP_ROLE_GRANTERS, 'Granting its app roles'),
@@ -124,8 +183,6 @@ export async function showEnterprise(view, params, query, ctx) {
   const owners = ownersSection(`/servicePrincipals/${sp.id}`, reason, 'this enterprise application');
 
   replace(view,
-    h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, link('#/enterprise', 'Enterprise applications'), h('span', {}, sp.displayName)),
-    h('h1', { id: 'sp-name' }, sp.displayName),
     properties([
       ['Application ID', sp.appId, 'sp-appid'],
       ['Object ID', sp.id, 'sp-id'],
@@ -140,4 +197,45 @@ export async function showEnterprise(view, params, query, ctx) {
     section('Users, groups and applications granted its app roles', assignStatus, assignedEl, assignPart),
     owners.el);
   await Promise.all([loadGranted(), loadAssigned(), owners.load()]);
+}
+
+// tabPermissions lists the delegated permissions granted to the
+// application (it is the grants' client): by an administrator for
+// everyone, or by a user for themself.
+async function tabPermissions(view, sp, app, ctx) {
+  const reason = await manageReason(ctx, APP_ROLE_GRANTERS, 'Revoking permissions');
+  const listEl = h('div', { id: 'sp-grants' });
+  const status = h('div', { 'aria-live': 'polite' });
+  const names = new Map();
+  const nameOf = (path) => {
+    if (!names.has(path)) names.set(path, graph(path).then((o) => o.displayName || o.userPrincipalName || o.id).catch(() => null));
+    return names.get(path);
+  };
+  const load = async () => {
+    try {
+      const grants = await graphAll(`/servicePrincipals/${sp.id}/oauth2PermissionGrants`);
+      const rows = await Promise.all(grants.map(async (g) => ({ ...g,
+        resource: await nameOf(`/servicePrincipals/${g.resourceId}`),
+        principal: g.principalId ? await nameOf(`/users/${g.principalId}`) : null })));
+      replace(listEl, table([
+        { label: 'API', render: (g) => link(`#/enterprise/${g.resourceId}`, g.resource || g.resourceId) },
+        { label: 'Permissions', render: (g) => h('code', {}, g.scope) },
+        { label: 'Granted through', render: (g) => (g.consentType === 'AllPrincipals' ? 'Admin consent' : 'User consent') },
+        { label: 'Granted for', render: (g) => (g.consentType === 'AllPrincipals' ? 'All users' : link(`#/users/${g.principalId}`, g.principal || g.principalId)) },
+        { label: '', render: (g) => deny(button('Revoke', () => attempt(status, async () => {
+          await graph(`/oauth2PermissionGrants/${g.id}`, { method: 'DELETE' });
+          notice(`Revoked ${g.scope} on ${g.resource || g.resourceId}${g.principal ? ` for ${g.principal}` : ''}.`);
+          await load();
+        }), { class: 'secondary', dataset: { revokeGrant: g.id }, 'aria-label': `Revoke ${g.scope} on ${g.resource || g.resourceId}${g.principal ? ` for ${g.principal}` : ''}` }), reason) },
+      ], rows, { caption: `${rows.length} grant${rows.length === 1 ? '' : 's'}`, empty: 'No delegated permissions are granted to this application.' }));
+    } catch (err) {
+      replace(listEl, errorBox(err));
+    }
+  };
+  replace(view,
+    section('Delegated permissions granted',
+      h('p', { class: 'hint' }, 'What the application may do on behalf of signed-in users. A revoked grant makes users or an administrator consent again.',
+        app ? [' Permissions are asked for on the registration\'s ', link(`#/apps/${app.id}?tab=permissions`, 'API permissions', { id: 'sp-app-permissions' }), ' tab.'] : null),
+      status, listEl));
+  await load();
 }
