@@ -5,12 +5,6 @@ import (
 	"slices"
 )
 
-// MemberGroupIDs returns the ids of the groups principalID is a transitive
-// member of, each once, for a token's groups claim; securityOnly keeps
-// security groups only (groupMembershipClaims SecurityGroup).
-func (s *Service) MemberGroupIDs(ctx context.Context, tenantID, principalID string, securityOnly bool) ([]string, error) {
-	return s.GetMemberGroups(ctx, tenantID, principalID, securityOnly)
-}
 
 // GetMemberObjects is Graph's getMemberObjects: the objects principalID is
 // a transitive member of. Tessera has no per-tenant directoryRole objects

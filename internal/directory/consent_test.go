@@ -235,7 +235,7 @@ func TestMemberGroupIDsAndRoleTemplateIDs(t *testing.T) {
 	e.add(t, inner.ID, u.ID)
 	e.add(t, outer.ID, inner.ID)
 	e.add(t, outer.ID, u.ID) // reached twice
-	got, err := e.dir.MemberGroupIDs(e.ctx, e.tenant.ID, u.ID, false)
+	got, err := e.dir.GetMemberGroups(e.ctx, e.tenant.ID, u.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,28 +164,3 @@ func (h *Handler) deletePermissionGrant(w http.ResponseWriter, r *http.Request, 
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// getMemberObjects answers getMemberObjects: the ids of the objects the
-// subject is a transitive member of.
-func (h *Handler) getMemberObjects(w http.ResponseWriter, r *http.Request, c caller) {
-	var b struct {
-		SecurityEnabledOnly *bool `json:"securityEnabledOnly"`
-	}
-	if !h.decode(w, r, &b) {
-		return
-	}
-	if b.SecurityEnabledOnly == nil {
-		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Property 'securityEnabledOnly' is required.")
-		return
-	}
-	id, err := h.subjectID(r, c)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ids, err := h.dir.GetMemberObjects(r.Context(), c.TenantID, id, *b.SecurityEnabledOnly)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.writeStrings(w, r, ids)
-}

@@ -178,8 +178,8 @@ func (h *Handler) routes() {
 		add("GET", c+"/{id}/memberOf", h.memberOf(false))
 		add("GET", c+"/{id}/transitiveMemberOf", h.memberOf(true))
 		add("POST", c+"/{id}/checkMemberGroups", h.checkMemberGroups)
-		add("POST", c+"/{id}/getMemberGroups", h.getMemberGroups)
-		add("POST", c+"/{id}/getMemberObjects", h.getMemberObjects)
+		add("POST", c+"/{id}/getMemberGroups", h.memberIDs(h.dir.GetMemberGroups))
+		add("POST", c+"/{id}/getMemberObjects", h.memberIDs(h.dir.GetMemberObjects))
 	}
 	add("GET", "/directoryObjects/{id}", h.getDirectoryObject)
 	add("POST", "/directoryObjects/getByIds", h.getByIDs)
@@ -188,7 +188,7 @@ func (h *Handler) routes() {
 	add("GET", "/me/memberOf", h.me(h.memberOf(false)))
 	add("GET", "/me/transitiveMemberOf", h.me(h.memberOf(true)))
 	add("POST", "/me/checkMemberGroups", h.me(h.checkMemberGroups))
-	add("POST", "/me/getMemberGroups", h.me(h.getMemberGroups))
+	add("POST", "/me/getMemberGroups", h.me(h.memberIDs(h.dir.GetMemberGroups)))
 	add("GET", "/me/appRoleAssignments", h.me(h.listAppRoleAssignments(kindUser)))
 	add("GET", "/me/ownedObjects", h.me(h.ownedObjects))
 
@@ -204,7 +204,7 @@ func (h *Handler) routes() {
 	add("PATCH", "/oauth2PermissionGrants/{id}", h.patchPermissionGrant)
 	add("DELETE", "/oauth2PermissionGrants/{id}", h.deletePermissionGrant)
 	add("GET", "/servicePrincipals/{id}/oauth2PermissionGrants", h.listServicePrincipalGrants)
-	add("POST", "/me/getMemberObjects", h.me(h.getMemberObjects))
+	add("POST", "/me/getMemberObjects", h.me(h.memberIDs(h.dir.GetMemberObjects)))
 
 	add("GET", "/policies/authorizationPolicy", h.getAuthorizationPolicy)
 	add("PATCH", "/policies/authorizationPolicy", h.patchAuthorizationPolicy)

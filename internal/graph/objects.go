@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -90,28 +91,32 @@ func (h *Handler) checkMemberGroups(w http.ResponseWriter, r *http.Request, c ca
 	h.writeStrings(w, r, ids)
 }
 
-func (h *Handler) getMemberGroups(w http.ResponseWriter, r *http.Request, c caller) {
-	var b struct {
-		SecurityEnabledOnly *bool `json:"securityEnabledOnly"`
+// memberIDs answers getMemberGroups and getMemberObjects: the ids list
+// returns for the subject and its securityEnabledOnly.
+func (h *Handler) memberIDs(list func(ctx context.Context, tenantID, id string, securityEnabledOnly bool) ([]string, error)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		var b struct {
+			SecurityEnabledOnly *bool `json:"securityEnabledOnly"`
+		}
+		if !h.decode(w, r, &b) {
+			return
+		}
+		if b.SecurityEnabledOnly == nil {
+			h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Property 'securityEnabledOnly' is required.")
+			return
+		}
+		id, err := h.subjectID(r, c)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		ids, err := list(r.Context(), c.TenantID, id, *b.SecurityEnabledOnly)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.writeStrings(w, r, ids)
 	}
-	if !h.decode(w, r, &b) {
-		return
-	}
-	if b.SecurityEnabledOnly == nil {
-		h.writeError(w, r, http.StatusBadRequest, wire.GraphBadRequest, "Property 'securityEnabledOnly' is required.")
-		return
-	}
-	id, err := h.subjectID(r, c)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ids, err := h.dir.GetMemberGroups(r.Context(), c.TenantID, id, *b.SecurityEnabledOnly)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.writeStrings(w, r, ids)
 }
 
 func (h *Handler) getByIDs(w http.ResponseWriter, r *http.Request, c caller) {
