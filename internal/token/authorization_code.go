@@ -98,18 +98,9 @@ func (r *codeRedemption) Subject(ctx context.Context, _ *Request, _ *Client, ev 
 		}
 		return "", errStore(err)
 	}
-	u, ok, err := ix.signins.UserValid(ctx, ac.TenantID, ac.UserID, ac.AuthTime)
-	if err != nil {
-		return "", errStore(err)
-	}
-	if !ok {
-		return "", Errorf(ErrInvalidGrant, 50173, "The provided grant has expired due to it being revoked; the user was disabled or changed the password. Sign in again.")
-	}
-	r.user, ev.ActorName = u, u.UserPrincipalName
-	if r.scope, err = ParseUserScope(ac.Version, ac.Scope, ac.Resource); err != nil {
-		return "", err
-	}
-	return r.scope.Resource, nil
+	return ix.grantSubject(ctx, ac.TenantID, ac.UserID, ac.AuthTime, ev, &r.user, &r.scope, func() (UserScope, error) {
+		return ParseUserScope(ac.Version, ac.Scope, ac.Resource)
+	})
 }
 
 func (r *codeRedemption) Authorize(ctx context.Context, req *Request, client *Client, _ Resource, _ *Event) (*Decision, error) {

@@ -248,18 +248,9 @@ func (*deviceRedemption) ClientRule() ClientRule { return ClientRule{} }
 
 func (r *deviceRedemption) Subject(ctx context.Context, _ *Request, _ *Client, ev *Event) (string, error) {
 	d := r.code
-	u, ok, err := r.ix.signins.UserValid(ctx, d.TenantID, d.UserID, d.AuthTime)
-	if err != nil {
-		return "", errStore(err)
-	}
-	if !ok {
-		return "", Errorf(ErrInvalidGrant, 50173, "The provided grant has expired due to it being revoked; the user was disabled or changed the password.")
-	}
-	r.user, ev.ActorName = u, u.UserPrincipalName
-	if r.scope, err = ParseUserScope(d.Version, d.Scope, d.Resource); err != nil {
-		return "", err
-	}
-	return r.scope.Resource, nil
+	return r.ix.grantSubject(ctx, d.TenantID, d.UserID, d.AuthTime, ev, &r.user, &r.scope, func() (UserScope, error) {
+		return ParseUserScope(d.Version, d.Scope, d.Resource)
+	})
 }
 
 func (r *deviceRedemption) Authorize(ctx context.Context, req *Request, client *Client, _ Resource, _ *Event) (*Decision, error) {

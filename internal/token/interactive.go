@@ -148,6 +148,29 @@ type refreshPlan struct {
 	OnConflict error
 }
 
+// errUserRevoked is AADSTS50173: what a grant redeems was issued before
+// its user was disabled, deleted or changed the password.
+var errUserRevoked = Errorf(ErrInvalidGrant, 50173,
+	"The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password, or the account was disabled.")
+
+// grantSubject is a user grant's step 4: the user it redeems for, still
+// valid since authTime, named on ev, and the scope asked for (parse).
+func (ix *Interactive) grantSubject(ctx context.Context, tenantID, userID string, authTime time.Time, ev *Event,
+	user *domain.User, scope *UserScope, parse func() (UserScope, error)) (resource string, err error) {
+	u, ok, err := ix.signins.UserValid(ctx, tenantID, userID, authTime)
+	if err != nil {
+		return "", errStore(err)
+	}
+	if !ok {
+		return "", errUserRevoked
+	}
+	*user, ev.ActorName = u, u.UserPrincipalName
+	if *scope, err = parse(); err != nil {
+		return "", err
+	}
+	return scope.Resource, nil
+}
+
 // userDecision is a user flow's decision: the refresh token is stored
 // first (plan), so a rotation that loses a race leaves its loser holding no
 // token at all.

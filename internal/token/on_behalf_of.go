@@ -84,19 +84,9 @@ func (r *oboRedemption) Subject(ctx context.Context, req *Request, client *Clien
 			"Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '%s' and the expected audience is '%s' or one of the Application Id URIs of this application.",
 			printableScope(a.Aud), client.ServicePrincipal.AppID)
 	}
-	u, ok, err := r.ix.signins.UserValid(ctx, req.Tenant.ID, a.Oid, signedAt(a))
-	if err != nil {
-		return "", errStore(err)
-	}
-	if !ok {
-		return "", Errorf(ErrInvalidGrant, 50173,
-			"The provided grant has expired due to it being revoked; the user was disabled, deleted or changed the password. Sign in again.")
-	}
-	r.user, ev.ActorName = u, u.UserPrincipalName
-	if r.scope, err = ParseUserScope(req.Version, req.Scope, req.Resource); err != nil {
-		return "", err
-	}
-	return r.scope.Resource, nil
+	return r.ix.grantSubject(ctx, req.Tenant.ID, a.Oid, signedAt(a), ev, &r.user, &r.scope, func() (UserScope, error) {
+		return ParseUserScope(req.Version, req.Scope, req.Resource)
+	})
 }
 
 // Authorize evaluates Conditional Access for the downstream resource with

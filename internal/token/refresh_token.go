@@ -89,20 +89,13 @@ func (r *refreshRedemption) ClientRule() ClientRule { return ClientRule{SPA: r.f
 
 func (r *refreshRedemption) Subject(ctx context.Context, req *Request, _ *Client, ev *Event) (string, error) {
 	ix, fam := r.ix, r.family
-	u, ok, err := ix.signins.UserValid(ctx, fam.TenantID, fam.UserID, fam.AuthTime)
-	if err != nil {
-		return "", errStore(err)
-	}
-	if !ok {
+	resource, err := ix.grantSubject(ctx, fam.TenantID, fam.UserID, fam.AuthTime, ev, &r.user, &r.scope, func() (UserScope, error) {
+		return ParseUserScope(req.Version, req.Scope, req.Resource)
+	})
+	if errors.Is(err, errUserRevoked) {
 		ix.revokeFamily(ctx, fam.ID, fam.TenantID, "user disabled, deleted or password reset")
-		return "", Errorf(ErrInvalidGrant, 50173,
-			"The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password, or the account was disabled.")
 	}
-	r.user, ev.ActorName = u, u.UserPrincipalName
-	if r.scope, err = ParseUserScope(req.Version, req.Scope, req.Resource); err != nil {
-		return "", err
-	}
-	return r.scope.Resource, nil
+	return resource, err
 }
 
 // Authorize evaluates Conditional Access again, with the methods of the
