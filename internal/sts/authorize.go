@@ -9,6 +9,7 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/token"
@@ -87,17 +88,16 @@ func (in *Interactive) authorize(version int) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if az.HasPrompt(token.PromptConsent) {
-			switch pc.step {
-			case "decline":
-				in.respondError(pc, az, token.Errorf("access_denied", 65004, "User declined to consent to access the app."))
-				return
-			case "consent":
-			default:
-				in.render(pc, http.StatusOK, web.PageConsent, web.Page{Title: "Permissions requested", Account: user.UserPrincipalName,
-					Scopes: consentLines(az)})
-				return
-			}
+		cr, ok := in.consentFor(pc, az, user)
+		if !ok {
+			return
+		}
+		decline := func() {
+			in.respondError(pc, az, token.Errorf("access_denied", 65004, "User declined to consent to access the app."))
+		}
+		p := consentPrompt{always: az.HasPrompt(token.PromptConsent), admin: az.HasPrompt(token.PromptAdminConsent), fallback: consentLines(az)}
+		if !in.settleConsent(pc, cr, user, p, decline) {
+			return
 		}
 		in.issue(pc, az, user, sess)
 	}
@@ -128,7 +128,33 @@ func (in *Interactive) silent(pc *pageCtx, az *token.Authorization) {
 		return
 	}
 	in.record(pc, user, "success", "", sess.AMR, d.Details())
+	cr, ok := in.consentFor(pc, az, user)
+	if !ok {
+		return
+	}
+	if len(cr.Missing) > 0 {
+		in.respondError(pc, az, token.Errorf("consent_required", 65001,
+			"The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.",
+			az.Request.ClientID, az.ClientName))
+		return
+	}
 	in.issue(pc, az, user, sess)
+}
+
+// consentFor is what user must consent to for az; on false it has
+// answered the request (a scope the API does not expose goes back to the
+// client).
+func (in *Interactive) consentFor(pc *pageCtx, az *token.Authorization, user domain.User) (token.ConsentRequest, bool) {
+	cr, err := in.h.tokens.ConsentFor(pc.r.Context(), pc.tenant, az.Request.ClientID, az.Scope, az.Resource, user.ID)
+	if err != nil {
+		if te, ok := token.AsError(err); ok && te.Kind != fault.Unavailable {
+			in.respondError(pc, az, te)
+		} else {
+			in.internalError(pc, err)
+		}
+		return cr, false
+	}
+	return cr, true
 }
 
 func (in *Interactive) issue(pc *pageCtx, az *token.Authorization, user domain.User, sess domain.BrowserSession) {

@@ -29,7 +29,8 @@ import (
 //	   └─ login page ─POST─► password (smart lockout)
 //	        └─ password change required? ─► "Update your password" page
 //	        └─ Conditional Access ─► block page | MFA (or enrollment) page
-//	             └─ consent page (prompt=consent)
+//	             └─ consent (consent.go): page for missing permissions or
+//	                prompt=consent, "Need admin approval", or go on
 //	                  └─ code ─► 302 (query/fragment) or auto-submitted form_post
 //
 // Every page posts back to the URL it was served from (the authorize
@@ -59,6 +60,9 @@ func (in *Interactive) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET "+v.path+"/logout", in.logout)
 		mux.HandleFunc("POST "+v.path+"/logout", in.logout)
 	}
+	// Entra's admin consent endpoint; its pages post back to it.
+	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", in.adminConsent)
+	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", in.adminConsent)
 	mux.HandleFunc("GET "+DeviceLoginPath, in.deviceLogin)
 	mux.HandleFunc("POST "+DeviceLoginPath, in.deviceLogin)
 	mux.HandleFunc("GET "+web.StaticPath, web.ServeStylesheet)

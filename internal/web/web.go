@@ -55,6 +55,17 @@ type Page struct {
 	Username   string
 	Account    string
 	Scopes     []string
+	// Permissions are the delegated permissions a consent page asks for.
+	Permissions []Permission
+	// Unverified: the app's publisher is not verified (Tessera verifies
+	// none), which the consent page says as Entra does.
+	Unverified bool
+	// OrgConsent offers an administrator "Consent on behalf of your
+	// organization"; OrgChecked ticks it, OrgOnly makes it the only choice
+	// (the admin consent endpoint).
+	OrgConsent bool
+	OrgChecked bool
+	OrgOnly    bool
 
 	Secret     string
 	OTPAuthURI template.URL
@@ -68,6 +79,9 @@ type Page struct {
 
 	StaticURL string
 }
+
+// Permission is one permission on the consent page.
+type Permission struct{ Name, Description string }
 
 // Names of the pages.
 const (
