@@ -57,8 +57,8 @@ func (in *Interactive) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET "+v.path+"/authorize", in.authorize(v.version))
 		mux.HandleFunc("POST "+v.path+"/authorize", in.authorize(v.version))
 		mux.HandleFunc("POST "+v.path+"/devicecode", in.deviceCode(v.version))
-		mux.HandleFunc("GET "+v.path+"/logout", in.logout)
-		mux.HandleFunc("POST "+v.path+"/logout", in.logout)
+		mux.HandleFunc("GET "+v.path+"/logout", in.logout(v.version))
+		mux.HandleFunc("POST "+v.path+"/logout", in.logout(v.version))
 	}
 	// Entra's admin consent endpoint; its pages post back to it.
 	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", in.adminConsent)

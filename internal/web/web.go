@@ -78,6 +78,13 @@ type Page struct {
 	ScriptNonce string
 
 	StaticURL string
+
+	// Frames are the front-channel logout URLs the logout page loads, each
+	// in a hidden iframe; the page's CSP allows exactly their origins.
+	Frames []string
+	// RefreshURL is where the page goes by itself once loaded (a meta
+	// refresh: no script).
+	RefreshURL string
 }
 
 // Permission is one permission on the consent page.
@@ -98,6 +105,8 @@ const (
 	// PageChangePassword is the "Update your password" step of a user whose
 	// password must be changed at this sign-in.
 	PageChangePassword = "password"
+	// PageLogout ends a session and tells the apps it signed in to.
+	PageLogout = "logout"
 )
 
 // Pages renders the sign-in pages.
@@ -150,6 +159,9 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data Page
 	if formTarget != "" {
 		csp += " " + formTarget
 	}
+	if origins := frameOrigins(data.Frames); origins != "" {
+		csp += "; frame-src " + origins
+	}
 	if name == PageFormPost {
 		data.ScriptNonce = nonce()
 		csp = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; script-src 'nonce-" + data.ScriptNonce + "'; form-action " + formTarget
@@ -169,6 +181,25 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data Page
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// frameOrigins is the frame-src of frames: each origin once.
+func frameOrigins(frames []string) string {
+	var out []string
+	for _, f := range frames {
+		o := Origin(f)
+		if o == "'none'" {
+			continue
+		}
+		dup := false
+		for _, v := range out {
+			dup = dup || v == o
+		}
+		if !dup {
+			out = append(out, o)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // ServeStylesheet serves the pages' CSS.
