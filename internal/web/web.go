@@ -7,8 +7,10 @@
 //
 // Every page is sent with a Content-Security-Policy that allows only this
 // server's stylesheet and forms posting back to it (form_post adds its
-// redirect URI and a per-response script nonce), no framing, no referrer
-// (the next URL may carry an authorization code), and no caching.
+// redirect URI and a per-response script nonce; the logout page adds the
+// origins of the front-channel logout URLs it frames, and nothing else), no
+// framing, no referrer (the next URL may carry an authorization code), and
+// no caching.
 package web
 
 import (
