@@ -130,6 +130,9 @@ type BrowserSession struct {
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	LastSeenAt time.Time
+	// ClientIDs are the app ids of the clients the session signed in to,
+	// which front-channel logout tells when it ends.
+	ClientIDs []string
 }
 
 // SignInThrottle counts failed sign-ins of one account name (smart lockout).

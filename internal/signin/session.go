@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tessera-id/tessera/internal/domain"
@@ -90,6 +91,30 @@ func (s *Service) AddMFA(ctx context.Context, b domain.BrowserSession) (domain.B
 		return b, fmt.Errorf("update session: %w", err)
 	}
 	return b, nil
+}
+
+// AddClient records that the session signed in to the client appID, so
+// that logout can tell it (front-channel logout).
+func (s *Service) AddClient(ctx context.Context, b domain.BrowserSession, appID string) (domain.BrowserSession, error) {
+	for _, id := range b.ClientIDs {
+		if strings.EqualFold(id, appID) {
+			return b, nil
+		}
+	}
+	b.ClientIDs = append(slices.Clone(b.ClientIDs), appID)
+	if err := s.st.UpdateBrowserSession(ctx, b); err != nil {
+		return b, fmt.Errorf("update session: %w", err)
+	}
+	return b, nil
+}
+
+// SID is the sid claim of a session: stable for the session, and not the
+// session's store key (which is the hash of the cookie).
+func SID(sessionHash string) string {
+	if sessionHash == "" {
+		return ""
+	}
+	return Hash("sid:" + sessionHash)[:32]
 }
 
 // EndSession deletes the session a cookie names (logout); an unknown

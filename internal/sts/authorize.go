@@ -9,7 +9,9 @@ import (
 
 	"github.com/tessera-id/tessera/internal/directory"
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/httpx"
+	"github.com/tessera-id/tessera/internal/issuer"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/token"
 	"github.com/tessera-id/tessera/internal/web"
@@ -87,17 +89,16 @@ func (in *Interactive) authorize(version int) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if az.HasPrompt(token.PromptConsent) {
-			switch pc.step {
-			case "decline":
-				in.respondError(pc, az, token.Errorf("access_denied", 65004, "User declined to consent to access the app."))
-				return
-			case "consent":
-			default:
-				in.render(pc, http.StatusOK, web.PageConsent, web.Page{Title: "Permissions requested", Account: user.UserPrincipalName,
-					Scopes: consentLines(az)})
-				return
-			}
+		cr, ok := in.consentFor(pc, az, user)
+		if !ok {
+			return
+		}
+		decline := func() {
+			in.respondError(pc, az, token.Errorf("access_denied", 65004, "User declined to consent to access the app."))
+		}
+		p := consentPrompt{always: az.HasPrompt(token.PromptConsent), admin: az.HasPrompt(token.PromptAdminConsent), fallback: consentLines(az)}
+		if !in.settleConsent(pc, cr, user, p, decline) {
+			return
 		}
 		in.issue(pc, az, user, sess)
 	}
@@ -128,12 +129,43 @@ func (in *Interactive) silent(pc *pageCtx, az *token.Authorization) {
 		return
 	}
 	in.record(pc, user, "success", "", sess.AMR, d.Details())
+	cr, ok := in.consentFor(pc, az, user)
+	if !ok {
+		return
+	}
+	if len(cr.Missing) > 0 {
+		in.respondError(pc, az, token.Errorf("consent_required", 65001,
+			"The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.",
+			az.Request.ClientID, az.ClientName))
+		return
+	}
 	in.issue(pc, az, user, sess)
+}
+
+// consentFor is what user must consent to for az; on false it has
+// answered the request (a scope the API does not expose goes back to the
+// client).
+func (in *Interactive) consentFor(pc *pageCtx, az *token.Authorization, user domain.User) (token.ConsentRequest, bool) {
+	cr, err := in.h.tokens.ConsentFor(pc.r.Context(), pc.tenant, az.Request.ClientID, az.Scope, az.Resource, user.ID)
+	if err != nil {
+		if te, ok := token.AsError(err); ok && te.Kind != fault.Unavailable {
+			in.respondError(pc, az, te)
+		} else {
+			in.internalError(pc, err)
+		}
+		return cr, false
+	}
+	return cr, true
 }
 
 func (in *Interactive) issue(pc *pageCtx, az *token.Authorization, user domain.User, sess domain.BrowserSession) {
 	code, err := in.ix.IssueCode(pc.r.Context(), az, user, sess)
 	if err != nil {
+		in.internalError(pc, err)
+		return
+	}
+	// Remembered for front-channel logout.
+	if _, err := in.signins.AddClient(pc.r.Context(), sess, az.Request.ClientID); err != nil {
 		in.internalError(pc, err)
 		return
 	}
@@ -232,31 +264,86 @@ func itoa(n int) string {
 // only when token.Interactive.PostLogoutRedirectAllowed says so (a redirect
 // URI of the client named, or of a single-page application of the tenant),
 // so it cannot be used to send people elsewhere.
-func (in *Interactive) logout(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	pc := in.newPage(w, r)
-	_ = r.ParseForm()
-	if err := in.signins.EndSession(ctx, in.sessionValue(r)); err != nil {
-		in.internalError(pc, err)
-		return
-	}
-	in.clearSession(w)
-	target := r.Form.Get("post_logout_redirect_uri")
-	if tenant, err := in.h.tenants.Resolve(ctx, r.PathValue("tenant")); err == nil && target != "" &&
-		in.ix.PostLogoutRedirectAllowed(ctx, in.h.tokens, tenant, r.Form.Get("client_id"), r.Form.Get("id_token_hint"), target) {
-		if u, err := url.Parse(target); err == nil {
-			if st := r.Form.Get("state"); st != "" {
-				qs := u.Query()
-				qs.Set("state", st)
-				u.RawQuery = qs.Encode()
+//
+// The web apps the session signed in to that registered a logoutUrl are
+// told with OpenID Connect Front-Channel Logout: the page loads each
+// logoutUrl?iss=&sid= in a hidden iframe, then goes on to the redirect.
+func (in *Interactive) logout(version int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		pc := in.newPage(w, r)
+		_ = r.ParseForm()
+		tenant, terr := in.h.tenants.Resolve(ctx, r.PathValue("tenant"))
+		var frames []string
+		if terr == nil {
+			if sess, _, err := in.signins.Session(ctx, tenant.ID, in.sessionValue(r)); err == nil {
+				iss := issuer.V2(in.h.base.For(r), tenant.ID)
+				if version == 1 {
+					iss = issuer.V1(tenant.ID)
+				}
+				frames = in.frontChannelURLs(pc, tenant, sess, iss)
 			}
-			w.Header().Set("Location", u.String())
+		}
+		if err := in.signins.EndSession(ctx, in.sessionValue(r)); err != nil {
+			in.internalError(pc, err)
+			return
+		}
+		in.clearSession(w)
+		target := r.Form.Get("post_logout_redirect_uri")
+		next := ""
+		if terr == nil && target != "" &&
+			in.ix.PostLogoutRedirectAllowed(ctx, in.h.tokens, tenant, r.Form.Get("client_id"), r.Form.Get("id_token_hint"), target) {
+			if u, err := url.Parse(target); err == nil {
+				if st := r.Form.Get("state"); st != "" {
+					qs := u.Query()
+					qs.Set("state", st)
+					u.RawQuery = qs.Encode()
+				}
+				next = u.String()
+			}
+		}
+		if len(frames) > 0 {
+			in.pages.Render(w, http.StatusOK, web.PageLogout, web.Page{Title: "Signed out", Frames: frames, RefreshURL: next}, "")
+			return
+		}
+		if next != "" {
+			w.Header().Set("Location", next)
 			w.WriteHeader(http.StatusFound)
 			return
 		}
+		in.pages.Render(w, http.StatusOK, web.PageMessage, web.Page{Title: "Signed out", Heading: "You signed out of your account",
+			Info: "It's a good idea to close all browser windows."}, "")
 	}
-	in.pages.Render(w, http.StatusOK, web.PageMessage, web.Page{Title: "Signed out", Heading: "You signed out of your account",
-		Info: "It's a good idea to close all browser windows."}, "")
+}
+
+// frontChannelURLs are the logout URLs of the web apps sess signed in to,
+// each with the issuer and the session's sid (Front-Channel Logout 1.0 §2).
+func (in *Interactive) frontChannelURLs(pc *pageCtx, tenant domain.Tenant, sess domain.BrowserSession, iss string) []string {
+	sid := signin.SID(sess.Hash)
+	var out []string
+	for _, id := range sess.ClientIDs {
+		c, err := in.signins.Directory().LookupClient(pc.r.Context(), tenant.ID, id)
+		if err != nil || c.Application == nil || c.Application.LogoutURL == "" {
+			continue
+		}
+		u, err := url.Parse(c.Application.LogoutURL)
+		if err != nil || u.Scheme != "https" && !loopbackHTTP(u) {
+			continue
+		}
+		qs := u.Query()
+		qs.Set("iss", iss)
+		qs.Set("sid", sid)
+		u.RawQuery = qs.Encode()
+		out = append(out, u.String())
+	}
+	return out
+}
+
+// loopbackHTTP: plain http is allowed for a loopback logout URL, as for
+// redirect URIs (a developer's machine).
+func loopbackHTTP(u *url.URL) bool {
+	h := u.Hostname()
+	return u.Scheme == "http" && (h == "localhost" || h == "127.0.0.1" || h == "::1")
 }
 
 // tesseraSDKSKU is the x-client-SKU of Tessera's Go SDK (sdk/credential's

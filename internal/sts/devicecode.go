@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tessera-id/tessera/internal/domain"
+	"github.com/tessera-id/tessera/internal/fault"
 	"github.com/tessera-id/tessera/internal/httpx"
 	"github.com/tessera-id/tessera/internal/signin"
 	"github.com/tessera-id/tessera/internal/token"
@@ -96,9 +97,26 @@ func (in *Interactive) deviceLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	switch step {
-	case "approve", "decline":
-		approve := step == "approve"
+	us, err := token.ParseUserScope(pd.Code.Version, pd.Code.Scope, pd.Code.Resource)
+	if err != nil {
+		in.internalError(pc, err)
+		return
+	}
+	res, err := in.h.tokens.ResolveResource(ctx, pd.Tenant, us.Resource)
+	if err != nil {
+		in.internalError(pc, err)
+		return
+	}
+	cr, err := in.h.tokens.ConsentFor(ctx, pd.Tenant, pd.Code.ClientID, us, res, user.ID)
+	if err != nil {
+		if te, ok := token.AsError(err); ok && te.Kind != fault.Unavailable {
+			in.errorPage(pc, http.StatusBadRequest, "Sign-in request not valid", te.Message, aadsts(te))
+			return
+		}
+		in.internalError(pc, err)
+		return
+	}
+	decide := func(approve bool) {
 		if err := in.ix.DecideUserCode(ctx, pd.Code.UserCode, approve, user, sess.AuthTime, sess.AMR); err != nil {
 			if errors.Is(err, token.ErrUnknownUserCode) {
 				in.render(pc, http.StatusOK, web.PageDevice, web.Page{Title: "Enter code",
@@ -116,7 +134,21 @@ func (in *Interactive) deviceLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		in.render(pc, http.StatusOK, web.PageMessage, web.Page{Title: "Signed in", Heading: "You're signed in",
 			Info: "You have signed in to " + pd.ClientName + " on your device. You can close this window."})
+	}
+	switch step {
+	case "decline":
+		decide(false)
+	case "approve", "consent":
+		// Approval waits for consent: the device's token would be refused
+		// without it (AADSTS65001).
+		if in.settleConsent(pc, cr, user, consentPrompt{}, func() { decide(false) }) {
+			decide(true)
+		}
 	default:
+		if len(cr.Missing) > 0 {
+			in.settleConsent(pc, cr, user, consentPrompt{}, func() { decide(false) })
+			return
+		}
 		in.render(pc, http.StatusOK, web.PageDeviceConfirm, web.Page{Title: "Confirm sign-in", Account: user.UserPrincipalName,
 			UserCode: token.FormatUserCode(pd.Code.UserCode)})
 	}

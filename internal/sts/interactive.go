@@ -30,7 +30,8 @@ import (
 //	   └─ login page ─POST─► password (smart lockout)
 //	        └─ password change required? ─► "Update your password" page
 //	        └─ Conditional Access ─► block page | MFA (or enrollment) page
-//	             └─ consent page (prompt=consent)
+//	             └─ consent (consent.go): page for missing permissions or
+//	                prompt=consent, "Need admin approval", or go on
 //	                  └─ code ─► 302 (query/fragment) or auto-submitted form_post
 //
 // Every page posts back to the URL it was served from (the authorize
@@ -57,9 +58,12 @@ func (in *Interactive) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET "+v.path+"/authorize", in.authorize(v.version))
 		mux.HandleFunc("POST "+v.path+"/authorize", in.authorize(v.version))
 		mux.HandleFunc("POST "+v.path+"/devicecode", in.deviceCode(v.version))
-		mux.HandleFunc("GET "+v.path+"/logout", in.logout)
-		mux.HandleFunc("POST "+v.path+"/logout", in.logout)
+		mux.HandleFunc("GET "+v.path+"/logout", in.logout(v.version))
+		mux.HandleFunc("POST "+v.path+"/logout", in.logout(v.version))
 	}
+	// Entra's admin consent endpoint; its pages post back to it.
+	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", in.adminConsent)
+	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", in.adminConsent)
 	mux.HandleFunc("GET "+DeviceLoginPath, in.deviceLogin)
 	mux.HandleFunc("POST "+DeviceLoginPath, in.deviceLogin)
 	mux.HandleFunc("GET "+web.StaticPath, web.ServeStylesheet)

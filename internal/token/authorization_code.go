@@ -106,6 +106,6 @@ func (r *codeRedemption) Subject(ctx context.Context, _ *Request, _ *Client, ev 
 func (r *codeRedemption) Authorize(ctx context.Context, req *Request, client *Client, _ Resource, _ *Event) (*Decision, error) {
 	ac := r.code
 	return r.ix.userDecision(ctx, req, client, r.scope,
-		userAuth{User: r.user, AMR: ac.AMR, AuthTime: ac.AuthTime, Nonce: ac.Nonce},
+		userAuth{User: r.user, AMR: ac.AMR, AuthTime: ac.AuthTime, Nonce: ac.Nonce, SID: signin.SID(ac.SessionID)},
 		refreshPlan{NewFamily: ac.FamilyID, OnConflict: errCodeRedeemed()})
 }

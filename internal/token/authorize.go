@@ -143,7 +143,7 @@ func (ix *Interactive) ValidateAuthorize(ctx context.Context, s *Service, ar Aut
 	}
 	for _, p := range strings.Fields(ar.Prompt) {
 		switch p {
-		case PromptLogin, PromptNone, PromptConsent, PromptSelectAccount:
+		case PromptLogin, PromptNone, PromptConsent, PromptSelectAccount, PromptAdminConsent:
 		default:
 			return az, back(Errorf(ErrInvalidRequest, 90023, "Invalid prompt value '%s'.", printableScope(p)))
 		}
@@ -229,4 +229,129 @@ func (ix *Interactive) PostLogoutRedirectAllowed(ctx context.Context, s *Service
 		return MatchRedirect(uri, firstPartyRedirects, true)
 	}
 	return false
+}
+
+// PromptAdminConsent asks an administrator to consent for the whole
+// organisation.
+const PromptAdminConsent = "admin_consent"
+
+// ConsentRequest is what a person is asked to consent to before a client
+// gets a code for a resource.
+type ConsentRequest struct {
+	ClientSPID   string
+	ResourceSPID string
+	// ResourceName is the API's display name.
+	ResourceName string
+	// Requested are the delegated permissions the request names, or for
+	// "/.default" those the client's registration requires.
+	Requested []domain.PermissionScope
+	// Missing are those of Requested the user has no grant for.
+	Missing []domain.PermissionScope
+}
+
+// NeedsAdmin reports whether a missing permission is one only an
+// administrator may consent to.
+func (cr ConsentRequest) NeedsAdmin() bool {
+	for _, p := range cr.Missing {
+		if !strings.EqualFold(p.Type, "User") {
+			return true
+		}
+	}
+	return false
+}
+
+// Values are the names of ps, for a grant's scope.
+func Values(ps []domain.PermissionScope) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.Value)
+	}
+	return out
+}
+
+// ConsentFor is what userID must consent to for clientID to get a token
+// for us on res. The zero value (no Requested) means the resource needs no
+// consent. A permission the API does not expose is an error (650053).
+func (s *Service) ConsentFor(ctx context.Context, tenant domain.Tenant, clientID string, us UserScope, res Resource, userID string) (ConsentRequest, error) {
+	c, err := s.lookupClient(ctx, tenant, clientID)
+	if err != nil {
+		return ConsentRequest{}, err
+	}
+	client := &Client{Client: c}
+	if !consentGoverned(client, res) {
+		return ConsentRequest{}, nil
+	}
+	missing, _, err := s.MissingConsent(ctx, tenant, client, res, us, userID)
+	if err != nil {
+		return ConsentRequest{}, err
+	}
+	cr := ConsentRequest{ClientSPID: c.ServicePrincipal.ID, ResourceSPID: res.ServicePrincipal.ID,
+		ResourceName: res.ServicePrincipal.DisplayName, Missing: missing}
+	wanted := us.Permissions
+	if len(wanted) == 0 {
+		wanted = requiredScopes(client, res)
+	}
+	for _, w := range wanted {
+		for _, p := range res.ServicePrincipal.OAuth2PermissionScopes {
+			if p.IsEnabled && strings.EqualFold(p.Value, w) {
+				cr.Requested = append(cr.Requested, p)
+				break
+			}
+		}
+	}
+	return cr, nil
+}
+
+// AdminConsentFor is what the admin consent endpoint asks an administrator
+// to grant clientID for the organisation, one request per resource: the
+// permissions scope names ("api://x/Read", "api://x/.default"), or with no
+// scope every delegated permission of the client's requiredResourceAccess.
+// Resources that need no consent (Microsoft's own) are left out.
+func (s *Service) AdminConsentFor(ctx context.Context, tenant domain.Tenant, clientID, scope string) ([]ConsentRequest, error) {
+	c, err := s.lookupClient(ctx, tenant, clientID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	perms := map[string][]string{}
+	add := func(res string, perm ...string) {
+		if _, ok := perms[res]; !ok {
+			names = append(names, res)
+		}
+		perms[res] = append(perms[res], perm...)
+	}
+	for _, sc := range strings.Fields(scope) {
+		if oidcScopes[strings.ToLower(sc)] {
+			continue
+		}
+		res, perm := splitScope(sc)
+		if res == "" {
+			return nil, Errorf(ErrInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", printableScope(sc))
+		}
+		if perm == "" {
+			add(res)
+		} else {
+			add(res, perm)
+		}
+	}
+	if strings.TrimSpace(scope) == "" && c.Application != nil {
+		for _, rra := range c.Application.RequiredResourceAccess {
+			add(rra.ResourceAppID)
+		}
+	}
+	var out []ConsentRequest
+	for _, name := range names {
+		res, err := s.ResolveResource(ctx, tenant, name)
+		if err != nil {
+			return nil, err
+		}
+		cr, err := s.ConsentFor(ctx, tenant, clientID, UserScope{Resource: name, Permissions: perms[name]}, res, "")
+		if err != nil {
+			return nil, err
+		}
+		if len(cr.Requested) > 0 {
+			out = append(out, cr)
+		}
+	}
+	return out, nil
 }

@@ -98,6 +98,9 @@ type userAuth struct {
 	AMR      []string
 	AuthTime time.Time
 	Nonce    string
+	// SID is the sid of the browser session the sign-in came from ("" for
+	// flows without one).
+	SID string
 }
 
 // IDClaims are the claims of an id_token (what MSAL reads: CLIENTS.md §2.2).
@@ -114,15 +117,17 @@ type IDClaims struct {
 	Oid               string   `json:"oid"`
 	PreferredUsername string   `json:"preferred_username,omitempty"`
 	Sub               string   `json:"sub"`
-	Tid               string   `json:"tid"`
-	UniqueName        string   `json:"unique_name,omitempty"`
-	Upn               string   `json:"upn,omitempty"`
-	Uti               string   `json:"uti"`
-	Ver               string   `json:"ver"`
-	Acct              *int     `json:"acct,omitempty"`
-	IPAddr            string   `json:"ipaddr,omitempty"`
-	Groups            []string `json:"groups,omitempty"`
-	Wids              []string `json:"wids,omitempty"`
+	// Sid names the browser session, as front-channel logout does.
+	Sid        string   `json:"sid,omitempty"`
+	Tid        string   `json:"tid"`
+	UniqueName string   `json:"unique_name,omitempty"`
+	Upn        string   `json:"upn,omitempty"`
+	Uti        string   `json:"uti"`
+	Ver        string   `json:"ver"`
+	Acct       *int     `json:"acct,omitempty"`
+	IPAddr     string   `json:"ipaddr,omitempty"`
+	Groups     []string `json:"groups,omitempty"`
+	Wids       []string `json:"wids,omitempty"`
 	// ClaimNames and ClaimSources: the groups overage (see AccessClaims).
 	ClaimNames   map[string]string      `json:"_claim_names,omitempty"`
 	ClaimSources map[string]ClaimSource `json:"_claim_sources,omitempty"`
@@ -195,7 +200,7 @@ func (s *Service) idToken(ctx context.Context, req *Request, client *Client, d *
 	c := IDClaims{
 		Aud: client.ServicePrincipal.AppID, Iat: now.Unix(), Nbf: now.Unix(), Exp: now.Add(d.IDTokenLifetime).Unix(),
 		Amr: auth.AMR, Name: u.DisplayName, Nonce: auth.Nonce, Oid: u.ID, PreferredUsername: u.UserPrincipalName,
-		Sub: u.ID, Tid: req.Tenant.ID, Uti: newUTI(),
+		Sub: u.ID, Tid: req.Tenant.ID, Uti: newUTI(), Sid: auth.SID,
 	}
 	if !auth.AuthTime.IsZero() {
 		c.AuthTime = auth.AuthTime.Unix()

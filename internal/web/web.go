@@ -7,8 +7,10 @@
 //
 // Every page is sent with a Content-Security-Policy that allows only this
 // server's stylesheet and forms posting back to it (form_post adds its
-// redirect URI and a per-response script nonce), no framing, no referrer
-// (the next URL may carry an authorization code), and no caching.
+// redirect URI and a per-response script nonce; the logout page adds the
+// origins of the front-channel logout URLs it frames, and nothing else), no
+// framing, no referrer (the next URL may carry an authorization code), and
+// no caching.
 package web
 
 import (
@@ -55,6 +57,17 @@ type Page struct {
 	Username   string
 	Account    string
 	Scopes     []string
+	// Permissions are the delegated permissions a consent page asks for.
+	Permissions []Permission
+	// Unverified: the app's publisher is not verified (Tessera verifies
+	// none), which the consent page says as Entra does.
+	Unverified bool
+	// OrgConsent offers an administrator "Consent on behalf of your
+	// organization"; OrgChecked ticks it, OrgOnly makes it the only choice
+	// (the admin consent endpoint).
+	OrgConsent bool
+	OrgChecked bool
+	OrgOnly    bool
 
 	Secret     string
 	OTPAuthURI template.URL
@@ -67,7 +80,17 @@ type Page struct {
 	ScriptNonce string
 
 	StaticURL string
+
+	// Frames are the front-channel logout URLs the logout page loads, each
+	// in a hidden iframe; the page's CSP allows exactly their origins.
+	Frames []string
+	// RefreshURL is where the page goes by itself once loaded (a meta
+	// refresh: no script).
+	RefreshURL string
 }
+
+// Permission is one permission on the consent page.
+type Permission struct{ Name, Description string }
 
 // Names of the pages.
 const (
@@ -84,6 +107,8 @@ const (
 	// PageChangePassword is the "Update your password" step of a user whose
 	// password must be changed at this sign-in.
 	PageChangePassword = "password"
+	// PageLogout ends a session and tells the apps it signed in to.
+	PageLogout = "logout"
 )
 
 // Pages renders the sign-in pages.
@@ -136,6 +161,9 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data Page
 	if formTarget != "" {
 		csp += " " + formTarget
 	}
+	if origins := frameOrigins(data.Frames); origins != "" {
+		csp += "; frame-src " + origins
+	}
 	if name == PageFormPost {
 		data.ScriptNonce = nonce()
 		csp = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; script-src 'nonce-" + data.ScriptNonce + "'; form-action " + formTarget
@@ -155,6 +183,25 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data Page
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// frameOrigins is the frame-src of frames: each origin once.
+func frameOrigins(frames []string) string {
+	var out []string
+	for _, f := range frames {
+		o := Origin(f)
+		if o == "'none'" {
+			continue
+		}
+		dup := false
+		for _, v := range out {
+			dup = dup || v == o
+		}
+		if !dup {
+			out = append(out, o)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // ServeStylesheet serves the pages' CSS.

@@ -14,7 +14,7 @@ func TestPagesRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{PageLogin, PagePick, PageMFA, PageEnroll, PageConsent, PageError, PageMessage, PageFormPost, PageDevice, PageDeviceConfirm, PageChangePassword} {
+	for _, name := range []string{PageLogin, PagePick, PageMFA, PageEnroll, PageConsent, PageError, PageMessage, PageFormPost, PageDevice, PageDeviceConfirm, PageChangePassword, PageLogout} {
 		t.Run(name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			p.Render(w, http.StatusOK, name, Page{Title: "t", Heading: "h", Action: "/x?a=1&b=2", CSRF: "tok",
@@ -42,5 +42,32 @@ func TestPagesRender(t *testing.T) {
 				t.Fatalf("enroll link: %s", body)
 			}
 		})
+	}
+}
+
+// TestLogoutFrames: the logout page frames its logout URLs and its CSP
+// allows exactly their origins, each once; a javascript: URL is neither
+// framed nor allowed.
+func TestLogoutFrames(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	p.Render(w, http.StatusOK, PageLogout, Page{Title: "Signed out", RefreshURL: "https://app.example/done?state=a&b=c",
+		Frames: []string{"https://one.example/logout?iss=x&sid=y", "https://two.example:8443/lo?sid=y", "https://one.example/other", "javascript:alert(1)"}}, "")
+	csp := w.Header().Get("Content-Security-Policy")
+	if !strings.HasSuffix(csp, "; frame-src https://one.example https://two.example:8443") || strings.Contains(csp, "script-src") {
+		t.Errorf("csp %q", csp)
+	}
+	body := w.Body.String()
+	for _, want := range []string{`src="https://one.example/logout?iss=x&amp;sid=y"`, `src="https://two.example:8443/lo?sid=y"`,
+		`content="1; url=https://app.example/done?state=a&amp;b=c"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s in\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "javascript:") || strings.Contains(body, "<script") {
+		t.Errorf("script on the logout page:\n%s", body)
 	}
 }

@@ -212,9 +212,13 @@ func parseForms(base *url.URL, body string) []Form {
 				return
 			case "input":
 				if cur != nil && a["name"] != "" {
-					if a["type"] == "submit" {
+					_, checked := a["checked"]
+					switch {
+					case a["type"] == "submit":
 						cur.Buttons = append(cur.Buttons, Field{a["name"], a["value"]})
-					} else {
+					case (a["type"] == "checkbox" || a["type"] == "radio") && !checked:
+						// An unticked box is not sent.
+					default:
 						cur.Fields.Set(a["name"], a["value"])
 					}
 				}

@@ -280,9 +280,9 @@ func (s *Store) PollDeviceCode(ctx context.Context, hash string, now time.Time) 
 // --- browser sessions ---
 
 func (s *Store) CreateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
-	if _, err := s.exec(ctx, `INSERT INTO browser_sessions (hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.Hash, b.TenantID, b.UserID, s.t(b.AuthTime), storedoc.EncodeAMR(b.AMR),
-		s.t(b.CreatedAt), s.t(b.ExpiresAt), s.t(b.LastSeenAt)); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO browser_sessions (hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at, client_ids)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.Hash, b.TenantID, b.UserID, s.t(b.AuthTime), storedoc.EncodeAMR(b.AMR),
+		s.t(b.CreatedAt), s.t(b.ExpiresAt), s.t(b.LastSeenAt), strings.Join(b.ClientIDs, " ")); err != nil {
 		return fmt.Errorf("create browser session: %w", err)
 	}
 	return nil
@@ -293,11 +293,14 @@ func (s *Store) GetBrowserSession(ctx context.Context, hash string) (domain.Brow
 		b                     domain.BrowserSession
 		authAt, created, seen dbTime
 		exp                   dbTime
-		amr                   string
+		amr, clients          string
 	)
-	if err := s.queryRow(ctx, `SELECT hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at
-		FROM browser_sessions WHERE hash = ?`, []any{hash}, &b.Hash, &b.TenantID, &b.UserID, &authAt, &amr, &created, &exp, &seen); err != nil {
+	if err := s.queryRow(ctx, `SELECT hash, tenant_id, user_id, auth_time, amr, created_at, expires_at, last_seen_at, client_ids
+		FROM browser_sessions WHERE hash = ?`, []any{hash}, &b.Hash, &b.TenantID, &b.UserID, &authAt, &amr, &created, &exp, &seen, &clients); err != nil {
 		return b, fmt.Errorf("get browser session: %w", err)
+	}
+	if clients != "" {
+		b.ClientIDs = strings.Fields(clients)
 	}
 	b.AuthTime, b.CreatedAt, b.ExpiresAt, b.LastSeenAt = authAt.T, created.T, exp.T, seen.T
 	var err error
@@ -306,8 +309,8 @@ func (s *Store) GetBrowserSession(ctx context.Context, hash string) (domain.Brow
 }
 
 func (s *Store) UpdateBrowserSession(ctx context.Context, b domain.BrowserSession) error {
-	if err := s.execOne(ctx, `UPDATE browser_sessions SET auth_time = ?, amr = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?`,
-		s.t(b.AuthTime), storedoc.EncodeAMR(b.AMR), s.t(b.ExpiresAt), s.t(b.LastSeenAt), b.Hash); err != nil {
+	if err := s.execOne(ctx, `UPDATE browser_sessions SET auth_time = ?, amr = ?, expires_at = ?, last_seen_at = ?, client_ids = ? WHERE hash = ?`,
+		s.t(b.AuthTime), storedoc.EncodeAMR(b.AMR), s.t(b.ExpiresAt), s.t(b.LastSeenAt), strings.Join(b.ClientIDs, " "), b.Hash); err != nil {
 		return fmt.Errorf("update browser session: %w", err)
 	}
 	return nil

@@ -355,6 +355,8 @@ func testBrowserSessions(t *testing.T, s store.Store) {
 	equal(t, b, got)
 
 	b.AMR, b.AuthTime, b.ExpiresAt, b.LastSeenAt = []string{"pwd", "mfa"}, at(time.Minute), at(48*time.Hour), at(time.Minute)
+	// The clients it signed in to, for front-channel logout.
+	b.ClientIDs = []string{newID(), newID()}
 	ok(t, s.UpdateBrowserSession(ctx, b))
 	got, err = s.GetBrowserSession(ctx, b.Hash)
 	ok(t, err)
