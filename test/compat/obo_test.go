@@ -1,12 +1,25 @@
 package compat
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
+	"github.com/tessera-id/tessera/test/browser"
 	"github.com/tessera-id/tessera/test/testserver"
 )
 
@@ -17,6 +30,9 @@ import (
 // oauth2PermissionGrants beforehand, as an administrator would; a third API
 // (api://unconsented) has none, so the clients surface AADSTS65001.
 //
+// msal-node (node/obo.js) is pinned by node/package-lock.json:
+//
+//	npm ci --prefix test/compat/node
 //	go test ./test/compat/ -run 'OnBehalfOf' -count=1 -v
 
 const oboScope = "api://downstream/Scores.Read"
@@ -165,4 +181,182 @@ func TestPythonOnBehalfOf(t *testing.T) {
 			t.Errorf("OnBehalfOfCredential error: %s", res.Message)
 		}
 	})
+}
+
+// msalNode finds node and the installed @azure/msal-node, skipping the test
+// (or failing it under TESSERA_COMPAT_REQUIRED=1) when either is missing.
+func msalNode(t *testing.T) (node, script string) {
+	t.Helper()
+	absent := func(msg string) {
+		t.Helper()
+		if os.Getenv("TESSERA_COMPAT_REQUIRED") == "1" {
+			t.Fatalf("%s (TESSERA_COMPAT_REQUIRED=1)", msg)
+		}
+		t.Skip(msg)
+	}
+	node = os.Getenv("TESSERA_NODE")
+	if node == "" {
+		var err error
+		if node, err = exec.LookPath("node"); err != nil {
+			absent("node not installed (Node.js 20 or later, then npm ci --prefix test/compat/node)")
+		}
+	}
+	dir, err := filepath.Abs("node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@azure", "msal-node", "package.json")); err != nil {
+		absent("@azure/msal-node not installed: npm ci --prefix test/compat/node")
+	}
+	return node, filepath.Join(dir, "obo.js")
+}
+
+// nodeOBOResult is the JSON line node/obo.js prints last.
+type nodeOBOResult struct {
+	AuthURL   string `json:"authUrl"`
+	UserToken string `json:"userToken"`
+	Username  string `json:"username"`
+	OBO       []struct {
+		Scope   string `json:"scope"`
+		Token   string `json:"token"`
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	} `json:"obo"`
+	Error    string            `json:"error"`
+	Message  string            `json:"message"`
+	Versions map[string]string `json:"versions"`
+}
+
+// TestMSALNodeOnBehalfOf: a confidential web application built on the real
+// @azure/msal-node signs the user in through Tessera's login page in
+// headless Chromium (getAuthCodeUrl with PKCE, the redirect to a loopback
+// server, acquireTokenByCode), and the middle tier it called exchanges the
+// user's token with acquireTokenOnBehalfOf: for the consented downstream
+// API a token as the user, for an API it has no consent for AADSTS65001.
+func TestMSALNodeOnBehalfOf(t *testing.T) {
+	node, script := msalNode(t)
+	ctx := browser.New(t)
+	w := newOBOWorld(t, "nodeobo")
+	s := w.s
+
+	// The web application's redirect URI: a loopback server that hands
+	// what the browser brings to the application's process.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirectURI := "http://localhost:" + strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:") + "/callback"
+	callbacks := make(chan string, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/callback" {
+			http.NotFound(rw, r)
+			return
+		}
+		select {
+		case callbacks <- "http://localhost" + r.URL.RequestURI():
+		default:
+		}
+		_, _ = io.WriteString(rw, "signed in")
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+
+	web := s.CreateApp(t, "nodeobo-web", map[string]any{"web": map[string]any{"redirectUris": []string{redirectURI}}})
+	consentAll(t, s, web, w.middle, "Scores.Read")
+
+	runCtx, cancel := context.WithTimeout(context.Background(), 2*nodeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, node, script)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(baseEnv(t), "NODE_EXTRA_CA_CERTS="+s.Bootstrap.CAFile,
+		"COMPAT_AUTHORITY="+s.URL+"/"+s.Bootstrap.TenantID, "COMPAT_KNOWN_AUTHORITY="+strings.TrimPrefix(s.URL, "https://"),
+		"COMPAT_WEB_CLIENT_ID="+web.AppID, "COMPAT_WEB_CLIENT_SECRET="+web.Secret, "COMPAT_REDIRECT_URI="+redirectURI,
+		"COMPAT_LOGIN_SCOPE=api://middle/Scores.Read",
+		"COMPAT_CLIENT_ID="+w.middle.AppID, "COMPAT_CLIENT_SECRET="+w.middle.Secret,
+		"COMPAT_SCOPES="+oboScope+" api://unconsented/Scores.Read")
+	if os.Getenv("TESSERA_COMPAT_DEBUG") != "" {
+		cmd.Env = append(cmd.Env, "COMPAT_DEBUG=1")
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(nil, 1<<20)
+	next := func(what string) nodeOBOResult {
+		t.Helper()
+		if !lines.Scan() {
+			_ = cmd.Wait()
+			t.Fatalf("obo.js printed no %s; stderr:\n%s", what, stderr.String())
+		}
+		var res nodeOBOResult
+		if err := json.Unmarshal(lines.Bytes(), &res); err != nil {
+			t.Fatalf("obo.js %s line: %v", what, err)
+		}
+		if res.Error != "" {
+			_ = cmd.Wait()
+			t.Fatalf("obo.js: %s: %s; stderr:\n%s", res.Error, res.Message, stderr.String())
+		}
+		return res
+	}
+
+	start := next("authorization URL")
+	t.Logf("@azure/msal-node %s, @azure/msal-common %s, node %s",
+		start.Versions["@azure/msal-node"], start.Versions["@azure/msal-common"], start.Versions["node"])
+	if q := mustParseURL(t, start.AuthURL).Query(); q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("client_id") != web.AppID {
+		t.Errorf("getAuthCodeUrl's request: %v", q)
+	}
+	browser.Run(t, ctx, chromedp.Navigate(start.AuthURL), browser.Login(w.user.UPN, w.user.Password))
+	select {
+	case u := <-callbacks:
+		if _, err := io.WriteString(stdin, u+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		stdin.Close()
+	case <-time.After(45 * time.Second):
+		where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.location.href + "\n" + document.body.innerText`))
+		t.Fatalf("the browser did not reach the redirect URI; it shows %s", where)
+	}
+	res := next("result")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("obo.js: %v; stderr:\n%s", err, stderr.String())
+	}
+
+	c := w.keys.verify(t, res.UserToken)
+	if c["aud"] != w.middle.AppID || c["oid"] != w.user.ID || c["azp"] != web.AppID || c["scp"] != "Scores.Read" {
+		t.Errorf("the user's token for the middle tier: %v", c)
+	}
+	if !strings.EqualFold(res.Username, w.user.UPN) {
+		t.Errorf("account username %q", res.Username)
+	}
+	if len(res.OBO) != 2 {
+		t.Fatalf("%d on-behalf-of results", len(res.OBO))
+	}
+	if r := res.OBO[0]; r.Error != "" {
+		t.Errorf("acquireTokenOnBehalfOf %s: %s: %s", r.Scope, r.Error, r.Message)
+	} else {
+		w.checkDownstream(t, r.Token)
+	}
+	if r := res.OBO[1]; r.Token != "" || r.Error != "invalid_grant" || !strings.Contains(r.Message, "AADSTS65001") {
+		t.Errorf("acquireTokenOnBehalfOf %s without consent: %s: %s", r.Scope, r.Error, r.Message)
+	}
+}
+
+func mustParseURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("parse %q: %v", raw, err)
+	}
+	return u
 }
