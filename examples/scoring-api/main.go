@@ -307,7 +307,9 @@ func (a *scoringAPI) score(w http.ResponseWriter, r *http.Request) {
 // exchanged for a resource manager token for the same user.
 func (a *scoringAPI) readWorkspace(ctx context.Context, c *claims, assertion string, id *arm.ResourceID) (*armmachinelearning.Workspace, error) {
 	// The token's own tenant: with AZURE_TENANT_ID=adfs (the home tenant's
-	// alias) the exchange still names the tenant the user signed in to.
+	// alias) the exchange still names the tenant the user signed in to. A
+	// credential holds one user's assertion, so each request builds its own;
+	// a busy service would keep them per caller to reuse the tokens they cache.
 	cred, err := azidentity.NewOnBehalfOfCredentialWithSecret(c.TenantID, a.clientID, assertion, a.secret,
 		&azidentity.OnBehalfOfCredentialOptions{ClientOptions: a.cfg.ClientOptions, DisableInstanceDiscovery: true})
 	if err != nil {
