@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -167,4 +168,65 @@ func TestExampleScoringAPI(t *testing.T) {
 			t.Errorf("another API's token: %d %v", status, out)
 		}
 	})
+}
+
+// TestExampleScoringAPIReadme runs examples/scoring-api/README.md's
+// commands, in order, in a copy of the working tree, after the quickstart's
+// first steps (a server on ./tessera-data, `tessera env`, the administrator
+// signed in, a workspace in $WS), so that the page's commands are the ones
+// that work.
+func TestExampleScoringAPIReadme(t *testing.T) {
+	if testing.Short() {
+		t.Skip("copies the repository and builds it; skipped with -short")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clone := t.TempDir()
+	copyWorkingTree(t, root, clone)
+	s := testserver.Start(t, testserver.Options{DataDir: filepath.Join(clone, "tessera-data")})
+	bin := filepath.Dir(buildTessera(t))
+
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "TMPDIR=" + t.TempDir(), "LC_ALL=C.UTF-8", "GOTOOLCHAIN=local",
+		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GONOSUMDB", "GOPRIVATE"} {
+		out, _ := exec.Command("go", "env", k).Output()
+		if v := strings.TrimSpace(string(out)); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	listen := freePort(t)
+	var script strings.Builder
+	// The quickstart's steps 2 to 4, with the password grant standing in
+	// for the person at the browser.
+	fmt.Fprintf(&script, `set -euo pipefail
+eval "$(tessera env)"
+tessera tenant update --allow-ropc=true > /dev/null
+tessera login -u %q -p %q --output none
+tessera group create --name ml-rg --location eastus --output none
+tessera ml workspace create --resource-group ml-rg --name ws1 --write-config config.json --output none
+WS=$(tessera ml workspace show --query id -o tsv)
+`, s.Bootstrap.Admin.UserPrincipalName, s.Bootstrap.Admin.Password)
+	for _, b := range shellBlocks(t, filepath.Join(clone, "examples", "scoring-api", "README.md")) {
+		fmt.Fprintf(&script, "echo '+ [README line %d]'\n%s\n", b.line, strings.ReplaceAll(b.body, "127.0.0.1:8080", listen))
+	}
+	script.WriteString("kill %1\n")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
+	cmd.Dir, cmd.Env, cmd.WaitDelay = clone, env, 10*time.Second
+	out, err := cmd.CombinedOutput()
+	t.Logf("README output:\n%s", out)
+	if err != nil {
+		t.Fatalf("the README's commands failed: %v", err)
+	}
+	for _, want := range []string{`"score":0.8808`, "HTTP 200\n", `"error":"workspace_not_readable"`, "(AuthorizationFailed)", "HTTP 403\n",
+		`"error":"invalid_token"`, "HTTP 401\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the README's output lacks %q", want)
+		}
+	}
 }
