@@ -23,9 +23,10 @@ fi
 
 go mod download
 
-# The Node compatibility test's client, @azure/identity, from the committed
-# lock file (node and npm come with the machine: Debian's own nodejs is older
-# than the Node 20 that @azure/identity 4.13 needs).
+# The Node compatibility tests' clients (@azure/identity, @azure/msal-node,
+# @azure/msal-browser), from the committed lock file (node and npm come with
+# the machine: Debian's own nodejs is older than the Node 20 that
+# @azure/identity 4.13 needs).
 if ! npm ci --prefix test/compat/node --no-audit --no-fund --loglevel=error >/dev/null; then
 	echo "test-setup: npm ci --prefix test/compat/node failed" >&2
 	exit 1

@@ -43,6 +43,17 @@
 // chromium package driven by chromedp) play the person's browser through
 // test/testserver.Browser or the real browser.
 //
+// The on-behalf-of tests (obo_test.go) register two APIs of the tenant's
+// own, a middle tier and a downstream API, consent through Graph's
+// oauth2PermissionGrants, and have the real clients exchange a user's token:
+// msal's ConfidentialClientApplication and azure-identity's
+// OnBehalfOfCredential (python/on_behalf_of.py, the user's token from msal's
+// password grant), and @azure/msal-node's acquireTokenOnBehalfOf after its
+// web application signed the user in through the login page in headless
+// Chromium (node/obo.js):
+//
+//	go test ./test/compat/ -run OnBehalfOf -count=1 -v
+//
 // The public cloud names tests (verbatim_test.go, docs/verbatim.md) run
 // the same clients with no Tessera-specific setting at all: Tessera serves
 // login.microsoftonline.com, management.azure.com and graph.microsoft.com

@@ -14,6 +14,7 @@ var workflows = []string{
 	"Managed identity",
 	"Workspace resources",
 	"Refused by RBAC",
+	"On-behalf-of",
 }
 
 // client is a row.
@@ -57,6 +58,8 @@ var rules = []rule{
 	// The same code run under the public cloud's names (docs/verbatim.md).
 	{"Python azure-identity", "Service principal", compat, "TestPublicCloudNames", "^Python"},
 	{"Python azure-identity", "Interactive", compat, "TestPublicCloudNames", "^the_guide"},
+	// A middle-tier API calling on as its caller: msal and OnBehalfOfCredential.
+	{"Python azure-identity", "On-behalf-of", compat, "TestPythonOnBehalfOf", ""},
 
 	// azure-ai-ml
 	{"Python azure-ai-ml (MLClient)", "Service principal", compat, "TestMLClient", "DefaultAzureCredential$"},
@@ -91,11 +94,14 @@ var rules = []rule{
 	{"Go azidentity", "Service principal", compat, "TestPublicCloudNames", "^Go"},
 	{"Go azidentity", "Managed identity", integration, "TestManagedIdentityCredentials", ""},
 	{"Go azidentity", "Managed identity", integration, "TestWorkloadIdentityFederation", ""},
+	{"Go azidentity", "On-behalf-of", integration, "TestExampleScoringAPI", ""},
 
 	// Node @azure/identity
 	{"Node @azure/identity", "Service principal", compat, "TestNodeIdentity", ""},
 	{"Node @azure/identity", "Service principal", compat, "TestPublicCloudNames", "^Node"},
 	{"Node @azure/identity", "Managed identity", compat, "TestManagedIdentityNode", ""},
+	{"Node @azure/identity", "Interactive", compat, "TestMSALNodeOnBehalfOf", ""},
+	{"Node @azure/identity", "On-behalf-of", compat, "TestMSALNodeOnBehalfOf", ""},
 
 	// Go SDK
 	{"Go sdk/credential + sdk/workspace", "Interactive", integration, "TestExampleInteractive", ""},
@@ -109,6 +115,8 @@ var rules = []rule{
 	{"Go sdk/credential + sdk/workspace", "Workspace resources", integration, "TestWorkspaceSDK", ""},
 	{"Go sdk/credential + sdk/workspace", "Refused by RBAC", integration, "TestWorkspaceSDK", "refused"},
 	{"Go sdk/credential + sdk/workspace", "Refused by RBAC", integration, "TestExampleServicePrincipal", ""},
+	{"Go sdk/credential + sdk/workspace", "Refused by RBAC", integration, "TestExampleScoringAPI", ""},
+	{"Go sdk/credential + sdk/workspace", "On-behalf-of", integration, "TestExampleScoringAPI", ""},
 
 	// tessera CLI
 	{"tessera CLI", "Interactive", integration, "TestLoginVerbs", "^(device_code|browser)"},
