@@ -311,3 +311,14 @@ func (s *Service) UserConsentAllowed(ctx context.Context, tenantID string) (bool
 	}
 	return p.UserConsentAllowed(), nil
 }
+
+// MayConsentForOrganization reports whether userID may consent to an
+// application's delegated permissions for every user of the tenant: the
+// same people who manage permission grants through Graph.
+func (s *Service) MayConsentForOrganization(ctx context.Context, tenantID, userID string) (bool, error) {
+	err := s.Authorize(ctx, Actor{TenantID: tenantID, ObjectID: userID}, OpManagePermissionGrants, "")
+	if errors.Is(err, ErrForbidden) {
+		return false, nil
+	}
+	return err == nil, err
+}

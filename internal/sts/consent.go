@@ -27,10 +27,6 @@ import (
 	"github.com/tessera-id/tessera/internal/web"
 )
 
-// consentAdminRoles may consent to an application for the whole
-// organisation.
-var consentAdminRoles = []string{domain.RoleGlobalAdministrator, domain.RoleCloudApplicationAdministrator, domain.RoleApplicationAdministrator}
-
 // consentPrompt is what the request asked of the consent page.
 type consentPrompt struct {
 	// always: prompt=consent; admin: prompt=admin_consent.
@@ -58,7 +54,7 @@ func (in *Interactive) settleConsent(pc *pageCtx, cr token.ConsentRequest, user 
 		}
 		needsAdmin = !allowed
 	}
-	isAdmin, err := dir.HasDirectoryRole(ctx, pc.tenant.ID, user.ID, consentAdminRoles...)
+	isAdmin, err := dir.MayConsentForOrganization(ctx, pc.tenant.ID, user.ID)
 	if err != nil {
 		in.internalError(pc, err)
 		return false
@@ -235,7 +231,7 @@ func (in *Interactive) adminConsent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	isAdmin, err := in.signins.Directory().HasDirectoryRole(ctx, tenant.ID, user.ID, consentAdminRoles...)
+	isAdmin, err := in.signins.Directory().MayConsentForOrganization(ctx, tenant.ID, user.ID)
 	if err != nil {
 		in.internalError(pc, err)
 		return
