@@ -265,7 +265,8 @@ func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client *C
 		familyID = uuid.NewString()
 	}
 	f := domain.RefreshFamily{ID: familyID, TenantID: req.Tenant.ID, UserID: u.ID, ClientID: client.ServicePrincipal.AppID,
-		FOCI: client.FOCI && !client.SPA, SPA: client.SPA, AuthTime: auth.AuthTime, AMR: auth.AMR, CreatedAt: now, ExpiresAt: now.Add(ix.opts.RefreshMax)}
+		FOCI: client.FOCI && !client.SPA, SPA: client.SPA, AuthTime: auth.AuthTime, AMR: auth.AMR, SID: auth.SID,
+		CreatedAt: now, ExpiresAt: now.Add(ix.opts.RefreshMax)}
 	if f.SPA {
 		// Absolute, and rotation carries it over (Entra's rule for SPAs).
 		f.ExpiresAt = now.Add(spaRefreshLifetime)
