@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -583,6 +584,13 @@ func TestUsers(t *testing.T) {
 		{"no password", directory.UserInput{UserPrincipalName: "nopw@test.tessera.local", DisplayName: "X"}, false},
 		{"no display name", directory.UserInput{UserPrincipalName: "noname@test.tessera.local", Password: goodPassword}, false},
 		{"bad nickname", directory.UserInput{UserPrincipalName: "nick@test.tessera.local", DisplayName: "X", MailNickname: "a b", Password: goodPassword}, false},
+		{"profile", directory.UserInput{UserPrincipalName: "prof@test.tessera.local", DisplayName: "X", GivenName: strings.Repeat("é", 64), Surname: "Vance", Mail: "adele.vance+ml@mail.example.com", Password: goodPassword}, true},
+		{"long given name", directory.UserInput{UserPrincipalName: "gn@test.tessera.local", DisplayName: "X", GivenName: strings.Repeat("a", 65), Password: goodPassword}, false},
+		{"long surname", directory.UserInput{UserPrincipalName: "sn@test.tessera.local", DisplayName: "X", Surname: strings.Repeat("a", 65), Password: goodPassword}, false},
+		{"mail without @", directory.UserInput{UserPrincipalName: "m1@test.tessera.local", DisplayName: "X", Mail: "adele.example.com", Password: goodPassword}, false},
+		{"mail with a display name", directory.UserInput{UserPrincipalName: "m2@test.tessera.local", DisplayName: "X", Mail: "Adele <adele@example.com>", Password: goodPassword}, false},
+		{"mail with a space", directory.UserInput{UserPrincipalName: "m3@test.tessera.local", DisplayName: "X", Mail: "adele vance@example.com", Password: goodPassword}, false},
+		{"mail too long", directory.UserInput{UserPrincipalName: "m4@test.tessera.local", DisplayName: "X", Mail: strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com", Password: goodPassword}, false},
 	}
 	for _, c := range cases {
 		_, err := e.dir.CreateUser(e.ctx, tid, c.in)

@@ -3,9 +3,11 @@ package directory
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/fault"
@@ -23,6 +25,43 @@ type UserInput struct {
 	Password       string
 	// ForceChangePassword is passwordProfile.forceChangePasswordNextSignIn.
 	ForceChangePassword bool
+	// GivenName, Surname and Mail are optional; empty leaves them unset.
+	GivenName string
+	Surname   string
+	Mail      string
+}
+
+// Graph's limits on the profile fields tokens carry as optional claims.
+const (
+	maxNameLength = 64
+	maxMailLength = 254
+)
+
+// checkProfile validates givenName, surname and mail; nil pointers are
+// not being set, and an empty value clears the field.
+func checkProfile(givenName, surname, mail *string) error {
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"givenName", givenName}, {"surname", surname}} {
+		if f.v != nil && (utf8.RuneCountInString(*f.v) > maxNameLength || strings.ContainsFunc(*f.v, unicode.IsControl)) {
+			return invalidf("Invalid value specified for property '%s' of resource 'User'.", f.name)
+		}
+	}
+	if mail != nil && *mail != "" && !validMail(*mail) {
+		return invalidf("Invalid value specified for property 'mail' of resource 'User'.")
+	}
+	return nil
+}
+
+// validMail accepts a bare addr-spec: no display name, no angle brackets,
+// nothing net/mail would rewrite, since tokens carry the value as stored.
+func validMail(s string) bool {
+	if len(s) > maxMailLength {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
 }
 
 // Password rules as Entra applies them to cloud accounts.
@@ -110,6 +149,9 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in UserInput)
 	if err := validateMailNickname(nick, "User"); err != nil {
 		return domain.User{}, err
 	}
+	if err := checkProfile(&in.GivenName, &in.Surname, &in.Mail); err != nil {
+		return domain.User{}, err
+	}
 	if err := CheckPasswordComplexity(in.Password); err != nil {
 		return domain.User{}, err
 	}
@@ -120,7 +162,8 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in UserInput)
 	now := s.now().UTC()
 	u := domain.User{
 		ID: NewID(), TenantID: tenantID, UserPrincipalName: in.UserPrincipalName, DisplayName: in.DisplayName,
-		MailNickname: nick, AccountEnabled: in.AccountEnabled == nil || *in.AccountEnabled,
+		MailNickname: nick, GivenName: in.GivenName, Surname: in.Surname, Mail: in.Mail,
+		AccountEnabled: in.AccountEnabled == nil || *in.AccountEnabled,
 		PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now, ForceChangePassword: in.ForceChangePassword,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
@@ -157,10 +200,17 @@ type UserPatch struct {
 	Password *string
 	// ForceChangePassword sets passwordProfile.forceChangePasswordNextSignIn.
 	ForceChangePassword *bool
+	// GivenName, Surname and Mail: an empty value clears the field.
+	GivenName *string
+	Surname   *string
+	Mail      *string
 }
 
 // UpdateUser applies patch to a user addressed by id or UPN.
 func (s *Service) UpdateUser(ctx context.Context, tenantID, idOrUPN string, p UserPatch) (domain.User, error) {
+	if err := checkProfile(p.GivenName, p.Surname, p.Mail); err != nil {
+		return domain.User{}, err
+	}
 	var hash string
 	if p.Password != nil {
 		if err := CheckPasswordComplexity(*p.Password); err != nil {
@@ -213,6 +263,15 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, idOrUPN string, p Us
 		}
 		if p.ForceChangePassword != nil {
 			u.ForceChangePassword = *p.ForceChangePassword
+		}
+		if p.GivenName != nil {
+			u.GivenName = *p.GivenName
+		}
+		if p.Surname != nil {
+			u.Surname = *p.Surname
+		}
+		if p.Mail != nil {
+			u.Mail = *p.Mail
 		}
 		out = u
 		return tx.UpdateUser(ctx, u)

@@ -38,7 +38,12 @@ type User struct {
 	UserPrincipalName string
 	DisplayName       string
 	MailNickname      string
-	AccountEnabled    bool
+	// GivenName, Surname and Mail are Graph's givenName, surname and mail;
+	// empty means unset, and the tokens then leave out the claims they feed.
+	GivenName      string
+	Surname        string
+	Mail           string
+	AccountEnabled bool
 	// PasswordHash is an argon2id hash in PHC string form; never serialised to clients.
 	PasswordHash      string
 	PasswordChangedAt time.Time

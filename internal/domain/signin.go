@@ -58,6 +58,10 @@ type RefreshFamily struct {
 	SPA      bool
 	AuthTime time.Time
 	AMR      []string
+	// SID is the sid of the browser session the family was signed in from
+	// (empty for flows without one: password, device code), which id_tokens
+	// issued by a refresh carry on.
+	SID string
 	// CreatedAt and ExpiresAt bound the family's absolute lifetime: no
 	// rotation extends it past ExpiresAt.
 	CreatedAt time.Time

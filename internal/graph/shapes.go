@@ -257,6 +257,7 @@ func toUserJSON(u domain.User) userJSON {
 		ODataType: typeUser, ID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName,
 		MailNickname: u.MailNickname, AccountEnabled: u.AccountEnabled, CreatedDateTime: graphTime(u.CreatedAt),
 		UserType: "Member", BusinessPhones: []string{},
+		GivenName: nonEmpty(u.GivenName), Surname: nonEmpty(u.Surname), Mail: nonEmpty(u.Mail),
 	}
 }
 
@@ -324,7 +325,7 @@ type entitySet struct {
 }
 
 var (
-	usersSet        = entitySet{"users", "microsoft.graph.user", odata.SchemaOf(toMap(toUserJSON(domain.User{})))}
+	usersSet        = entitySet{"users", "microsoft.graph.user", odata.SchemaOf(toMap(toUserJSON(domain.User{GivenName: "g", Surname: "s", Mail: "m"})))}
 	groupsSet       = entitySet{"groups", "microsoft.graph.group", odata.SchemaOf(toMap(toGroupJSON(domain.Group{})))}
 	applicationsSet = entitySet{"applications", "microsoft.graph.application",
 		odata.SchemaOf(toMap(toApplicationJSON(domain.Application{})))}
@@ -396,4 +397,12 @@ type roleDefinitionJSON struct {
 	IsBuiltIn   bool   `json:"isBuiltIn"`
 	IsEnabled   bool   `json:"isEnabled"`
 	TemplateID  string `json:"templateId"`
+}
+
+// nonEmpty is Graph's null for an unset string property.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

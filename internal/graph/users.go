@@ -20,6 +20,19 @@ type userBody struct {
 	MailNickname      *string              `json:"mailNickname"`
 	UserPrincipalName *string              `json:"userPrincipalName"`
 	PasswordProfile   *passwordProfileJSON `json:"passwordProfile"`
+	// null clears these, as in Graph.
+	GivenName nullable[string] `json:"givenName"`
+	Surname   nullable[string] `json:"surname"`
+	Mail      nullable[string] `json:"mail"`
+}
+
+// patchOf is a patch's view of a nullable string: nil when absent, "" for null.
+func patchOf(n nullable[string]) *string {
+	if !n.Set {
+		return nil
+	}
+	v := n.V
+	return &v
 }
 
 func (h *Handler) userItems(r *http.Request, c caller) ([]odata.Item, error) {
@@ -56,7 +69,8 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	in := directory.UserInput{AccountEnabled: b.AccountEnabled, DisplayName: deref(b.DisplayName),
-		MailNickname: deref(b.MailNickname), UserPrincipalName: deref(b.UserPrincipalName)}
+		MailNickname: deref(b.MailNickname), UserPrincipalName: deref(b.UserPrincipalName),
+		GivenName: b.GivenName.V, Surname: b.Surname.V, Mail: b.Mail.V}
 	if b.PasswordProfile != nil {
 		in.Password = deref(b.PasswordProfile.Password)
 		in.ForceChangePassword = b.PasswordProfile.ForceChangePasswordNextSignIn != nil && *b.PasswordProfile.ForceChangePasswordNextSignIn
@@ -96,7 +110,8 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	p := directory.UserPatch{DisplayName: b.DisplayName, MailNickname: b.MailNickname,
-		UserPrincipalName: b.UserPrincipalName, AccountEnabled: b.AccountEnabled}
+		UserPrincipalName: b.UserPrincipalName, AccountEnabled: b.AccountEnabled,
+		GivenName: patchOf(b.GivenName), Surname: patchOf(b.Surname), Mail: patchOf(b.Mail)}
 	action := "user.update"
 	if pp := b.PasswordProfile; pp != nil {
 		if pp.Password == nil && pp.ForceChangePasswordNextSignIn == nil {

@@ -14,6 +14,7 @@ type AccessClaims struct {
 	AppIDAcr          string   `json:"appidacr,omitempty"`
 	Azp               string   `json:"azp,omitempty"`
 	Azpacr            string   `json:"azpacr,omitempty"`
+	Email             string   `json:"email,omitempty"`
 	FamilyName        string   `json:"family_name,omitempty"`
 	GivenName         string   `json:"given_name,omitempty"`
 	Idp               string   `json:"idp,omitempty"`

@@ -243,8 +243,9 @@ func (s *Service) resourceApplication(ctx context.Context, tenantID string, res 
 
 // optionalClaims are the names of the optional claims an application asks
 // for in one token type (optionalClaims.accessToken or .idToken). Tessera
-// emits those it has data for: upn, acct (0: the user is the tenant's own)
-// and ipaddr; groups follows groupMembershipClaims.
+// emits those it has data for: upn, acct (0: the user is the tenant's own),
+// ipaddr, and email, given_name and family_name (profileClaims); groups
+// follows groupMembershipClaims.
 func optionalClaims(app *domain.Application, idToken bool) map[string]bool {
 	if app == nil || app.OptionalClaims == nil {
 		return nil
@@ -258,6 +259,22 @@ func optionalClaims(app *domain.Application, idToken bool) map[string]bool {
 		out[strings.ToLower(c.Name)] = true
 	}
 	return out
+}
+
+// profileClaims sets the claims drawn from the user's profile: email (the
+// mail property) when the application asks for it, given_name and
+// family_name when it asks or the token is v1, whose user tokens carry them
+// by default. A property the user lacks leaves its claim out, as in Entra.
+func profileClaims(u domain.User, optional map[string]bool, v1 bool, email, givenName, familyName *string) {
+	if optional["email"] {
+		*email = u.Mail
+	}
+	if v1 || optional["given_name"] {
+		*givenName = u.GivenName
+	}
+	if v1 || optional["family_name"] {
+		*familyName = u.Surname
+	}
 }
 
 // tenantMember is acct's value for a user of the tenant itself (0).

@@ -112,6 +112,9 @@ type IDClaims struct {
 	Exp               int64    `json:"exp"`
 	AuthTime          int64    `json:"auth_time,omitempty"`
 	Amr               []string `json:"amr,omitempty"`
+	Email             string   `json:"email,omitempty"`
+	FamilyName        string   `json:"family_name,omitempty"`
+	GivenName         string   `json:"given_name,omitempty"`
 	Name              string   `json:"name,omitempty"`
 	Nonce             string   `json:"nonce,omitempty"`
 	Oid               string   `json:"oid"`
@@ -227,6 +230,7 @@ func (s *Service) idToken(ctx context.Context, req *Request, client *Client, d *
 	if optional["ipaddr"] {
 		c.IPAddr = req.ClientIP
 	}
+	profileClaims(u, optional, req.Version == 1, &c.Email, &c.GivenName, &c.FamilyName)
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", Transient(err)
@@ -261,7 +265,8 @@ func (ix *Interactive) storeRefresh(ctx context.Context, req *Request, client *C
 		familyID = uuid.NewString()
 	}
 	f := domain.RefreshFamily{ID: familyID, TenantID: req.Tenant.ID, UserID: u.ID, ClientID: client.ServicePrincipal.AppID,
-		FOCI: client.FOCI && !client.SPA, SPA: client.SPA, AuthTime: auth.AuthTime, AMR: auth.AMR, CreatedAt: now, ExpiresAt: now.Add(ix.opts.RefreshMax)}
+		FOCI: client.FOCI && !client.SPA, SPA: client.SPA, AuthTime: auth.AuthTime, AMR: auth.AMR, SID: auth.SID,
+		CreatedAt: now, ExpiresAt: now.Add(ix.opts.RefreshMax)}
 	if f.SPA {
 		// Absolute, and rotation carries it over (Entra's rule for SPAs).
 		f.ExpiresAt = now.Add(spaRefreshLifetime)

@@ -256,9 +256,11 @@ func (s *Service) accessClaims(ctx context.Context, req *Request, client *Client
 			return nil, err
 		}
 		m.apply(req.BaseURL, user.ID, &c.Groups, &c.Wids, &c.ClaimNames, &c.ClaimSources)
-		if optionalClaims(app, false)["acct"] {
+		optional := optionalClaims(app, false)
+		if optional["acct"] {
 			c.Acct = tenantMember()
 		}
+		profileClaims(user, optional, c.Ver == "1.0", &c.Email, &c.GivenName, &c.FamilyName)
 		c.Idtyp = IdentityTypeUser
 		c.Upn, c.UniqueName, c.Name = user.UserPrincipalName, user.UserPrincipalName, user.DisplayName
 		c.Scp, c.Amr, c.Acr, c.IPAddr = scp, u.Auth.AMR, "1", req.ClientIP

@@ -106,6 +106,6 @@ func (r *refreshRedemption) Authorize(ctx context.Context, req *Request, client 
 	if err := r.ix.evaluate(ctx, req, client, res, r.user, fam.AMR, ev); err != nil {
 		return nil, err
 	}
-	return r.ix.userDecision(ctx, req, client, r.scope, userAuth{User: r.user, AMR: fam.AMR, AuthTime: fam.AuthTime},
+	return r.ix.userDecision(ctx, req, client, r.scope, userAuth{User: r.user, AMR: fam.AMR, AuthTime: fam.AuthTime, SID: fam.SID},
 		refreshPlan{Family: &fam, RotateFrom: r.hash})
 }

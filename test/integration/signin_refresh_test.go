@@ -188,3 +188,29 @@ func TestPasswordGrantHTTP(t *testing.T) {
 	tok := getToken(t, cred, armScope)
 	armChecks(t, s, tok, ws)
 }
+
+// TestRefreshKeepsTheSessionSid: id_tokens issued by a refresh name the
+// browser session the code came from, as the code's id_token did, through
+// every rotation, so a relying party's front-channel logout still matches.
+func TestRefreshKeepsTheSessionSid(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	u := s.CreateUser(t, "sidkeeper", userPassword)
+	r := signedIn(t, s, u)
+	sid, _ := claimsOf(t, str(r, "id_token"))["sid"].(string)
+	if sid == "" {
+		t.Fatalf("the code's id_token has no sid: %v", claimsOf(t, str(r, "id_token")))
+	}
+	for i := range 2 {
+		r = refresh(t, s, azCLI, str(r, "refresh_token"), "https://graph.microsoft.com/.default openid offline_access")
+		if r.Status != 200 || str(r, "id_token") == "" {
+			t.Fatalf("refresh %d: %s", i+1, r)
+		}
+		if got := claimsOf(t, str(r, "id_token"))["sid"]; got != sid {
+			t.Errorf("refresh %d: id_token sid %v, want %s", i+1, got, sid)
+		}
+	}
+	// Another browser session has another sid.
+	if other := claimsOf(t, str(signedIn(t, s, u), "id_token"))["sid"]; other == sid || other == nil {
+		t.Errorf("a second browser session's sid %v (first %s)", other, sid)
+	}
+}

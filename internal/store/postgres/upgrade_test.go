@@ -7,8 +7,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/store"
-	"github.com/tessera-id/tessera/internal/store/sqlstore"
+	"github.com/tessera-id/tessera/internal/store/storedoc"
 	"github.com/tessera-id/tessera/internal/store/storetest"
 )
 
@@ -16,7 +17,7 @@ import (
 // before the change feed.
 func TestUpgradeFromBeforeTheChangeFeed(t *testing.T) {
 	adminDSN(t)
-	storetest.RunUpgraded(t, func(t *testing.T, seed func(store.Users) error) store.Store {
+	storetest.RunUpgraded(t, func(t *testing.T, seed *domain.User) store.Store {
 		ctx := context.Background()
 		dsn := freshDatabase(t)
 		pool, err := pgxpool.New(ctx, dsn)
@@ -27,14 +28,16 @@ func TestUpgradeFromBeforeTheChangeFeed(t *testing.T) {
 		if err := migrateUntil(ctx, db, storetest.BeforeChangeFeed); err != nil {
 			t.Fatal(err)
 		}
-		old, err := sqlstore.New(ctx, dialect, db, db, func() error { pool.Close(); return nil })
-		if err != nil {
-			t.Fatal(err)
+		if u := seed; u != nil {
+			if _, err := db.ExecContext(ctx, `INSERT INTO users (tenant_id, id, upn, upn_key, display_name, mail_nickname,
+				account_enabled, password_hash, password_changed_at, created_at, force_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				u.TenantID, u.ID, u.UserPrincipalName, storedoc.Key(u.UserPrincipalName), u.DisplayName, u.MailNickname,
+				u.AccountEnabled, u.PasswordHash, u.PasswordChangedAt, u.CreatedAt, u.ForceChangePassword); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := seed(old); err != nil {
-			t.Fatal(err)
-		}
-		old.Close()
+		db.Close()
+		pool.Close()
 		return openAt(t, dsn)
 	})
 }

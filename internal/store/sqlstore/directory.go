@@ -112,7 +112,7 @@ func (s *Store) UpdateTenant(ctx context.Context, t domain.Tenant) error {
 
 // --- users ---
 
-const userColumns = `tenant_id, id, upn, display_name, mail_nickname, account_enabled, password_hash, password_changed_at, created_at, force_change_password`
+const userColumns = `tenant_id, id, upn, display_name, mail_nickname, account_enabled, password_hash, password_changed_at, created_at, force_change_password, given_name, surname, mail`
 
 func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 	var (
@@ -120,7 +120,7 @@ func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 		changed, createdAt dbTime
 	)
 	if err := r.Scan(&u.TenantID, &u.ID, &u.UserPrincipalName, &u.DisplayName, &u.MailNickname,
-		&u.AccountEnabled, &u.PasswordHash, &changed, &createdAt, &u.ForceChangePassword); err != nil {
+		&u.AccountEnabled, &u.PasswordHash, &changed, &createdAt, &u.ForceChangePassword, &u.GivenName, &u.Surname, &u.Mail); err != nil {
 		return domain.User{}, noRows(err)
 	}
 	u.PasswordChangedAt = changed.T
@@ -129,9 +129,9 @@ func scanUser(r interface{ Scan(...any) error }) (domain.User, error) {
 }
 
 func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
-	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`, upn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.MailNickname, u.AccountEnabled, u.PasswordHash,
-		s.t(u.PasswordChangedAt), s.t(u.CreatedAt), u.ForceChangePassword, storedoc.Key(u.UserPrincipalName)); err != nil {
+		s.t(u.PasswordChangedAt), s.t(u.CreatedAt), u.ForceChangePassword, u.GivenName, u.Surname, u.Mail, storedoc.Key(u.UserPrincipalName)); err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	return nil
@@ -180,9 +180,11 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]domain.User, 
 
 func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
 	if err := s.execOne(ctx, `UPDATE users SET upn = ?, upn_key = ?, display_name = ?, mail_nickname = ?, account_enabled = ?,
-		password_hash = ?, password_changed_at = ?, created_at = ?, force_change_password = ? WHERE tenant_id = ? AND id = ?`,
+		password_hash = ?, password_changed_at = ?, created_at = ?, force_change_password = ?,
+		given_name = ?, surname = ?, mail = ? WHERE tenant_id = ? AND id = ?`,
 		u.UserPrincipalName, storedoc.Key(u.UserPrincipalName), u.DisplayName, u.MailNickname, u.AccountEnabled,
-		u.PasswordHash, s.t(u.PasswordChangedAt), s.t(u.CreatedAt), u.ForceChangePassword, u.TenantID, u.ID); err != nil {
+		u.PasswordHash, s.t(u.PasswordChangedAt), s.t(u.CreatedAt), u.ForceChangePassword,
+		u.GivenName, u.Surname, u.Mail, u.TenantID, u.ID); err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
 	return nil

@@ -82,8 +82,8 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily,
 		return fmt.Errorf("create refresh family: %w", err)
 	}
 	err = s.atomic(ctx, false, func(ts *Store) error {
-		if _, err := ts.exec(ctx, `INSERT INTO refresh_families (id, tenant_id, user_id, expires_at, revoked_at, revoked_reason, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, f.TenantID, f.UserID, s.t(f.ExpiresAt), s.t(f.RevokedAt), f.RevokedReason, string(fdoc)); err != nil {
+		if _, err := ts.exec(ctx, `INSERT INTO refresh_families (id, tenant_id, user_id, expires_at, revoked_at, revoked_reason, sid, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, f.ID, f.TenantID, f.UserID, s.t(f.ExpiresAt), s.t(f.RevokedAt), f.RevokedReason, f.SID, string(fdoc)); err != nil {
 			return err
 		}
 		_, err := ts.exec(ctx, `INSERT INTO refresh_tokens (hash, family_id, expires_at, used_at, doc) VALUES (?, ?, ?, ?, ?)`,
@@ -105,9 +105,9 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (domain.Refres
 		tdoc, fdoc          string
 	)
 	err := s.queryRow(ctx, `SELECT t.hash, t.family_id, t.expires_at, t.used_at, t.doc,
-			f.tenant_id, f.user_id, f.expires_at, f.revoked_at, f.revoked_reason, f.doc
+			f.tenant_id, f.user_id, f.expires_at, f.revoked_at, f.revoked_reason, f.sid, f.doc
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?`, []any{hash},
-		&t.Hash, &t.FamilyID, &texp, &used, &tdoc, &f.TenantID, &f.UserID, &fexp, &revoked, &f.RevokedReason, &fdoc)
+		&t.Hash, &t.FamilyID, &texp, &used, &tdoc, &f.TenantID, &f.UserID, &fexp, &revoked, &f.RevokedReason, &f.SID, &fdoc)
 	if err != nil {
 		return t, f, fmt.Errorf("get refresh token: %w", err)
 	}

@@ -183,6 +183,9 @@ func testUsers(t *testing.T, s store.Store) {
 		u.UserPrincipalName = "Renamed." + word() + "@contoso.example.com"
 		u.DisplayName = "Renamed"
 		u.MailNickname = "renamed"
+		u.GivenName = "Renée"
+		u.Surname = ""
+		u.Mail = "renamed@contoso.example.com"
 		u.AccountEnabled = false
 		u.PasswordHash = "$argon2id$new"
 		u.PasswordChangedAt = at(48 * time.Hour)

@@ -99,7 +99,7 @@ func testAuthCodes(t *testing.T, s store.Store) {
 func newFamily(tenantID, userID string) (domain.RefreshFamily, domain.RefreshToken) {
 	f := domain.RefreshFamily{
 		ID: newID(), TenantID: tenantID, UserID: userID, ClientID: newID(), FOCI: true, SPA: true,
-		AuthTime: at(-time.Minute), AMR: []string{"pwd"}, CreatedAt: at(0), ExpiresAt: at(90 * 24 * time.Hour),
+		AuthTime: at(-time.Minute), AMR: []string{"pwd"}, SID: "sid-" + word(), CreatedAt: at(0), ExpiresAt: at(90 * 24 * time.Hour),
 	}
 	return f, newRefreshToken(f.ClientID)
 }
@@ -122,6 +122,15 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 		equal(t, f, gotF)
 		isErr(t, s.CreateRefreshFamily(ctx, f, newRefreshToken(f.ClientID)), store.ErrConflict)
 		isErr(t, errOf3(s.GetRefreshToken(ctx, "rt-missing")), store.ErrNotFound)
+	})
+
+	t.Run("a family without a browser session", func(t *testing.T) {
+		f, first := newFamily(tenantID, userID)
+		f.SID = ""
+		ok(t, s.CreateRefreshFamily(ctx, f, first))
+		_, gotF, err := s.GetRefreshToken(ctx, first.Hash)
+		ok(t, err)
+		equal(t, f, gotF)
 	})
 
 	t.Run("rotation and reuse", func(t *testing.T) {

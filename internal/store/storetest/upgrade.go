@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/tessera-id/tessera/internal/domain"
 	"github.com/tessera-id/tessera/internal/store"
 )
 
@@ -14,15 +15,18 @@ const BeforeChangeFeed = "0006_force_change_password.sql"
 
 // RunUpgraded checks a backend on a database that an earlier release left
 // behind. open must build such a database (migrated up to
-// BeforeChangeFeed), let seed write to it through a store over that old
-// schema, as that release wrote, and return it opened by today's backend,
-// which migrates it. What seed wrote must read back, the change feed must
-// start at revision 0, and the conformance suite must pass.
-func RunUpgraded(t *testing.T, open func(t *testing.T, seed func(old store.Users) error) store.Store) {
+// BeforeChangeFeed), write seed into it (when not nil) with SQL of that
+// schema, as that release wrote it — today's store writes columns the old
+// schema lacks — and return it opened by today's backend, which migrates
+// it. What was seeded must read back, the change feed must start at
+// revision 0, and the conformance suite must pass.
+func RunUpgraded(t *testing.T, open func(t *testing.T, seed *domain.User) store.Store) {
 	t.Run("KeepsData", func(t *testing.T) {
 		ctx := context.Background()
 		u := fullUser(newID())
-		s := open(t, func(old store.Users) error { return old.CreateUser(ctx, u) })
+		// That release had no profile fields.
+		u.GivenName, u.Surname, u.Mail = "", "", ""
+		s := open(t, &u)
 		got, err := s.GetUser(ctx, u.TenantID, u.ID)
 		if err != nil {
 			t.Fatalf("user written before the upgrade: %v", err)
@@ -39,7 +43,7 @@ func RunUpgraded(t *testing.T, open func(t *testing.T, seed func(old store.Users
 	})
 	t.Run("Conformance", func(t *testing.T) {
 		Run(t, func(t *testing.T) store.Store {
-			return open(t, func(store.Users) error { return nil })
+			return open(t, nil)
 		})
 	})
 }
