@@ -241,8 +241,10 @@ func TestMSALBrowserSPA(t *testing.T) {
 	}
 
 	// logoutRedirect: Tessera ends the session and returns to the page.
-	browser.Run(t, ctx, chromedp.Evaluate[chromedp.Void](`spaLogout()`))
-	spaWait(t, ctx, "the page after logout", `location.href.startsWith(`+jsString(pageURL)+`) && !location.href.includes("code=") && window.spa && window.spa.state === "ready"`)
+	// The page before logout satisfies the same condition until it is left,
+	// so it is marked: only the page logout returns to lacks the mark.
+	browser.Run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.leftForLogout = true; spaLogout()`))
+	spaWait(t, ctx, "the page after logout", `!window.leftForLogout && location.href.startsWith(`+jsString(pageURL)+`) && !location.href.includes("code=") && window.spa && window.spa.state === "ready"`)
 	if st := spaRead(t, ctx); len(st.Accounts) != 0 {
 		t.Errorf("accounts after logout: %v", st.Accounts)
 	}
