@@ -362,6 +362,28 @@ func TestReplicasFollowTheChangeFeed(t *testing.T) {
 		c.eventually("SPA origin refused on C", func() bool { return !allowed(cc) })
 	})
 
+	t.Run("TokenLifetimePolicies", func(t *testing.T) {
+		c := c.with(t)
+		// A lifetime policy assigned to an API on A sets its tokens' lifetime
+		// on B, whose cache of the API's lifetime was filled before.
+		api := c.register(a, "lifetime-api")
+		c.must(c.do(a, "PATCH", "/graph/v1.0/applications/"+api.objectID, c.graphTok,
+			map[string]any{"identifierUris": []string{"api://lifetime-api"}}), http.StatusNoContent)
+		caller := c.register(a, "lifetime-caller")
+		expiresIn := func(nd *node) float64 {
+			r := c.tokenReply(nd, ccForm(caller.appID, caller.secret, "api://lifetime-api/.default"))
+			in, _ := r.body["expires_in"].(float64)
+			return in
+		}
+		c.eventually("the API's default lifetime on B", func() bool { return expiresIn(b) == 3599 })
+		pol := c.must(c.do(a, "POST", "/graph/v1.0/policies/tokenLifetimePolicies", c.graphTok, map[string]any{
+			"displayName": "two-hours", "definition": []string{`{"TokenLifetimePolicy":{"Version":1,"AccessTokenLifetime":"02:00:00"}}`}}),
+			http.StatusCreated)
+		c.must(c.do(a, "POST", "/graph/v1.0/applications/"+api.objectID+"/tokenLifetimePolicies/$ref", c.graphTok,
+			map[string]any{"@odata.id": a.base + "/graph/v1.0/policies/tokenLifetimePolicies/" + pol.body["id"].(string)}), http.StatusNoContent)
+		c.eventually("the policy's lifetime on B", func() bool { return expiresIn(b) == 7199 })
+	})
+
 	t.Run("UsersAndConditionalAccess", func(t *testing.T) {
 		c := c.with(t)
 		if out, err := exec.Command(c.bin, "tenant", "update", "--allow-ropc=true", "--store", c.dsn).CombinedOutput(); err != nil {
