@@ -166,6 +166,27 @@ func TestTokenClaimsFollowTheApplication(t *testing.T) {
 		t.Errorf("v1 claims %v", c)
 	}
 
+	// ApplicationGroup: only the groups assigned to the API; DirectoryRole:
+	// the roles alone.
+	for setting, want := range map[string]struct {
+		groups []string
+		wids   bool
+	}{"ApplicationGroup": {[]string{outer}, false}, "DirectoryRole": {nil, true}} {
+		if r := graphCall(t, s, gt, "PATCH", "/applications/"+api.ObjectID, map[string]any{"groupMembershipClaims": setting}); r.Status != 204 {
+			t.Fatalf("set %s: %d %s", setting, r.Status, r.Raw)
+		}
+		c := claimsOf(t, str(ropc(t, s, client.AppID, u, "api://features/Scores.Read"), "access_token"))
+		if got := stringsOf(c["groups"]); !slices.Equal(got, want.groups) && !(len(got) == 0 && len(want.groups) == 0) {
+			t.Errorf("%s: groups %v, want %v", setting, got, want.groups)
+		}
+		if (c["wids"] != nil) != want.wids {
+			t.Errorf("%s: wids %v", setting, c["wids"])
+		}
+	}
+	if r := graphCall(t, s, gt, "PATCH", "/applications/"+api.ObjectID, map[string]any{"groupMembershipClaims": "All"}); r.Status != 204 {
+		t.Fatalf("set All: %d %s", r.Status, r.Raw)
+	}
+
 	// A lifetime policy on the API: two hours.
 	pol := graphCall(t, s, gt, "POST", "/policies/tokenLifetimePolicies", map[string]any{"displayName": "two-hours",
 		"definition": []any{`{"TokenLifetimePolicy":{"Version":1,"AccessTokenLifetime":"02:00:00"}}`}})
