@@ -350,6 +350,23 @@ func TestManagedIdentityEndpointShapes(t *testing.T) {
 		})
 	}
 
+	// An organisation-default token lifetime policy reaches applications'
+	// tokens, not managed identities' (as in Entra).
+	pol := graphCall(t, s, s.GraphToken(t), "POST", "/policies/tokenLifetimePolicies", map[string]any{"displayName": "org-two-hours",
+		"isOrganizationDefault": true, "definition": []any{`{"TokenLifetimePolicy":{"Version":1,"AccessTokenLifetime":"02:00:00"}}`}})
+	if pol.Status != http.StatusCreated {
+		t.Fatalf("create policy: %d %s", pol.Status, pol.Raw)
+	}
+	if st, body := f.msi(t, shapes[0].call); st != http.StatusOK || body["expires_in"] != "3599" {
+		t.Errorf("managed identity under an organisation policy: %d expires_in %v", st, body["expires_in"])
+	}
+	app := s.CreateApp(t, "org-policy-app", nil)
+	r := s.PostForm(t, "/"+s.Bootstrap.TenantID+"/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {app.AppID}, "client_secret": {app.Secret}, "scope": {miResource + "/.default"}})
+	if in, _ := r.Body["expires_in"].(float64); in != 7199 {
+		t.Errorf("application under an organisation policy: %s", r)
+	}
+
 	bad := []struct {
 		name   string
 		call   msiCall
