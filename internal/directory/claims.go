@@ -5,7 +5,6 @@ import (
 	"slices"
 )
 
-
 // GetMemberObjects is Graph's getMemberObjects: the objects principalID is
 // a transitive member of. Tessera has no per-tenant directoryRole objects
 // (roles are addressed by template id), so these are groups only.

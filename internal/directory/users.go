@@ -164,7 +164,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in UserInput)
 		ID: NewID(), TenantID: tenantID, UserPrincipalName: in.UserPrincipalName, DisplayName: in.DisplayName,
 		MailNickname: nick, GivenName: in.GivenName, Surname: in.Surname, Mail: in.Mail,
 		AccountEnabled: in.AccountEnabled == nil || *in.AccountEnabled,
-		PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now, ForceChangePassword: in.ForceChangePassword,
+		PasswordHash:   hash, PasswordChangedAt: now, CreatedAt: now, ForceChangePassword: in.ForceChangePassword,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return domain.User{}, fmt.Errorf("create user %s: %w", in.UserPrincipalName, err)

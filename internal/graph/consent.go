@@ -163,4 +163,3 @@ func (h *Handler) deletePermissionGrant(w http.ResponseWriter, r *http.Request, 
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-
