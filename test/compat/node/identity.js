@@ -13,26 +13,12 @@
 // library's log to stderr. Exits 0 with a token, 1 with an error, 2 on bad usage.
 "use strict";
 
-const fs = require("node:fs");
-const path = require("node:path");
 const { AzureLogger, setLogLevel } = require("@azure/logger");
 const identity = require("@azure/identity");
 
 const env = process.env;
 
-function version(pkg) {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(__dirname, "node_modules", pkg, "package.json"), "utf8")).version;
-  } catch {
-    return "";
-  }
-}
-const versions = {
-  node: process.versions.node,
-  "@azure/identity": version("@azure/identity"),
-  "@azure/msal-node": version("@azure/msal-node"),
-  "@azure/msal-common": version("@azure/msal-common"),
-};
+const versions = require("./versions")("@azure/identity", "@azure/msal-node", "@azure/msal-common");
 
 // The log tells which credential of a chain produced the token
 // (ChainedTokenCredential: "Result for <Credential>: SUCCESS...").

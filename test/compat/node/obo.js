@@ -17,25 +17,12 @@
 // Exits 0 once it has printed its result, 1 on an error before that.
 "use strict";
 
-const fs = require("node:fs");
-const path = require("node:path");
 const readline = require("node:readline");
 const msal = require("@azure/msal-node");
 
 const env = process.env;
 
-function version(pkg) {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(__dirname, "node_modules", pkg, "package.json"), "utf8")).version;
-  } catch {
-    return "";
-  }
-}
-const versions = {
-  node: process.versions.node,
-  "@azure/msal-node": version("@azure/msal-node"),
-  "@azure/msal-common": version("@azure/msal-common"),
-};
+const versions = require("./versions")("@azure/msal-node", "@azure/msal-common");
 
 function print(obj) {
   process.stdout.write(JSON.stringify({ ...obj, versions }) + "\n");
