@@ -191,12 +191,7 @@ func TestExampleScoringAPIReadme(t *testing.T) {
 	home := t.TempDir()
 	env := []string{"HOME=" + home, "TMPDIR=" + t.TempDir(), "LC_ALL=C.UTF-8", "GOTOOLCHAIN=local",
 		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
-	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GONOSUMDB", "GOPRIVATE"} {
-		out, _ := exec.Command("go", "env", k).Output()
-		if v := strings.TrimSpace(string(out)); v != "" {
-			env = append(env, k+"="+v)
-		}
-	}
+	env = append(env, goToolEnv()...)
 	listen := freePort(t)
 	var script strings.Builder
 	// The quickstart's steps 2 to 4, with the password grant standing in

@@ -46,12 +46,7 @@ func TestQuickstart(t *testing.T) {
 	env := []string{"HOME=" + home, "TMPDIR=" + t.TempDir(), "LC_ALL=C.UTF-8", "AZURE_CONFIG_DIR=" + filepath.Join(home, ".azure"),
 		"AZURE_CORE_COLLECT_TELEMETRY=no", "AZURE_CORE_NO_COLOR=true", "PYTHONDONTWRITEBYTECODE=1", "PYTHONNOUSERSITE=1",
 		"GOTOOLCHAIN=local", "TESSERA_LISTEN=" + freePort(t)}
-	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GONOSUMDB", "GOPRIVATE"} {
-		out, _ := exec.Command("go", "env", k).Output()
-		if v := strings.TrimSpace(string(out)); v != "" {
-			env = append(env, k+"="+v)
-		}
-	}
+	env = append(env, goToolEnv()...)
 	path := os.Getenv("PATH")
 
 	// The person's browser: an xdg-open that records the URL it is given,
@@ -329,4 +324,18 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// goToolEnv is the Go toolchain's own settings (caches, module proxy) for a
+// command run with an otherwise clean environment, so that a doc's `go`
+// commands reuse what the test's build downloaded.
+func goToolEnv() []string {
+	var env []string
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GONOSUMDB", "GOPRIVATE"} {
+		out, _ := exec.Command("go", "env", k).Output()
+		if v := strings.TrimSpace(string(out)); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
