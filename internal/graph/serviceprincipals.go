@@ -332,19 +332,23 @@ func (h *Handler) assignAppRoleTo(w http.ResponseWriter, r *http.Request, c call
 		action: "servicePrincipal.appRoleAssignedTo.create", target: res.ID, set: "servicePrincipals('" + res.ID + "')/appRoleAssignedTo"})
 }
 
-// removeAppRoleAssignedTo revokes an assignment of one of the resource's app
-// roles, whoever holds it.
-func (h *Handler) removeAppRoleAssignedTo(w http.ResponseWriter, r *http.Request, c caller) {
-	res, ok := h.loadServicePrincipal(w, r, c)
-	if !ok {
-		return
+// revokeAppRoleOf answers a DELETE of one assignment the service principal
+// the URL names holds or granted: list reads those of its side
+// (AppRoleAssignments for what it holds, AppRoleAssignedTo for what it
+// granted as a resource, whoever holds it).
+func (h *Handler) revokeAppRoleOf(list func(ctx context.Context, tenantID, id string) ([]domain.AppRoleAssignment, error), action string) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		sp, ok := h.loadServicePrincipal(w, r, c)
+		if !ok {
+			return
+		}
+		among, err := list(r.Context(), c.TenantID, sp.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.revokeAppRole(w, r, c, among, action, sp.ID)
 	}
-	granted, err := h.dir.AppRoleAssignedTo(r.Context(), c.TenantID, res.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.revokeAppRole(w, r, c, granted, "servicePrincipal.appRoleAssignedTo.delete", res.ID)
 }
 
 // revokeAppRole finds the assignment the URL names among those of the
@@ -368,19 +372,6 @@ func (h *Handler) revokeAppRole(w http.ResponseWriter, r *http.Request, c caller
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (h *Handler) removeAppRoleAssignment(w http.ResponseWriter, r *http.Request, c caller) {
-	sp, ok := h.loadServicePrincipal(w, r, c)
-	if !ok {
-		return
-	}
-	held, err := h.dir.AppRoleAssignments(r.Context(), c.TenantID, sp.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.revokeAppRole(w, r, c, held, "servicePrincipal.appRoleAssignment.delete", sp.ID)
 }
 
 // --- owners ---

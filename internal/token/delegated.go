@@ -156,24 +156,23 @@ func (s *Service) membershipsFor(ctx context.Context, tenantID, userID string, a
 		if err != nil {
 			return m, errStore(fmt.Errorf("groups of %s: %w", userID, err))
 		}
-		assigned := map[string]bool{}
-		if setting == "applicationgroup" {
-			to, err := s.dir.AppRoleAssignedTo(ctx, tenantID, resource.ID)
-			if err != nil {
-				return m, errStore(err)
-			}
-			for _, a := range to {
-				assigned[a.PrincipalID] = true
-			}
-		}
 		m.Groups = []string{}
 		for _, g := range groups {
 			switch {
 			case setting == "securitygroup" && !g.SecurityEnabled:
-			case setting == "applicationgroup" && !assigned[g.ID]:
-			default:
-				m.Groups = append(m.Groups, g.ID)
+				continue
+			case setting == "applicationgroup":
+				// Read per group of the user, not per principal of the
+				// tenant (what the resource granted to anyone).
+				held, err := s.dir.AppRoleAssignments(ctx, tenantID, g.ID)
+				if err != nil {
+					return m, errStore(err)
+				}
+				if !slices.ContainsFunc(held, func(a domain.AppRoleAssignment) bool { return strings.EqualFold(a.ResourceID, resource.ID) }) {
+					continue
+				}
 			}
+			m.Groups = append(m.Groups, g.ID)
 		}
 		slices.Sort(m.Groups)
 		if len(m.Groups) > groupsClaimLimit {
